@@ -1,0 +1,451 @@
+package dev.bufsync.ww;
+
+import static dev.bufsync.ww.WwMisuseException.Rule.CLOSE_WITH_LOCKS_HELD;
+import static dev.bufsync.ww.WwMisuseException.Rule.CONTEXT_CLOSED;
+import static dev.bufsync.ww.WwMisuseException.Rule.DONE_TWICE;
+import static dev.bufsync.ww.WwMisuseException.Rule.FOREIGN_THREAD;
+import static dev.bufsync.ww.WwMisuseException.Rule.LOCKS_HELD_AFTER_BACKOFF;
+import static dev.bufsync.ww.WwMisuseException.Rule.LOCK_AFTER_DONE;
+import static dev.bufsync.ww.WwMisuseException.Rule.MIXED_LOCKING;
+import static dev.bufsync.ww.WwMisuseException.Rule.SLOW_WITHOUT_BACKOFF;
+import static dev.bufsync.ww.WwMisuseException.Rule.WRONG_CLASS;
+import static dev.bufsync.ww.WwMisuseException.Rule.WRONG_MUTEX_AFTER_BACKOFF;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * A transaction over mutexes of one {@link WwClass}: it holds a stamp taken when it began, kept
+ * across every back-off, so that it eventually becomes the oldest transaction of its class, and
+ * the oldest is never asked to back off. That bounds starvation.
+ *
+ * <p>Usage (the kernel's "method 3"; {@code dev.bufsync.exec.Exec} runs this loop for you):
+ *
+ * <pre>{@code
+ * try (AcquireContext ctx = wwClass.begin()) {
+ *     WwMutex contended = null;
+ *     for (;;) {
+ *         try {
+ *             if (contended != null) contended.lockSlow(ctx);
+ *             for (WwMutex m : mutexes) m.lock(ctx);      // ALREADY_HELD for the slow-locked one
+ *             break;
+ *         } catch (BackoffException e) {
+ *             ctx.unlockAll();
+ *             contended = e.mutex();
+ *         }
+ *     }
+ *     ctx.acquireDone();
+ *     // ... work under all the locks ...
+ *     ctx.unlockAll();
+ * }
+ * }</pre>
+ *
+ * <p>A context belongs to the thread that began it; every method except the read-only accessors
+ * and {@link #toString()} must be called from that thread. A thread may have one live context per
+ * class. Contexts of different classes may nest.
+ *
+ * <p><b>Caveats.</b> {@link #close()} with locks still held is a misuse: it unlocks them, so that
+ * nothing stays locked, and then throws. A second {@code close()} also throws. A context whose
+ * thread dies without closing it keeps its locks, as any lock would.
+ */
+public final class AcquireContext implements AutoCloseable {
+    /*
+     * Overview.
+     *
+     * Nearly all state is confined to the owner thread and kept in plain fields: the count and
+     * list of held mutexes, the phase flags, the contended mutex after a back-off, the injection
+     * schedule and the local acquisition counter. Mutexes read two things from other threads:
+     *
+     *  - acquired, by threads holding a mutex's queue lock while this context is queued on that
+     *    mutex. The owner wrote it before it took the same queue lock to enqueue, and does not
+     *    change it while queued, so the queue lock orders the accesses.
+     *  - wounded, written by older waiters (setRelease, under the queue lock of a mutex this
+     *    context holds) and read by the owner (getAcquire) on its contended lock paths. The owner
+     *    clears it with a plain store when it holds nothing, as the kernel does; a wound that
+     *    races with that reset is stale and at worst causes one unnecessary back-off.
+     */
+
+    private static final int DONE = 1, CLOSED = 2, CONTENDING = 4;
+    private static final int NO_INJECTION = -1;
+
+    private final WwClass wwClass;
+    private final long stamp;
+    private final Thread owner;
+    private final WwClass.ThreadState threadState;
+
+    int acquired;                        // owner writes; read under a queue lock while queued
+    private WwMutex[] held = new WwMutex[4];
+    private int flags;                   // owner only
+    private WwMutex contending;          // owner only: the mutex of the last back-off
+    private long acquisitions;           // owner only; flushed to the class on close
+    private long backoffs;               // owner only
+    long olderStamp;                     // owner only: the older context of the last kill check
+    private int injectCountdown;         // owner only; NO_INJECTION when off
+    private int injectInterval;          // owner only
+    @SuppressWarnings("unused")
+    private boolean wounded;             // WOUNDED: setRelease by wounders, getAcquire by owner
+    @SuppressWarnings("unused")
+    private long woundedBy;              // WOUNDED_BY: opaque; stamp of a wounder
+
+    AcquireContext(WwClass wwClass, long stamp, WwClass.ThreadState threadState) {
+        this.wwClass = wwClass;
+        this.stamp = stamp;
+        this.owner = Thread.currentThread();
+        this.threadState = threadState;
+        setInjection(wwClass.injectsBackoff());
+    }
+
+    /**
+     * The stamp (ticket) taken when this context began; a smaller stamp, compared wrap-safely with
+     * {@link WwClass#isOlder(long, long)}, is an older transaction.
+     *
+     * @return the stamp
+     */
+    public long stamp() {
+        return stamp;
+    }
+
+    /**
+     * The class this context belongs to.
+     *
+     * @return the class
+     */
+    public WwClass wwClass() {
+        return wwClass;
+    }
+
+    /**
+     * The thread that began this context and alone may use it.
+     *
+     * @return the owner thread
+     */
+    public Thread owner() {
+        return owner;
+    }
+
+    /**
+     * Marks the end of the acquire phase: any later lock with this context is a misuse. Optional,
+     * but it documents intent and catches code that locks too late.
+     *
+     * @throws WwMisuseException if called twice, from another thread, or after close
+     */
+    public void acquireDone() {
+        checkOwner("acquireDone");
+        if ((flags & DONE) != 0) {
+            throw misuse(DONE_TWICE, this + " called acquireDone() twice");
+        }
+        flags |= DONE;
+    }
+
+    /**
+     * Unlocks every mutex this context holds, newest first.
+     *
+     * @throws WwMisuseException if called from another thread or after close
+     */
+    public void unlockAll() {
+        checkOwner("unlockAll");
+        while (acquired > 0) {
+            held[acquired - 1].unlock();
+        }
+    }
+
+    /**
+     * Turns back-off injection on or off for this context, overriding its class's setting. With it
+     * on, a successful {@code lock} or {@code lockInterruptibly} of a context that already holds a
+     * lock reports a back-off on a geometric schedule: first after {@code stamp & 0xf} such locks,
+     * then after intervals growing 3.5 times each time. The first lock of a transaction is never
+     * affected.
+     *
+     * @param on whether to inject
+     * @throws WwMisuseException if called from another thread or after close
+     */
+    public void injectBackoff(boolean on) {
+        checkOwner("injectBackoff");
+        setInjection(on);
+    }
+
+    private void setInjection(boolean on) {
+        if (on) {
+            injectInterval = 1;
+            injectCountdown = (int) (stamp & 0xf);
+        } else {
+            injectCountdown = NO_INJECTION;
+        }
+    }
+
+    /**
+     * The number of mutexes this context holds.
+     *
+     * @return the count
+     */
+    public int heldCount() {
+        return acquired;
+    }
+
+    /**
+     * The mutexes this context holds, oldest acquisition first.
+     *
+     * @return an immutable snapshot (only meaningful when called from the owner thread)
+     */
+    public List<WwMutex> heldLocks() {
+        return List.of(Arrays.copyOf(held, acquired));
+    }
+
+    /**
+     * The mutex of the last back-off that has not been locked again yet, or {@code null}. After a
+     * {@link BackoffException} the next lock of this context must be of this mutex, with nothing
+     * else held.
+     *
+     * @return the contended mutex, or {@code null}
+     */
+    public WwMutex contended() {
+        return contending;
+    }
+
+    /**
+     * Tells whether an older transaction has wounded this one (wound-wait). The context will back
+     * off at its next contended lock while it holds locks.
+     *
+     * @return {@code true} if wounded and not yet reset
+     */
+    public boolean isWounded() {
+        return (boolean) WOUNDED.getAcquire(this);
+    }
+
+    /**
+     * The number of back-offs this context has reported to its caller.
+     *
+     * @return the count
+     */
+    public long backoffs() {
+        return backoffs;
+    }
+
+    /**
+     * Tells whether {@link #acquireDone()} was called.
+     *
+     * @return {@code true} after {@code acquireDone}
+     */
+    public boolean isDone() {
+        return (flags & DONE) != 0;
+    }
+
+    /**
+     * Tells whether this context is closed.
+     *
+     * @return {@code true} after {@link #close()}
+     */
+    public boolean isClosed() {
+        return (flags & CLOSED) != 0;
+    }
+
+    /**
+     * Ends the transaction (the kernel's {@code ww_acquire_fini}). All locks should have been
+     * released; if some are still held they are unlocked and a misuse is reported.
+     *
+     * @throws WwMisuseException ({@link WwMisuseException.Rule#CLOSE_WITH_LOCKS_HELD}) after
+     *     unlocking what was still held, ({@link WwMisuseException.Rule#CONTEXT_CLOSED}) on a second
+     *     close, ({@link WwMisuseException.Rule#FOREIGN_THREAD}) from another thread
+     */
+    @Override
+    public void close() {
+        checkOwner("close");
+        int stillHeld = acquired;
+        String heldNames = stillHeld > 0 ? heldLocks().toString() : "";
+        unlockAll();
+        flags |= CLOSED;
+        threadState.live = null;
+        wwClass.acquisitions.add(acquisitions);
+        if (stillHeld > 0) {
+            throw misuse(CLOSE_WITH_LOCKS_HELD, this + " was closed while holding " + stillHeld
+                    + " lock(s) " + heldNames + "; they have been unlocked");
+        }
+    }
+
+    // ------------------------------------------------------------ checks
+
+    /** Checks a blocking lock (lock, lockInterruptibly, timed tryLock) of {@code m}. */
+    void checkLock(WwMutex m) {
+        if (Thread.currentThread() != owner || flags != 0 || m.wwClass() != wwClass
+                || threadState.noContextHeld != 0) {
+            checkSlowly(m, "lock", true);
+        }
+    }
+
+    /** Checks a non-blocking tryLock of {@code m}. */
+    void checkTryLock(WwMutex m) {
+        if (Thread.currentThread() != owner || flags != 0 || m.wwClass() != wwClass) {
+            checkSlowly(m, "tryLock", false);
+        }
+    }
+
+    /** Checks lockSlow of {@code m}: it must follow a back-off on {@code m}, with nothing held. */
+    void checkLockSlow(WwMutex m) {
+        checkOwner("lockSlow");
+        if (contending == null) {
+            throw misuse(SLOW_WITHOUT_BACKOFF, this + " called lockSlow on " + m.describe()
+                    + " without a preceding back-off; use lock() instead");
+        }
+        checkSlowly(m, "lockSlow", true);
+    }
+
+    private void checkSlowly(WwMutex m, String op, boolean blocking) {
+        checkOwner(op);
+        if ((flags & DONE) != 0) {
+            throw misuse(LOCK_AFTER_DONE, this + " called " + op + " on " + m.describe()
+                    + " after acquireDone()");
+        }
+        if (m.wwClass() != wwClass) {
+            throw misuse(WRONG_CLASS, this + " called " + op + " on " + m.describe()
+                    + ", which belongs to class " + m.wwClass().name());
+        }
+        if ((flags & CONTENDING) != 0) {
+            if (acquired > 0) {
+                throw misuse(LOCKS_HELD_AFTER_BACKOFF, this + " called " + op + " on "
+                        + m.describe() + " after backing off on " + contending.describe()
+                        + " while still holding " + heldLocks() + "; unlock everything first");
+            }
+            if (m != contending) {
+                throw misuse(WRONG_MUTEX_AFTER_BACKOFF, this + " called " + op + " on "
+                        + m.describe() + " after backing off on " + contending.describe()
+                        + "; lock the contended mutex first");
+            }
+        }
+        if (blocking && threadState.noContextHeld != 0) {
+            throw misuse(MIXED_LOCKING, this + " called a blocking " + op + " on " + m.describe()
+                    + " while " + owner + " holds " + threadState.noContextHeld
+                    + " mutex(es) of class " + wwClass.name() + " without a context");
+        }
+    }
+
+    private void checkOwner(String op) {
+        if (Thread.currentThread() != owner) {
+            throw misuse(FOREIGN_THREAD, Thread.currentThread() + " called " + op + " on " + this
+                    + ", which belongs to " + owner);
+        }
+        if ((flags & CLOSED) != 0) {
+            throw misuse(CONTEXT_CLOSED, op + " on closed " + this);
+        }
+    }
+
+    private WwMisuseException misuse(WwMisuseException.Rule rule, String message) {
+        return new WwMisuseException(rule, message);
+    }
+
+    // ------------------------------------------------------------ bookkeeping (owner thread)
+
+    /** Clears a stale wound before the first lock of a round, as the kernel does. */
+    void resetWoundIfIdle() {
+        if (acquired == 0) {
+            WOUNDED.setOpaque(this, false);
+        }
+    }
+
+    /** Records that {@code m} was acquired. */
+    void recordAcquired(WwMutex m) {
+        if (acquired == held.length) {
+            held = Arrays.copyOf(held, held.length * 2);
+        }
+        held[acquired++] = m;
+        acquisitions++;
+        if ((flags & CONTENDING) != 0) {
+            contending = null;
+            flags &= ~CONTENDING;
+        }
+    }
+
+    /**
+     * Records that {@code m} was acquired; then, if injection says so, unlocks it again and throws
+     * a back-off.
+     */
+    void onAcquired(WwMutex m) throws BackoffException {
+        recordAcquired(m);
+        if (injectCountdown != NO_INJECTION && acquired > 1 && injectCountdown-- == 0) {
+            int next = injectInterval;
+            next = next > Integer.MAX_VALUE / 4 ? Integer.MAX_VALUE - 1 : next * 3 + next / 2;
+            injectInterval = next;
+            injectCountdown = next;
+            m.unlock();
+            wwClass.injected.increment();
+            throw backoff(m, BackoffException.Reason.INJECTED, stamp);
+        }
+    }
+
+    /** Records that {@code m} was released. */
+    void onReleased(WwMutex m) {
+        int i = acquired - 1;
+        while (held[i] != m) {
+            i--;
+        }
+        System.arraycopy(held, i + 1, held, i, acquired - 1 - i);
+        held[--acquired] = null;
+    }
+
+    /** Records a back-off on {@code m} and builds the exception to throw. */
+    BackoffException backoff(WwMutex m, BackoffException.Reason reason, long olderStamp) {
+        contending = m;
+        flags |= CONTENDING;
+        backoffs++;
+        wwClass.backoffs.increment();
+        if (reason == BackoffException.Reason.WOUNDED) {
+            WOUNDED.setOpaque(this, false);
+        }
+        return new BackoffException(m, this, reason, olderStamp);
+    }
+
+    boolean woundedAcquire() {
+        return (boolean) WOUNDED.getAcquire(this);
+    }
+
+    long woundedBy() {
+        return (long) WOUNDED_BY.getOpaque(this);
+    }
+
+    /**
+     * Wounds this context on behalf of the older context {@code by}; called by a waiter holding
+     * the queue lock of a mutex this context holds.
+     *
+     * @return {@code true} if this call delivered the wound (it was not wounded before)
+     */
+    boolean wound(AcquireContext by) {
+        WOUNDED_BY.setOpaque(this, by.stamp);
+        return !(boolean) WOUNDED.getAndSetRelease(this, true);
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder sb = new StringBuilder("AcquireContext#").append(stamp)
+                .append("[class=").append(wwClass.name())
+                .append(", owner=").append(owner.getName().isEmpty() ? owner.toString() : owner.getName())
+                .append(", held=").append(acquired);
+        if ((flags & CONTENDING) != 0 && contending != null) {
+            sb.append(", contended=").append(contending.describe());
+        }
+        if ((boolean) WOUNDED.getOpaque(this)) {
+            sb.append(", wounded");
+        }
+        if ((flags & DONE) != 0) {
+            sb.append(", done");
+        }
+        if ((flags & CLOSED) != 0) {
+            sb.append(", closed");
+        }
+        return sb.append(']').toString();
+    }
+
+    // VarHandle mechanics
+    private static final VarHandle WOUNDED;
+    private static final VarHandle WOUNDED_BY;
+
+    static {
+        try {
+            MethodHandles.Lookup l = MethodHandles.lookup();
+            WOUNDED = l.findVarHandle(AcquireContext.class, "wounded", boolean.class);
+            WOUNDED_BY = l.findVarHandle(AcquireContext.class, "woundedBy", long.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+}

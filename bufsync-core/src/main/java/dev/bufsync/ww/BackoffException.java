@@ -1,0 +1,103 @@
+package dev.bufsync.ww;
+
+import java.util.Objects;
+
+/**
+ * Signals that a transaction must back off (the kernel's {@code -EDEADLK}): release every lock
+ * its {@link AcquireContext} holds, then block on {@link #mutex()} with
+ * {@link WwMutex#lockSlow(AcquireContext)} and retry.
+ *
+ * <p>A back-off is only ever raised while the context holds other locks, so the first lock of a
+ * transaction never raises it, and {@code lockSlow} (called with nothing held) never does. The
+ * context keeps its stamp across the retry, which is what eventually makes it the oldest
+ * transaction of its class and guarantees progress.
+ *
+ * <p>The exception is checked on purpose: the caller must handle it, as the kernel's
+ * {@code __must_check} demands. It carries no stack trace, because it is control flow on a hot
+ * path, not an error.
+ *
+ * @see WwMutex#lock(AcquireContext)
+ * @see dev.bufsync.exec (which runs the back-off loop for you)
+ */
+public final class BackoffException extends Exception {
+    private static final long serialVersionUID = 1L;
+
+    /** Why a context had to back off. */
+    public enum Reason {
+        /**
+         * Wound-wait: an older transaction waiting for a mutex this context holds wounded it; the
+         * context noticed at its next contended lock.
+         */
+        WOUNDED,
+        /**
+         * Wait-die: this context holds locks and would have waited behind an older transaction,
+         * so it dies instead.
+         */
+        DIED,
+        /** Back-off injection (the kernel's DEBUG_WW_MUTEX_SLOWPATH) reported a successful lock as contended. */
+        INJECTED
+    }
+
+    private final transient WwMutex mutex;
+    private final Reason reason;
+    private final long stamp;
+    private final long olderStamp;
+
+    BackoffException(WwMutex mutex, AcquireContext context, Reason reason, long olderStamp) {
+        super(message(mutex, context, reason, olderStamp), null, false, false);
+        this.mutex = Objects.requireNonNull(mutex);
+        this.reason = reason;
+        this.stamp = context.stamp();
+        this.olderStamp = olderStamp;
+    }
+
+    private static String message(WwMutex mutex, AcquireContext context, Reason reason, long older) {
+        String why = switch (reason) {
+            case WOUNDED -> "it was wounded by older context #" + older;
+            case DIED -> "older context #" + older + " holds or waits for it";
+            case INJECTED -> "back-off injection is on";
+        };
+        return "context #" + context.stamp() + " of class " + context.wwClass().name()
+                + " must back off on " + mutex.describe() + ": " + why
+                + "; unlock everything, then lockSlow this mutex";
+    }
+
+    /**
+     * The contended mutex: after releasing everything, lock this one first with
+     * {@link WwMutex#lockSlow(AcquireContext)}.
+     *
+     * @return the mutex the context backed off on
+     */
+    public WwMutex mutex() {
+        return mutex;
+    }
+
+    /**
+     * Why the context had to back off.
+     *
+     * @return the reason
+     */
+    public Reason reason() {
+        return reason;
+    }
+
+    /**
+     * The stamp of the context that backed off.
+     *
+     * @return the backing-off context's stamp
+     */
+    public long stamp() {
+        return stamp;
+    }
+
+    /**
+     * The stamp of a strictly older live context that this one yielded to: the wounder for
+     * {@link Reason#WOUNDED}, the older holder or waiter for {@link Reason#DIED}. For
+     * {@link Reason#INJECTED} it is the backing-off context's own stamp.
+     *
+     * @return the stamp of the older context
+     */
+    public long olderStamp() {
+        return olderStamp;
+    }
+}

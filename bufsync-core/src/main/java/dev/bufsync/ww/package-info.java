@@ -1,0 +1,35 @@
+/**
+ * Wound/wait mutexes: lock any set of mutexes of one class, in any order, without deadlock and
+ * without starvation. The Java form of the Linux kernel's {@code ww_mutex}.
+ *
+ * <ul>
+ *   <li>{@link dev.bufsync.ww.WwClass}: a family of mutexes, the ticket (stamp) counter and the
+ *       algorithm, wound-wait or wait-die;
+ *   <li>{@link dev.bufsync.ww.WwMutex}: the mutex;
+ *   <li>{@link dev.bufsync.ww.AcquireContext}: one transaction; it keeps its stamp across retries;
+ *   <li>{@link dev.bufsync.ww.BackoffException}: "must back off", carrying the contended mutex;
+ *   <li>{@link dev.bufsync.ww.WwMisuseException}: a broken rule, always checked.
+ * </ul>
+ *
+ * <p>The design note {@code docs/ww.md} explains the algorithms, the invariants and the misuse
+ * catalogue.
+ *
+ * <h2>Memory consistency properties</h2>
+ *
+ * <ul>
+ *   <li>Actions in a thread before it unlocks a {@code WwMutex} (with or without a context)
+ *       <i>happen-before</i> actions in the thread that next acquires it, by any lock method that
+ *       reports acquisition ({@link dev.bufsync.ww.LockResult#ACQUIRED}, {@code true}, or a normal
+ *       return of {@code lock()}/{@code lockSlow()}).
+ *   <li>A result of {@link dev.bufsync.ww.LockResult#ALREADY_HELD}, {@link
+ *       dev.bufsync.ww.LockResult#BUSY} or {@link dev.bufsync.ww.LockResult#TIMED_OUT}, a {@link
+ *       dev.bufsync.ww.BackoffException} and an {@link InterruptedException} establish no ordering
+ *       with other threads.
+ *   <li>A wound is published with release semantics and read with acquire semantics: when a
+ *       context backs off because it was wounded, actions of the wounding thread before it queued
+ *       for the contended mutex happen-before the back-off.
+ *   <li>Stamps are taken atomically: contexts of one class that begin one after another (in
+ *       happens-before order) get increasing stamps.
+ * </ul>
+ */
+package dev.bufsync.ww;

@@ -1,0 +1,572 @@
+package dev.bufsync.ww;
+
+import static dev.bufsync.ww.Actor.awaitWaiters;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bufsync.ww.WwClass.Algorithm;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Unit tests of {@link WwMutex} semantics, each for both algorithms where they differ. */
+class WwMutexTest {
+
+    private static WwClass wwClass(Algorithm algorithm) {
+        return WwClass.builder("test-" + algorithm).algorithm(algorithm).injectBackoff(false).build();
+    }
+
+    /** Lock and unlock with a context; the mutex reports its holder and is free afterwards. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void lockUnlockWithContext(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwMutex m = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            assertThat(m.lock(ctx)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.isHeldBy(ctx)).isTrue();
+            assertThat(m.holderContext()).isSameAs(ctx);
+            assertThat(m.owner()).isSameAs(Thread.currentThread());
+            assertThat(ctx.heldLocks()).containsExactly(m);
+            m.unlock();
+            assertThat(m.isLocked()).isFalse();
+            assertThat(ctx.heldCount()).isZero();
+        }
+    }
+
+    /** The kernel's test_aa: relock with the same context is ALREADY_HELD; trylocks fail. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void aa(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwMutex m = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            assertThat(m.lock(ctx)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.tryLock()).isFalse();
+            assertThat(m.tryLock(ctx)).isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(m.lock(ctx)).isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(m.lockInterruptibly(ctx)).isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(m.tryLock(ctx, Duration.ofMillis(1))).isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(ctx.heldCount()).isEqualTo(1);
+            m.unlock();
+            assertThat(m.isLocked()).isFalse();
+        }
+    }
+
+    /** tryLock with a context reports BUSY without waiting; timed tryLock reports TIMED_OUT. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void tryLockBusyAndTimeout(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwMutex m = new WwMutex(cls);
+        try (Actor other = new Actor("other")) {
+            other.run(m::lock);
+            try (AcquireContext ctx = cls.begin()) {
+                assertThat(m.tryLock(ctx)).isEqualTo(LockResult.BUSY);
+                assertThat(m.tryLock(ctx, Duration.ZERO)).isEqualTo(LockResult.TIMED_OUT);
+                long start = System.nanoTime();
+                assertThat(m.tryLock(ctx, Duration.ofMillis(50))).isEqualTo(LockResult.TIMED_OUT);
+                assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(50));
+                assertThat(m.waiterCount()).isZero();
+                assertThat(ctx.heldCount()).isZero();
+            }
+            other.run(m::unlock);
+        }
+    }
+
+    /** A negative timeout is an IllegalArgumentException naming the value. */
+    @Test
+    void negativeTimeoutIsRejected() {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            assertThatThrownBy(() -> m.tryLock(ctx, Duration.ofMillis(-1)))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("-0.001");
+            assertThatThrownBy(() -> m.tryLock(Duration.ofNanos(-5)))
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
+
+    /** An interrupted waiter gives up with InterruptedException and leaves the queue. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void interruptibleLockGivesUp(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        try (Actor waiter = new Actor("waiter")) {
+            Future<Object> f = waiter.start(() -> {
+                try (AcquireContext ctx = cls.begin()) {
+                    try {
+                        m.lockInterruptibly(ctx);
+                        return "acquired";
+                    } catch (InterruptedException e) {
+                        return ctx.heldCount() == 0 && !Thread.currentThread().isInterrupted()
+                                ? "interrupted-clean" : "interrupted-dirty";
+                    }
+                }
+            });
+            awaitWaiters(m, 1);
+            waiter.thread.interrupt();
+            assertThat(f.get(20, TimeUnit.SECONDS)).isEqualTo("interrupted-clean");
+            assertThat(m.waiterCount()).isZero();
+            assertThat(m.isHeldByCurrentThread()).isTrue();
+        }
+        m.unlock();
+        assertThat(m.isLocked()).isFalse();
+    }
+
+    /** An uninterruptible waiter keeps waiting through an interrupt and re-asserts it after. */
+    @Test
+    void uninterruptibleLockKeepsInterruptStatus() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        try (Actor waiter = new Actor("waiter")) {
+            Future<Boolean> f = waiter.start(() -> {
+                try (AcquireContext ctx = cls.begin()) {
+                    m.lock(ctx);
+                    boolean interrupted = Thread.interrupted();
+                    m.unlock();
+                    return interrupted;
+                }
+            });
+            awaitWaiters(m, 1);
+            waiter.thread.interrupt();
+            Actor.await("the waiter clears its interrupt and parks again",
+                    () -> !waiter.thread.isInterrupted() && waiter.thread.getState() == Thread.State.WAITING);
+            assertThat(f.isDone()).isFalse();
+            assertThat(m.waiterCount()).isEqualTo(1);
+            m.unlock();
+            assertThat(f.get(20, TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    /** Unlock hands the mutex to the first waiter: no later thread can barge in. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void unlockHandsOffToFirstWaiter(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        try (Actor waiter = new Actor("waiter")) {
+            Future<?> f = waiter.start(() -> {
+                m.lock();
+                return null;
+            });
+            awaitWaiters(m, 1);
+            m.unlock();
+            // Handed over at unlock time, whether or not the waiter has run yet.
+            assertThat(m.owner()).isSameAs(waiter.thread);
+            assertThat(m.tryLock()).isFalse();
+            f.get(20, TimeUnit.SECONDS);
+            waiter.run(m::unlock);
+        }
+        assertThat(m.isLocked()).isFalse();
+    }
+
+    /** Context waiters queue by stamp, oldest first, whatever their arrival order. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void contextWaitersAreServedOldestFirst(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            assertThat(WwClass.isOlder(oldCtx.stamp(), youngCtx.stamp())).isTrue();
+            Future<LockResult> y = young.start(() -> m.lock(youngCtx));
+            awaitWaiters(m, 1);
+            Future<LockResult> o = old.start(() -> m.lock(oldCtx));
+            awaitWaiters(m, 2);
+            m.unlock();
+            assertThat(m.holderContext()).isSameAs(oldCtx);
+            assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(m::unlock);
+            assertThat(y.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            young.run(m::unlock);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+        }
+    }
+
+    /** Waiters without a context keep FIFO order among themselves. */
+    @Test
+    void plainWaitersAreFifo() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        List<Actor> actors = new ArrayList<>();
+        List<Future<?>> futures = new ArrayList<>();
+        try {
+            for (int i = 0; i < 4; i++) {
+                Actor a = new Actor("plain-" + i);
+                actors.add(a);
+                futures.add(a.start(() -> {
+                    m.lock();
+                    return null;
+                }));
+                awaitWaiters(m, i + 1);
+            }
+            m.unlock();
+            for (int i = 0; i < 4; i++) {
+                assertThat(m.owner()).isSameAs(actors.get(i).thread);
+                futures.get(i).get(20, TimeUnit.SECONDS);
+                actors.get(i).run(m::unlock);
+            }
+        } finally {
+            actors.forEach(Actor::close);
+        }
+        assertThat(m.isLocked()).isFalse();
+    }
+
+    /** The first lock of a context never backs off, even against an older holder. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void firstLockNeverBacksOff(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwMutex m = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            old.call(() -> m.lock(oldCtx));
+            Future<LockResult> y = young.start(() -> m.lock(youngCtx));
+            awaitWaiters(m, 1);
+            old.run(oldCtx::unlockAll);
+            assertThat(y.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            young.run(youngCtx::unlockAll);
+            young.run(youngCtx::close);
+            old.run(oldCtx::close);
+        }
+    }
+
+    /** Wait-die: a younger context that holds locks dies at once on an older holder. */
+    @Test
+    void waitDieYoungerHolderOfLocksDies() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwMutex a = new WwMutex(cls);
+        WwMutex b = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            old.call(() -> a.lock(oldCtx));
+            young.call(() -> b.lock(youngCtx));
+            BackoffException e = young.call(() -> {
+                try {
+                    a.lock(youngCtx);
+                    return null;
+                } catch (BackoffException x) {
+                    return x;
+                }
+            });
+            assertThat(e).isNotNull();
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+            assertThat(e.mutex()).isSameAs(a);
+            assertThat(e.olderStamp()).isEqualTo(oldCtx.stamp());
+            assertThat(young.call(youngCtx::contended)).isSameAs(a);
+            assertThat(young.call(youngCtx::heldCount)).isEqualTo(1);
+            // The older context waits for the younger holder instead.
+            Future<LockResult> o = old.start(() -> b.lock(oldCtx));
+            awaitWaiters(b, 1);
+            assertThat(o.isDone()).isFalse();
+            young.run(youngCtx::unlockAll);
+            assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(oldCtx::unlockAll);
+            young.run(() -> a.lockSlow(youngCtx));
+            assertThat(a.holderContext()).isSameAs(youngCtx);
+            young.run(youngCtx::unlockAll);
+            young.run(youngCtx::close);
+            old.run(oldCtx::close);
+        }
+    }
+
+    /**
+     * Wound-wait: an older waiter that holds locks wounds the younger holder, which keeps running
+     * (an uncontended lock still succeeds) and backs off at its next contended lock.
+     */
+    @Test
+    void woundWaitWoundsYoungerHolderLazily() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex a = new WwMutex(cls);
+        WwMutex b = new WwMutex(cls);
+        WwMutex free = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            young.call(() -> a.lock(youngCtx));
+            old.call(() -> b.lock(oldCtx));
+            Future<LockResult> o = old.start(() -> a.lock(oldCtx));
+            awaitWaiters(a, 1);
+            Actor.await("the younger holder is wounded", youngCtx::isWounded);
+            assertThat(young.call(() -> free.lock(youngCtx))).isEqualTo(LockResult.ACQUIRED);
+            BackoffException e = young.call(() -> {
+                try {
+                    b.lock(youngCtx);
+                    return null;
+                } catch (BackoffException x) {
+                    return x;
+                }
+            });
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.WOUNDED);
+            assertThat(e.olderStamp()).isEqualTo(oldCtx.stamp());
+            assertThat(e.mutex()).isSameAs(b);
+            young.run(youngCtx::unlockAll);
+            assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(oldCtx::unlockAll);
+            young.run(() -> b.lockSlow(youngCtx));
+            young.run(youngCtx::unlockAll);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+            assertThat(cls.stats().wounds()).isEqualTo(1);
+        }
+    }
+
+    /** Wound-wait: a wounded context that is already waiting elsewhere is woken and backs off. */
+    @Test
+    void woundWaitWakesAWoundedWaiter() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex a = new WwMutex(cls);
+        WwMutex b = new WwMutex(cls);
+        WwMutex c = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor third = new Actor("third")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            third.run(c::lock);                         // c is busy, so young will queue on it
+            young.call(() -> a.lock(youngCtx));
+            Future<Object> y = young.start(() -> {
+                try {
+                    return c.lock(youngCtx);
+                } catch (BackoffException x) {
+                    return x;
+                }
+            });
+            awaitWaiters(c, 1);
+            old.call(() -> b.lock(oldCtx));
+            Future<LockResult> o = old.start(() -> a.lock(oldCtx));
+            Object result = y.get(20, TimeUnit.SECONDS);
+            assertThat(result).isInstanceOf(BackoffException.class);
+            assertThat(((BackoffException) result).reason()).isEqualTo(BackoffException.Reason.WOUNDED);
+            assertThat(c.waiterCount()).isZero();
+            young.run(youngCtx::unlockAll);
+            assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(oldCtx::unlockAll);
+            third.run(c::unlock);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+        }
+    }
+
+    /** Wait-die: an older waiter that queues ahead of a younger one holding locks makes it die. */
+    @Test
+    void waitDieOlderWaiterKillsYoungerQueuedHolder() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwMutex a = new WwMutex(cls);
+        WwMutex b = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor third = new Actor("third")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            third.run(a::lock);                          // a plain holder: nobody dies for it
+            young.call(() -> b.lock(youngCtx));
+            Future<Object> y = young.start(() -> {
+                try {
+                    return a.lock(youngCtx);
+                } catch (BackoffException x) {
+                    return x;
+                }
+            });
+            awaitWaiters(a, 1);
+            Future<LockResult> o = old.start(() -> a.lock(oldCtx));
+            Object result = y.get(20, TimeUnit.SECONDS);
+            assertThat(result).isInstanceOf(BackoffException.class);
+            assertThat(((BackoffException) result).reason()).isEqualTo(BackoffException.Reason.DIED);
+            assertThat(((BackoffException) result).olderStamp()).isEqualTo(oldCtx.stamp());
+            third.run(a::unlock);
+            assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(oldCtx::unlockAll);
+            young.run(youngCtx::unlockAll);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+        }
+    }
+
+    /** Stamps compare by signed difference, so ordering survives wrap-around. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void stampsAreWrapSafe(Algorithm algorithm) throws Exception {
+        WwClass cls = WwClass.builder("wrap").algorithm(algorithm).firstStamp(Long.MAX_VALUE).build();
+        WwMutex a = new WwMutex(cls);
+        WwMutex b = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            assertThat(oldCtx.stamp()).isEqualTo(Long.MAX_VALUE);
+            assertThat(youngCtx.stamp()).isEqualTo(Long.MIN_VALUE);
+            assertThat(WwClass.isOlder(oldCtx.stamp(), youngCtx.stamp())).isTrue();
+            old.call(() -> a.lock(oldCtx));
+            young.call(() -> b.lock(youngCtx));
+            // The younger (wrapped) context is the one that backs off, under either algorithm.
+            Future<LockResult> o = old.start(() -> b.lock(oldCtx));
+            awaitWaiters(b, 1);
+            Object r = young.call(() -> {
+                try {
+                    return a.lock(youngCtx);
+                } catch (BackoffException x) {
+                    return x;
+                }
+            });
+            assertThat(r).isInstanceOf(BackoffException.class);
+            young.run(youngCtx::unlockAll);
+            assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(oldCtx::unlockAll);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+        }
+    }
+
+    /** Injection makes successful locks report a back-off on the kernel's geometric schedule. */
+    @Test
+    void backoffInjectionFollowsGeometricSchedule() throws Exception {
+        WwClass cls = WwClass.builder("inject").injectBackoff(true).build();
+        List<WwMutex> mutexes = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            mutexes.add(new WwMutex(cls));
+        }
+        try (AcquireContext ctx = cls.begin()) {
+            assertThat(mutexes.get(0).lock(ctx)).isEqualTo(LockResult.ACQUIRED); // first never
+            int countdown = (int) (ctx.stamp() & 0xf);
+            List<Integer> injectedAt = new ArrayList<>();
+            for (int i = 1; i < mutexes.size(); i++) {
+                try {
+                    mutexes.get(i).lock(ctx);
+                } catch (BackoffException e) {
+                    assertThat(e.reason()).isEqualTo(BackoffException.Reason.INJECTED);
+                    assertThat(e.mutex().isLocked()).isFalse();
+                    injectedAt.add(i);
+                    ctx.unlockAll();
+                    e.mutex().lockSlow(ctx);
+                    e.mutex().unlock();
+                    mutexes.get(0).lock(ctx);
+                }
+            }
+            // Intervals: countdown, then 3, 10, 35 ... (x3.5) successful locks between injections.
+            assertThat(injectedAt).isNotEmpty();
+            assertThat(injectedAt.get(0)).isEqualTo(countdown + 1);
+            ctx.unlockAll();
+        }
+        assertThat(cls.stats().injected()).isEqualTo(cls.stats().backoffs()).isPositive();
+    }
+
+    /** Per-class counters count contexts, acquisitions, contention and waiting. */
+    @Test
+    void statsCountActivity() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            m.lock(ctx);
+            m.unlock();
+        }
+        m.lock();
+        try (Actor waiter = new Actor("waiter")) {
+            Future<?> f = waiter.start(() -> {
+                m.lock();
+                return null;
+            });
+            awaitWaiters(m, 1);
+            m.unlock();
+            f.get(20, TimeUnit.SECONDS);
+            waiter.run(m::unlock);
+        }
+        WwStats s = cls.stats();
+        assertThat(s.contexts()).isEqualTo(1);
+        assertThat(s.acquisitions()).isEqualTo(3);
+        assertThat(s.contended()).isEqualTo(1);
+        assertThat(s.waitNanos()).isPositive();
+        assertThat(s.minus(s)).isEqualTo(new WwStats(0, 0, 0, 0, 0, 0, 0));
+    }
+
+    /** toString of a mutex names its class, holder and waiters; of a context its stamp and locks. */
+    @Test
+    void toStringDescribesHolderAndWaiters() throws Exception {
+        WwClass cls = WwClass.woundWait("gpu");
+        WwMutex m = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin(); Actor waiter = new Actor("waiter-7")) {
+            m.lock(ctx);
+            Future<?> f = waiter.start(() -> {
+                m.lock();
+                return null;
+            });
+            awaitWaiters(m, 1);
+            assertThat(m.toString()).contains("gpu").contains("held by context #" + ctx.stamp())
+                    .contains(Thread.currentThread().getName()).contains("waiters=[waiter-7]");
+            assertThat(ctx.toString()).contains("#" + ctx.stamp()).contains("class=gpu")
+                    .contains("held=1");
+            m.unlock();
+            f.get(20, TimeUnit.SECONDS);
+            waiter.run(m::unlock);
+        }
+        assertThat(m.toString()).contains("unlocked");
+    }
+
+    /** A held mutex is an ownable synchronizer: ThreadMXBean shows the owner and the waiter's lock. */
+    @Test
+    void ownerIsVisibleToThreadMxBean() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        var mx = ManagementFactory.getThreadMXBean();
+        try (AcquireContext ctx = cls.begin(); Actor waiter = new Actor("mx-waiter")) {
+            m.lock(ctx);
+            ThreadInfo mine = mx.getThreadInfo(new long[] {Thread.currentThread().threadId()}, false, true)[0];
+            assertThat(mine.getLockedSynchronizers())
+                    .anyMatch(l -> l.getClassName().equals(WwMutex.class.getName())
+                            && l.getIdentityHashCode() == System.identityHashCode(m));
+            Future<?> f = waiter.start(() -> {
+                m.lock();
+                return null;
+            });
+            awaitWaiters(m, 1);
+            Actor.await("the waiter parks", () -> waiter.thread.getState() == Thread.State.WAITING);
+            ThreadInfo theirs = mx.getThreadInfo(waiter.thread.threadId());
+            assertThat(theirs.getLockName()).startsWith(WwMutex.class.getName());
+            assertThat(theirs.getLockOwnerId()).isEqualTo(Thread.currentThread().threadId());
+            m.unlock();
+            f.get(20, TimeUnit.SECONDS);
+            waiter.run(m::unlock);
+        }
+    }
+
+    /** A real deadlock of plain (no-context) locks is found by ThreadMXBean.findDeadlockedThreads. */
+    @Test
+    void plainDeadlockIsVisibleToDeadlockDetection() throws Exception {
+        WwClass one = WwClass.woundWait("one");
+        WwClass two = WwClass.woundWait("two");
+        WwMutex a = new WwMutex(one);
+        WwMutex b = new WwMutex(two);
+        var mx = ManagementFactory.getThreadMXBean();
+        try (Actor t1 = new Actor("dl-1"); Actor t2 = new Actor("dl-2")) {
+            t1.run(a::lock);
+            t2.run(b::lock);
+            t1.start(() -> {
+                b.lockInterruptibly();
+                return null;
+            });
+            t2.start(() -> {
+                a.lockInterruptibly();
+                return null;
+            });
+            Actor.await("both threads deadlock", () -> {
+                long[] ids = mx.findDeadlockedThreads();
+                return ids != null && ids.length == 2;
+            });
+            t1.thread.interrupt();
+            t2.thread.interrupt();
+        }
+    }
+}
