@@ -1,0 +1,63 @@
+package dev.bufsync.cli.torture;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine;
+
+/** The torture suites by name, and the selection of scenarios from command-line choices. */
+final class Suites {
+    private Suites() {
+    }
+
+    /** Every suite, in the order they run when none is chosen. */
+    static Map<String, List<Scenario>> all() {
+        Map<String, List<Scenario>> suites = new LinkedHashMap<>();
+        suites.put("ww", WwLadder.scenarios());
+        return suites;
+    }
+
+    /**
+     * The scenarios of the chosen suites (all when none), restricted to the chosen names (all when
+     * none).
+     *
+     * @throws CommandLine.ParameterException naming an unknown suite or scenario
+     */
+    static List<Scenario> select(List<String> suiteNames, List<String> scenarioNames) {
+        Map<String, List<Scenario>> all = all();
+        List<Scenario> chosen = new ArrayList<>();
+        for (String name : suiteNames.isEmpty() ? all.keySet() : suiteNames) {
+            List<Scenario> suite = all.get(name);
+            if (suite == null) {
+                throw new CommandLine.ParameterException(new CommandLine(new TortureCommand()),
+                        "unknown suite '" + name + "'; suites are " + all.keySet());
+            }
+            chosen.addAll(suite);
+        }
+        if (!scenarioNames.isEmpty()) {
+            List<String> unknown = new ArrayList<>(scenarioNames);
+            chosen.removeIf(s -> !scenarioNames.contains(s.name()));
+            for (Iterator<String> it = unknown.iterator(); it.hasNext(); ) {
+                String n = it.next();
+                if (chosen.stream().anyMatch(s -> s.name().equals(n))) {
+                    it.remove();
+                }
+            }
+            if (!unknown.isEmpty()) {
+                throw new CommandLine.ParameterException(new CommandLine(new TortureCommand()),
+                        "unknown scenario(s) " + unknown + " in the chosen suites");
+            }
+        }
+        return chosen;
+    }
+
+    /** Completion candidates for {@code --suite}. */
+    static final class Names implements Iterable<String> {
+        @Override
+        public Iterator<String> iterator() {
+            return all().keySet().iterator();
+        }
+    }
+}
