@@ -111,6 +111,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         final AcquireContext ctx;           // null for a waiter without a context
         Waiter prev, next;                  // guarded by the queue lock
         volatile boolean granted;           // set once by the granter, after holder is set
+        volatile boolean recheck;           // set under the queue lock by a thread that wakes it to look again;
+                                            // cleared by the waiter under the queue lock
 
         Waiter(Thread thread, AcquireContext ctx) {
             this.thread = thread;
@@ -623,10 +625,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 result = ACQUIRED;
                 break;
             }
-            long remaining = 0L;
+            w.recheck = false;
             result = ctx != null && ctx.acquired > 0 ? killQueued(ctx, w) : ACQUIRED;
-            if (result == ACQUIRED && (mode & TIMED) != 0
-                    && (remaining = deadline - System.nanoTime()) <= 0L) {
+            if (result == ACQUIRED && (mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L) {
                 result = TIMED_OUT;
             }
             if (result == ACQUIRED && (mode & INTERRUPTIBLE) != 0 && Thread.interrupted()) {
@@ -638,14 +639,16 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 break;
             }
             unlockQueue();
-            if ((mode & TIMED) != 0) {
-                LockSupport.parkNanos(this, remaining);
-            } else {
-                LockSupport.park(this);
-            }
-            if ((mode & INTERRUPTIBLE) == 0 && Thread.interrupted()) {
-                interrupted = true;
-            }
+            do {                                      // park until granted or a reason to look
+                if ((mode & TIMED) != 0) {
+                    LockSupport.parkNanos(this, deadline - System.nanoTime());
+                } else {
+                    LockSupport.park(this);
+                }
+                if ((mode & INTERRUPTIBLE) == 0 && Thread.interrupted()) {
+                    interrupted = true;
+                }
+            } while (!w.granted && !mustLook(w, ctx, mode, deadline));
             if (w.granted) {
                 result = ACQUIRED;
                 break;
@@ -657,6 +660,25 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             me.interrupt();
         }
         return result;
+    }
+
+    /**
+     * Tells a parked waiter whether something may have changed its fate: another thread asked it
+     * to look again (wait-die), its context was wounded, it was interrupted or its time ran out.
+     * Without one of these it parks again without taking the queue lock, so spurious wake-ups
+     * cost nothing and cannot starve the threads that need the lock.
+     */
+    private static boolean mustLook(Waiter w, AcquireContext ctx, int mode, long deadline) {
+        return w.recheck
+                || (ctx != null && ctx.acquired > 0 && ctx.woundedAcquire())
+                || ((mode & INTERRUPTIBLE) != 0 && Thread.currentThread().isInterrupted())
+                || ((mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L);
+    }
+
+    /** Wakes a queued waiter so that it re-runs its kill check. Queue lock held. */
+    private static void askToLook(Waiter w) {
+        w.recheck = true;
+        LockSupport.unpark(w.thread);
     }
 
     /** A context that holds locks checks whether it must back off before it queues. */
@@ -712,7 +734,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                     }
                     pos = c;
                     if (waitDie && c.ctx.acquired > 0) {
-                        LockSupport.unpark(c.thread);  // it must die now that an older one is ahead
+                        askToLook(c);                  // it must die now that an older one is ahead
                     }
                 }
                 if (c == head) {
@@ -807,7 +829,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             }
             if (waitDie) {
                 if (c.ctx.acquired > 0 && WwClass.isOlder(holderCtx.stamp(), c.ctx.stamp())) {
-                    LockSupport.unpark(c.thread);
+                    askToLook(c);
                 }
                 return;
             }
