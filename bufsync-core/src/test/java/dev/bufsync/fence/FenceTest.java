@@ -221,7 +221,7 @@ class FenceTest {
                 own.signal();
             }
             if (added) {
-                peer.await();
+                assertThat(peer.await(PATIENCE)).isTrue();
                 assertThat(ran.await(PATIENCE.toSeconds(), TimeUnit.SECONDS))
                         .as("callback not seen on thread %d, pass %d", me, passes).isTrue();
                 assertThat(runs).hasValue(1);
@@ -278,6 +278,19 @@ class FenceTest {
         b.setError(first);
         b.signal(explicit);
         assertThat(b.fence().error()).isSameAs(explicit);
+    }
+
+    /** Callbacks and waiters registered before and after setError all run, and see the error. */
+    @Test
+    void registrationsAroundSetErrorAllRun() {
+        Signaller s = mock();
+        List<Throwable> seen = new ArrayList<>();
+        IOException eio = new IOException("EIO");
+        s.fence().addCallback(f -> seen.add(f.error()));
+        s.setError(eio);
+        s.fence().addCallback(f -> seen.add(f.error()));
+        s.signal();
+        assertThat(seen).containsExactly(eio, eio);
     }
 
     /** A null error is a NullPointerException, and nothing changes. */
@@ -416,18 +429,24 @@ class FenceTest {
         assertThatThrownBy(() -> s.fence().await(Duration.ofMillis(-5))).isExactlyInstanceOf(IllegalArgumentException.class);
     }
 
-    /** await() returns once another thread signals; the signaller's prior writes are visible. */
+    /** A thread parked in await() wakes when another signals, and sees the signaller's prior writes. */
     @Test
     void awaitWakesOnSignal() throws Exception {
         Signaller s = mock();
         int[] payload = new int[1];
-        Thread producer = Thread.ofPlatform().start(() -> {
-            payload[0] = 42;
-            s.signal();
+        CompletableFuture<Integer> seen = new CompletableFuture<>();
+        Thread waiter = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                s.fence().await();
+                seen.complete(payload[0]);
+            } catch (Throwable t) {
+                seen.completeExceptionally(t);
+            }
         });
-        s.fence().await();
-        assertThat(payload[0]).isEqualTo(42);
-        producer.join();
+        awaitParked(waiter);
+        payload[0] = 42;
+        s.signal();
+        assertThat(seen.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(42);
     }
 
     /** A thread blocked in await() is released by Thread.interrupt with InterruptedException. */
@@ -444,7 +463,7 @@ class FenceTest {
     /** Runs {@code waiting} on a thread, interrupts it once it is parked, expects InterruptedException. */
     private static void assertInterruptible(Waiting waiting) throws Exception {
         CompletableFuture<Throwable> outcome = new CompletableFuture<>();
-        Thread t = Thread.ofPlatform().start(() -> {
+        Thread t = Thread.ofPlatform().daemon().start(() -> {
             try {
                 waiting.run();
                 outcome.complete(null);
@@ -497,23 +516,26 @@ class FenceTest {
             signallers.add(mock());
         }
         int waiters = 2_000;
-        AtomicInteger woke = new AtomicInteger();
         CountDownLatch started = new CountDownLatch(waiters);
-        try (ExecutorService vts = Executors.newVirtualThreadPerTaskExecutor()) {
+        CountDownLatch woke = new CountDownLatch(waiters);
+        ExecutorService vts = Executors.newVirtualThreadPerTaskExecutor();
+        try {
             for (int i = 0; i < waiters; i++) {
                 Fence f = signallers.get(i % signallers.size()).fence();
                 vts.submit(() -> {
                     started.countDown();
                     f.await();
-                    woke.incrementAndGet();
+                    woke.countDown();
                     return null;
                 });
             }
             assertThat(started.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
-            assertThat(woke).hasValue(0);
+            assertThat(woke.getCount()).isEqualTo(waiters);
             signallers.forEach(Signaller::signal);
+            assertThat(woke.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        } finally {
+            vts.shutdownNow();
         }
-        assertThat(woke).hasValue(waiters);
     }
 
     // ------------------------------------------------------------ deadlines
