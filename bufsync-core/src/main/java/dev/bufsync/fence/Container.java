@@ -8,6 +8,8 @@ package dev.bufsync.fence;
  */
 abstract class Container extends Fence {
     /*
+     * Overview.
+     *
      * A container completes inside the fire loop of the member that completes it. It must not run
      * its own callbacks there (that would recurse once per nesting level, thousands deep for a
      * chain), so completeNested publishes its outcome, parks the detached registrations in

@@ -11,6 +11,8 @@ import java.lang.ref.ReferenceQueue;
  */
 final class Reaper {
     /*
+     * Overview.
+     *
      * Reachability: fence -> Ref (strong, ContextFence.watcher), Ref -> fence (strong, Ref.fence),
      * Ref -> signaller (phantom), signaller -> fence (strong). While the producer holds the
      * signaller, nothing happens. If the signaller dies first, the Ref is enqueued and the reaper

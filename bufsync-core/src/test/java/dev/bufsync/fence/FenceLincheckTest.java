@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * (termination mode, real threads) covers that.
  */
 class FenceLincheckTest {
-    private static final int INVOCATIONS = 300;
+    private static final int INVOCATIONS = 200;
 
     /** Loads the fence classes (and starts the reaper) outside the model-checked runs. */
     @BeforeAll
