@@ -57,8 +57,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link #error()} gives the error of a failed fence; {@link #timestamp()} the
  * {@link System#nanoTime()} at which it signalled.
  *
- * <p><b>Implementation notes.</b> Signalling is one CAS, one release store and one CAS per
- * callback; adding a callback is one allocation and one CAS. A fence holds no lock, ever.
+ * <p><b>Implementation notes.</b> Signalling is one CAS, a {@code nanoTime} read, one release
+ * store and one CAS per callback; adding a callback is one allocation and one CAS. A fence holds
+ * no lock, ever.
  *
  * @see Signaller
  * @see Fences
@@ -315,7 +316,8 @@ public abstract class Fence {
     // ------------------------------------------------------------ waiting
 
     /**
-     * Waits until this fence signals. Returns at once if it has.
+     * Waits until this fence signals. Returns at once if it has. If the fence signals while the
+     * thread is being interrupted, the wait returns normally with the interrupt status set.
      *
      * @throws InterruptedException if the thread is interrupted while waiting (or was interrupted
      *     on entry with the fence pending); the thread's interrupt status is then cleared
@@ -332,7 +334,8 @@ public abstract class Fence {
     /**
      * Waits until this fence signals or the timeout elapses (the kernel's
      * {@code dma_fence_wait_timeout}). A zero timeout polls: it never waits and never throws
-     * {@code InterruptedException}.
+     * {@code InterruptedException}. If the fence signals while the thread is being interrupted,
+     * the wait returns {@code true} with the interrupt status set.
      *
      * @param timeout how long to wait at most; not negative
      * @return {@code true} if the fence has signalled, {@code false} if the time ran out first
