@@ -118,14 +118,17 @@ public abstract class Fence {
     static final Object COMPLETING = new Marker("COMPLETING");
     /** The state of a fence signalled without error. */
     static final Object SUCCESS = new Marker("SUCCESS");
-    /** The deadline of a fence that has none; a requested deadline equal to it is moved 1 ns. */
-    static final long NO_DEADLINE = Long.MIN_VALUE;
+    /**
+     * The deadline of a fence that has none: the default value, so that constructors need no
+     * volatile store. A requested deadline equal to it is moved 1 ns later.
+     */
+    static final long NO_DEADLINE = 0L;
 
     private final long context;
     private final long seqno;
     private volatile Object state;                 // see Overview; CAS while pending, then release store
     private long timestamp;                        // written by the winner before the outcome's release store
-    private volatile long deadline = NO_DEADLINE;  // CAS, only ever lowered (soonest wins)
+    private volatile long deadline;                // NO_DEADLINE, then CAS, only ever lowered (soonest wins)
 
     /** Creates a pending fence. */
     Fence(long context, long seqno) {
@@ -399,7 +402,8 @@ public abstract class Fence {
      * producer reads it with {@link Signaller#deadline()}. Containers pass the hint on to their
      * members. A hint is only a hint: nothing is enforced, and a signalled fence ignores it.
      *
-     * @param deadlineNanos the absolute deadline; a past one means "as soon as possible"
+     * @param deadlineNanos the absolute deadline; a past one means "as soon as possible" (a
+     *     deadline of exactly 0 is recorded as 1, 0 being the internal "none")
      */
     public final void setDeadline(long deadlineNanos) {
         long d = deadlineNanos == NO_DEADLINE ? NO_DEADLINE + 1 : deadlineNanos;

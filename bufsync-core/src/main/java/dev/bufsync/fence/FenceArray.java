@@ -47,14 +47,14 @@ public final class FenceArray extends Container {
 
     private final List<Fence> members;          // leaves, fixed at creation
     private final boolean any;
-    private volatile int pending;               // getAndAdd -1 per member signal (all-of)
+    private volatile int pending;               // set plainly at creation, then getAndAdd -1 per member signal
     private volatile Throwable firstError;      // CAS null -> the first member error (all-of)
 
     private FenceArray(List<Fence> members, boolean any) {
         super(FenceContext.allocate(), 1L);
         this.members = members;
         this.any = any;
-        this.pending = any ? 1 : members.size();
+        PENDING.set(this, any ? 1 : members.size());   // plain: published by the registration CASes
     }
 
     /**

@@ -59,13 +59,14 @@ public final class FenceChain extends Container {
     private final Fence fence;                  // the contained fence; never a chain
     private final long prevSeqno;               // the previous link's seqno if on its context, else 0
     private volatile Fence prev;                // CAS by walk(); release-cleared on completion
-    private volatile int pending = 2;           // getAndAdd -1 per arrival: prev, then fence
+    private volatile int pending;               // 2, then getAndAdd -1 per arrival: prev and fence
 
     private FenceChain(Fence prev, Fence fence, long context, long seqno, long prevSeqno) {
         super(context, seqno);
-        this.prev = prev;
         this.fence = fence;
         this.prevSeqno = prevSeqno;
+        PREV.set(this, prev);           // plain: published by the registration CASes in arm()
+        PENDING.set(this, 2);
     }
 
     /**

@@ -556,6 +556,15 @@ class FenceTest {
         assertThat(s.deadline()).hasValue(now + 10);
     }
 
+    /** A deadline of exactly 0 (the internal "none") is kept, moved by one nanosecond. */
+    @Test
+    void zeroDeadlineIsKept() {
+        Signaller s = mock();
+        s.fence().setDeadline(0L);
+        assertThat(s.deadline()).hasValue(1L);
+        s.signal();
+    }
+
     // ------------------------------------------------------------ ordering
 
     /** isLater and later order fences of one context by sequence number. */
