@@ -70,7 +70,9 @@ class FenceArrayTest {
         Signaller a = mock();
         a.signal();
         assertThat(FenceArray.allOf(a.fence(), Fences.stub()).isSignaled()).isTrue();
-        assertThat(FenceArray.anyOf(mock().fence(), a.fence()).isSignaled()).isTrue();
+        Signaller pending = mock();
+        assertThat(FenceArray.anyOf(pending.fence(), a.fence()).isSignaled()).isTrue();
+        pending.signal();
         assertThat(FenceArray.allOf(List.of()).isSignaled()).isTrue();
     }
 
@@ -106,12 +108,14 @@ class FenceArrayTest {
     @Test
     void allOfInsideAnyOf_IllegalArgumentException() {
         Signaller a = mock();
-        FenceArray all = FenceArray.allOf(a.fence(), mock().fence());
+        Signaller b = mock();
+        FenceArray all = FenceArray.allOf(a.fence(), b.fence());
         FenceChain chain = FenceChain.link(null, a.fence(), 1);
         assertThatThrownBy(() -> FenceArray.anyOf(all, a.fence())).isExactlyInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("cannot be flattened");
         assertThatThrownBy(() -> FenceArray.anyOf(chain)).isExactlyInstanceOf(IllegalArgumentException.class);
         a.signal();
+        b.signal();
     }
 
     /** A deadline on an array is passed on to its members. */

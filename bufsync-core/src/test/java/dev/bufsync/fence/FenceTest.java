@@ -453,11 +453,13 @@ class FenceTest {
     @Test
     void awaitIsInterruptible() throws Exception {
         Signaller s = mock();
+        Signaller other = mock();
         assertInterruptible(() -> s.fence().await());
         assertInterruptible(() -> s.fence().await(Duration.ofDays(1)));
-        assertInterruptible(() -> Fences.awaitAny(List.of(s.fence(), mock().fence())));
+        assertInterruptible(() -> Fences.awaitAny(List.of(s.fence(), other.fence())));
         assertInterruptible(() -> Fences.awaitAll(List.of(Fences.stub(), s.fence())));
         s.signal();
+        other.signal();
     }
 
     /** Runs {@code waiting} on a thread, interrupts it once it is parked, expects InterruptedException. */
@@ -571,8 +573,10 @@ class FenceTest {
     @Test
     void isLaterOrdersOneContext() {
         FenceContext ctx = FenceContext.create("ordered");
-        Fence one = ctx.next().fence();
-        Fence two = ctx.next().fence();
+        Signaller first = ctx.next();
+        Signaller second = ctx.next();
+        Fence one = first.fence();
+        Fence two = second.fence();
         assertThat(two.seqno()).isEqualTo(one.seqno() + 1);
         assertThat(two.isLater(one)).isTrue();
         assertThat(one.isLater(two)).isFalse();
@@ -580,16 +584,20 @@ class FenceTest {
         assertThat(Fence.later(one, two)).isSameAs(two);
         assertThat(Fence.later(two, one)).isSameAs(two);
         assertThat(Fence.later(one, one)).isSameAs(one);
+        first.signal();
+        second.signal();
     }
 
     /** Ordering fences of different contexts is an IllegalArgumentException. */
     @Test
     void isLaterAcrossContexts_IllegalArgumentException() {
-        Fence a = mock().fence();
-        Fence b = mock().fence();
-        assertThatThrownBy(() -> a.isLater(b)).isExactlyInstanceOf(IllegalArgumentException.class)
+        Signaller a = mock();
+        Signaller b = mock();
+        assertThatThrownBy(() -> a.fence().isLater(b.fence())).isExactlyInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("different contexts");
-        assertThatThrownBy(() -> Fence.later(a, b)).isExactlyInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Fence.later(a.fence(), b.fence())).isExactlyInstanceOf(IllegalArgumentException.class);
+        a.signal();
+        b.signal();
     }
 
     /** Contexts get increasing ids from 1; their fences increasing sequence numbers from 1. */
@@ -599,11 +607,12 @@ class FenceTest {
         FenceContext b = FenceContext.create("b");
         assertThat(a.id()).isPositive();
         assertThat(b.id()).isGreaterThan(a.id());
-        Fence first = a.next().fence();
-        assertThat(first.context()).isEqualTo(a.id());
-        assertThat(first.seqno()).isEqualTo(1);
-        assertThat(a.next().fence().seqno()).isEqualTo(2);
-        assertThat(b.next().fence().seqno()).isEqualTo(1);
+        List<Signaller> issued = List.of(a.next(), a.next(), b.next());
+        assertThat(issued.get(0).fence().context()).isEqualTo(a.id());
+        assertThat(issued.get(0).fence().seqno()).isEqualTo(1);
+        assertThat(issued.get(1).fence().seqno()).isEqualTo(2);
+        assertThat(issued.get(2).fence().seqno()).isEqualTo(1);
+        issued.forEach(Signaller::signal);
         assertThat(a.name()).isEqualTo("a");
         assertThat(a).hasToString("FenceContext[a#" + a.id() + "]");
     }
