@@ -35,10 +35,10 @@
  *       returning {@code false}, and the completion of {@code toCompletableFuture()}.
  *   <li>Actions in a thread before {@code addCallback} returns {@code true} happen-before the
  *       callback runs; with an executor, before the executor is handed the callback.
- *   <li>A container is signalled by the thread that signals the member completing it. For an
- *       all-of array and a chain link, the signals of all the members it waited for
- *       happen-before its own signal; for an any-of array, the signal of the member that
- *       completed it does.
+ *   <li>A container is signalled by the thread that signals the member completing it (or by the
+ *       thread creating it, if nothing is left to wait for). For an all-of array and a chain
+ *       link, the signals of all the members it waited for happen-before its own signal; for an
+ *       any-of array, the signal of the member that completed it does.
  *   <li>A {@code removeCallback} that returns {@code true}, a wait that times out and an
  *       {@code InterruptedException} establish no ordering with the producer.
  *   <li>{@code setDeadline} happens-before a {@code Signaller.deadline()} that returns that
