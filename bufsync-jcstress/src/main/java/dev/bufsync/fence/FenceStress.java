@@ -1,0 +1,104 @@
+package dev.bufsync.fence;
+
+import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
+import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
+
+import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
+import org.openjdk.jcstress.annotations.JCStressTest;
+import org.openjdk.jcstress.annotations.Mode;
+import org.openjdk.jcstress.annotations.Outcome;
+import org.openjdk.jcstress.annotations.Signal;
+import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.ZI_Result;
+import org.openjdk.jcstress.infra.results.ZZ_Result;
+
+/**
+ * jcstress tests of the fence's one-shot guarantees, on real threads and the real memory model.
+ *
+ * <p>Run them with:
+ *
+ * <pre>{@code
+ * ./mvnw -q -pl bufsync-core,bufsync-jcstress install -DskipTests -Djcstress.skip
+ * java -jar bufsync-jcstress/target/jcstress.jar -t dev.bufsync.fence -m quick
+ * }</pre>
+ */
+public final class FenceStress {
+    private FenceStress() {
+    }
+
+    /** {@link Signaller#trySignal()} racing itself: exactly one of two signallers wins. */
+    @JCStressTest
+    @Outcome(id = "true, false", expect = ACCEPTABLE, desc = "The first actor signalled; the second saw a signalled fence.")
+    @Outcome(id = "false, true", expect = ACCEPTABLE, desc = "The second actor signalled; the first saw a signalled fence.")
+    @Outcome(expect = FORBIDDEN, desc = "Both or neither signalled: the fence is not one-shot.")
+    @State
+    public static class SignalOnce {
+        private final Signaller signaller = FenceContext.create("stress").next();
+
+        /** Producer thread one. */
+        @Actor
+        public void first(ZZ_Result r) {
+            r.r1 = signaller.trySignal();
+        }
+
+        /** Producer thread two. */
+        @Actor
+        public void second(ZZ_Result r) {
+            r.r2 = signaller.trySignal();
+        }
+    }
+
+    /**
+     * {@link Fence#addCallback(FenceCallback)} racing {@link Signaller#signal()}: the callback runs
+     * exactly once if the add returned {@code true}, never if it returned {@code false}.
+     */
+    @JCStressTest
+    @Outcome(id = "true, 1", expect = ACCEPTABLE, desc = "Added before the signal: the callback ran once.")
+    @Outcome(id = "false, 0", expect = ACCEPTABLE, desc = "Added after the signal: refused, and it never ran.")
+    @Outcome(expect = FORBIDDEN, desc = "A callback was lost, ran twice, or ran although refused.")
+    @State
+    public static class CallbackExactlyOnce {
+        private final Signaller signaller = FenceContext.create("stress").next();
+        private int runs;   // written by the callback on the signalling thread; read by the arbiter
+
+        /** Consumer thread. */
+        @Actor
+        public void consumer(ZI_Result r) {
+            r.r1 = signaller.fence().addCallback(f -> runs++);
+        }
+
+        /** Producer thread. */
+        @Actor
+        public void producer() {
+            signaller.signal();
+        }
+
+        /** After both: how often the callback ran. */
+        @Arbiter
+        public void arbiter(ZI_Result r) {
+            r.r2 = runs;
+        }
+    }
+
+    /** {@link Fence#await()} blocked on a pending fence is released by {@link Signaller#signal()}. */
+    @JCStressTest(Mode.Termination)
+    @Outcome(id = "TERMINATED", expect = ACCEPTABLE, desc = "The waiter returned after the signal.")
+    @Outcome(expect = FORBIDDEN, desc = "The waiter stayed blocked after the signal: a lost wake-up.")
+    @State
+    public static class WaitTerminates {
+        private final Signaller signaller = FenceContext.create("stress").next();
+
+        /** Consumer thread, waiting. */
+        @Actor
+        public void waiter() throws InterruptedException {
+            signaller.fence().await();
+        }
+
+        /** Producer, signalling. */
+        @Signal
+        public void signal() {
+            signaller.signal();
+        }
+    }
+}
