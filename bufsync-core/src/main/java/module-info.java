@@ -1,10 +1,14 @@
 /**
  * bufsync: deadlock-free buffer synchronization. Wound/wait mutexes ({@link dev.bufsync.ww}).
  * Fences that only their producer can signal, with arrays, chains and merge ({@link dev.bufsync.fence}).
+ * Reservation objects: a mutex plus the fences of one object ({@link dev.bufsync.resv}). The
+ * lock-all transaction that retries by itself ({@link dev.bufsync.exec}).
  *
  * <p>The module exports only API packages; implementation classes are package-private.
  */
 module dev.bufsync.core {
     exports dev.bufsync.ww;
     exports dev.bufsync.fence;
+    exports dev.bufsync.resv;
+    exports dev.bufsync.exec;
 }

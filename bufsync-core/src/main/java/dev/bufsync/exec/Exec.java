@@ -1,0 +1,330 @@
+package dev.bufsync.exec;
+
+import dev.bufsync.resv.HasReservation;
+import dev.bufsync.resv.Reservation;
+import dev.bufsync.ww.AcquireContext;
+import dev.bufsync.ww.BackoffException;
+import dev.bufsync.ww.LockResult;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * A lock-all transaction: locks every object an operation touches, in the order the operation
+ * discovers them, retrying by itself when it must back off, so that callers never write the
+ * wound/wait back-off loop (the kernel's {@code drm_exec}). Any object that
+ * {@linkplain HasReservation has a reservation} can be locked.
+ *
+ * <pre>{@code
+ * try (Exec exec = Exec.begin()) {
+ *     exec.untilAllLocked(e -> {
+ *         for (Buffer b : job.buffers()) e.prepare(b, 1);   // lock + reserve one fence slot
+ *     });
+ *     for (HasReservation o : exec.locked()) o.reservation().addFence(done, Usage.WRITE);
+ * }                                                          // unlocks all, ends the transaction
+ * }</pre>
+ *
+ * <p>The body passed to {@link #untilAllLocked} locks objects with {@link #lock} or
+ * {@link #prepare}. When one of them must back off, the exec unwinds the body with an internal
+ * unchecked exception (do not catch it: let {@code RuntimeException}s you do not own pass),
+ * unlocks everything, blocks on the contended object with the slow path, and runs the body
+ * again; the contended object is then already locked and counts as newly locked when the body
+ * locks it again. After the body completes the acquire phase is over; iterate {@link #locked()},
+ * add fences, and close.
+ *
+ * <p><b>Options.</b> {@link Option#INTERRUPTIBLE}: waits can be interrupted, and
+ * {@link InterruptedException} propagates out of {@code untilAllLocked} (close still unlocks
+ * everything). {@link Option#IGNORE_DUPLICATES}: locking an object twice is a no-op instead of an
+ * {@link ExecDuplicateException}.
+ *
+ * <p><b>Caveats.</b> An exec belongs to the thread that began it, and it takes one
+ * {@link AcquireContext} of the class of the first object it locks; all objects must share that
+ * class. {@link #close()} must run (use try-with-resources); a second close is an error.
+ *
+ * <p><b>Implementation notes.</b> The context begins at the first lock, so an exec that locks
+ * nothing costs nothing. Retries keep the context and its stamp, so the transaction eventually
+ * becomes the oldest and cannot starve.
+ */
+public final class Exec implements AutoCloseable {
+    /*
+     * Overview.
+     *
+     * State, confined to the owner thread: the context (null until the first lock), the list of
+     * locked objects in locking order, the object that the last back-off named (`contended`, to be
+     * slow-locked before the body runs again), the object locked by that slow path and not yet
+     * claimed by the body (`prelocked`), the phase, and the retry count.
+     *
+     * The loop (drm_exec_until_all_locked / drm_exec_retry_on_contention):
+     *   run the body;
+     *   on Contention: unlock all in reverse, slow-lock the contended object, record it as
+     *                  locked and prelocked, run the body again;
+     *   when the body completes: acquireDone, the locked phase begins.
+     * A lock of the prelocked object is not a duplicate: it consumes the mark.
+     */
+
+    /** What an exec does in the cases where the kernel's drm_exec takes flags. */
+    public enum Option {
+        /** Waits can be interrupted ({@code DRM_EXEC_INTERRUPTIBLE_WAIT}). */
+        INTERRUPTIBLE,
+        /** Locking an object twice is a no-op ({@code DRM_EXEC_IGNORE_DUPLICATES}). */
+        IGNORE_DUPLICATES
+    }
+
+    /**
+     * The body of {@link Exec#untilAllLocked}: locks the objects of the operation through the exec.
+     * It may run several times and must lock the same objects each time it runs to completion.
+     */
+    @FunctionalInterface
+    public interface Body {
+        /**
+         * Locks the objects of the operation.
+         *
+         * @param exec the exec to lock them with
+         * @throws InterruptedException if a lock was interrupted ({@link Option#INTERRUPTIBLE})
+         */
+        void lockAll(Exec exec) throws InterruptedException;
+    }
+
+    private enum Phase { NEW, LOCKING, LOCKED, CLOSED }
+
+    private final Set<Option> options;
+    private final Thread owner = Thread.currentThread();
+    private final List<HasReservation> locked = new ArrayList<>();
+    private AcquireContext ctx;
+    private HasReservation contended;
+    private Reservation prelocked;
+    private Phase phase = Phase.NEW;
+    private int retries;
+
+    private Exec(Set<Option> options) {
+        this.options = options;
+    }
+
+    /**
+     * Begins a transaction on the current thread.
+     *
+     * @param options interruptible waits, ignored duplicates
+     * @return a new exec; close it
+     */
+    public static Exec begin(Option... options) {
+        Set<Option> set = EnumSet.noneOf(Option.class);
+        set.addAll(List.of(options));
+        return new Exec(set);
+    }
+
+    /**
+     * Runs {@code body} until it has locked everything it asks for without having to back off,
+     * retrying after every back-off. Runs once per exec.
+     *
+     * @param body locks the objects, through this exec
+     * @throws InterruptedException if interrupted while waiting ({@link Option#INTERRUPTIBLE} only);
+     *     objects stay locked until {@link #close()}
+     * @throws IllegalStateException if called twice, after close, or from another thread
+     */
+    public void untilAllLocked(Body body) throws InterruptedException {
+        checkOwner("untilAllLocked");
+        if (phase != Phase.NEW) {
+            throw new IllegalStateException("untilAllLocked runs once per Exec; this one is " + phase);
+        }
+        phase = Phase.LOCKING;
+        for (;;) {
+            try {
+                if (contended != null) {
+                    lockContended();
+                }
+                body.lockAll(this);
+                break;
+            } catch (Contention c) {
+                retries++;
+                unlockAll();
+            }
+        }
+        if (ctx != null) {
+            ctx.acquireDone();
+        }
+        phase = Phase.LOCKED;
+    }
+
+    /**
+     * Locks {@code obj} within the body of {@link #untilAllLocked}.
+     *
+     * @param obj the object
+     * @return {@code true} if this call locked it; {@code false} if it was already locked by this
+     *     exec and {@link Option#IGNORE_DUPLICATES} is set
+     * @throws ExecDuplicateException if it was already locked by this exec and duplicates are not
+     *     ignored
+     * @throws InterruptedException if interrupted ({@link Option#INTERRUPTIBLE} only)
+     * @throws IllegalStateException outside the body of {@code untilAllLocked}
+     */
+    public boolean lock(HasReservation obj) throws InterruptedException {
+        checkOwner("lock");
+        if (phase != Phase.LOCKING) {
+            throw new IllegalStateException("lock(" + obj.reservation().name()
+                    + ") outside untilAllLocked; this exec is " + phase);
+        }
+        Reservation resv = obj.reservation();
+        if (resv == prelocked) {
+            prelocked = null;
+            return true;
+        }
+        if (ctx == null) {
+            ctx = resv.mutex().wwClass().begin();
+        }
+        LockResult r;
+        try {
+            r = options.contains(Option.INTERRUPTIBLE) ? resv.lockInterruptibly(ctx) : resv.lock(ctx);
+        } catch (BackoffException e) {
+            contended = obj;
+            throw new Contention();
+        }
+        if (r == LockResult.ALREADY_HELD) {
+            if (options.contains(Option.IGNORE_DUPLICATES)) {
+                return false;
+            }
+            throw new ExecDuplicateException(obj);
+        }
+        locked.add(obj);
+        return true;
+    }
+
+    /**
+     * Locks {@code obj} and reserves {@code slots} fence slots on its reservation (the kernel's
+     * {@code drm_exec_prepare_obj}). For a duplicate ignored with {@link Option#IGNORE_DUPLICATES}
+     * the slots are still reserved, in addition to the earlier ones.
+     *
+     * @param obj the object
+     * @param slots the number of fences that will be added to it
+     * @return as {@link #lock(HasReservation)}
+     * @throws ExecDuplicateException as {@link #lock(HasReservation)}
+     * @throws InterruptedException if interrupted ({@link Option#INTERRUPTIBLE} only)
+     */
+    public boolean prepare(HasReservation obj, int slots) throws InterruptedException {
+        boolean fresh = lock(obj);
+        obj.reservation().reserveFences(slots);
+        return fresh;
+    }
+
+    /**
+     * Prepares every object of {@code objs} (the kernel's {@code drm_exec_prepare_array}).
+     *
+     * @param objs the objects
+     * @param slots fence slots to reserve on each
+     * @throws ExecDuplicateException as {@link #lock(HasReservation)}
+     * @throws InterruptedException if interrupted ({@link Option#INTERRUPTIBLE} only)
+     */
+    public void prepare(Collection<? extends HasReservation> objs, int slots) throws InterruptedException {
+        for (HasReservation obj : objs) {
+            prepare(obj, slots);
+        }
+    }
+
+    /**
+     * Unlocks one object early (the kernel's {@code drm_exec_unlock_obj}); cheap for recently
+     * locked objects.
+     *
+     * @param obj an object this exec locked
+     * @throws IllegalArgumentException if this exec does not hold it
+     */
+    public void unlock(HasReservation obj) {
+        checkOwner("unlock");
+        for (int i = locked.size() - 1; i >= 0; i--) {
+            if (locked.get(i) == obj) {
+                locked.remove(i);
+                obj.reservation().unlock();
+                return;
+            }
+        }
+        throw new IllegalArgumentException("unlock(" + obj.reservation().name()
+                + "): this exec does not hold it");
+    }
+
+    /**
+     * The objects this exec holds, in the order they were locked.
+     *
+     * @return an immutable snapshot
+     */
+    public List<HasReservation> locked() {
+        return List.copyOf(locked);
+    }
+
+    /**
+     * How many times the body had to be run again after a back-off.
+     *
+     * @return the retry count
+     */
+    public int retries() {
+        return retries;
+    }
+
+    /**
+     * The transaction's context, or {@code null} before the first lock.
+     *
+     * @return the context, for diagnostics
+     */
+    public AcquireContext context() {
+        return ctx;
+    }
+
+    /**
+     * Unlocks every object, newest first, and ends the transaction.
+     *
+     * @throws IllegalStateException if called twice or from another thread
+     */
+    @Override
+    public void close() {
+        checkOwner("close");
+        unlockAll();
+        phase = Phase.CLOSED;
+        if (ctx != null) {
+            ctx.close();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Exec[" + phase + ", locked=" + locked.size() + ", retries=" + retries
+                + (ctx != null ? ", " + ctx : "") + "]";
+    }
+
+    private void lockContended() throws InterruptedException {
+        HasReservation obj = contended;
+        Reservation resv = obj.reservation();
+        if (options.contains(Option.INTERRUPTIBLE)) {
+            resv.lockSlowInterruptibly(ctx);
+        } else {
+            resv.lockSlow(ctx);
+        }
+        contended = null;
+        locked.add(obj);
+        prelocked = resv;
+    }
+
+    private void unlockAll() {
+        for (int i = locked.size() - 1; i >= 0; i--) {
+            locked.get(i).reservation().unlock();
+        }
+        locked.clear();
+        prelocked = null;
+    }
+
+    private void checkOwner(String op) {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException(op + " on an Exec of " + owner.getName() + " from "
+                    + Thread.currentThread().getName() + "; an Exec belongs to the thread that began it");
+        }
+        if (phase == Phase.CLOSED) {
+            throw new IllegalStateException(op + " on a closed Exec");
+        }
+    }
+
+    /** Unwinds the body after a back-off; never escapes untilAllLocked. */
+    private static final class Contention extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        Contention() {
+            super("must back off: let this exception pass to Exec.untilAllLocked", null, false, false);
+        }
+    }
+}

@@ -1,0 +1,299 @@
+package dev.bufsync.exec;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bufsync.fence.FenceContext;
+import dev.bufsync.fence.Signaller;
+import dev.bufsync.resv.HasReservation;
+import dev.bufsync.resv.Reservation;
+import dev.bufsync.resv.Usage;
+import dev.bufsync.ww.WwClass;
+import dev.bufsync.ww.WwMisuseException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Unit tests of {@link Exec}: the kernel's drm_exec KUnit suite and the retry loop. */
+class ExecTest {
+    private final WwClass cls = WwClass.builder("exec-test").algorithm(WwClass.Algorithm.WAIT_DIE)
+            .injectBackoff(false).build();
+
+    private Reservation resv(String name) {
+        return new Reservation(cls, name);
+    }
+
+    /** A GEM-object-like test object that has a reservation. */
+    private record Obj(Reservation reservation) implements HasReservation {
+    }
+
+    // ---------------------------------------------------------------- drm_exec KUnit
+
+    /** sanitycheck: begin and close. */
+    @Test
+    void sanitycheck() {
+        Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE);
+        exec.close();
+        assertThat(exec.locked()).isEmpty();
+    }
+
+    /** test_lock: one object locks. */
+    @Test
+    void lock() throws Exception {
+        Obj obj = new Obj(resv("obj"));
+        try (Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE)) {
+            exec.untilAllLocked(e -> assertThat(e.lock(obj)).isTrue());
+            assertThat(exec.locked()).containsExactly(obj);
+            assertThat(obj.reservation().mutex().isHeldByCurrentThread()).isTrue();
+        }
+        assertThat(obj.reservation().isLocked()).isFalse();
+    }
+
+    /** test_lock_unlock: lock, unlock early, lock again in a new exec. */
+    @Test
+    void lockUnlock() throws Exception {
+        Obj obj = new Obj(resv("obj"));
+        try (Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE)) {
+            exec.untilAllLocked(e -> e.lock(obj));
+            exec.unlock(obj);
+            assertThat(obj.reservation().isLocked()).isFalse();
+            assertThat(exec.locked()).isEmpty();
+            assertThatThrownBy(() -> exec.unlock(obj)).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("does not hold");
+        }
+        try (Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE)) {
+            exec.untilAllLocked(e -> e.lock(obj));
+            assertThat(exec.locked()).containsExactly(obj);
+        }
+    }
+
+    /** test_duplicates: with IGNORE_DUPLICATES a second lock of an object is a no-op. */
+    @Test
+    void duplicates() throws Exception {
+        Obj obj = new Obj(resv("obj"));
+        try (Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE, Exec.Option.IGNORE_DUPLICATES)) {
+            exec.untilAllLocked(e -> {
+                assertThat(e.lock(obj)).isTrue();
+                assertThat(e.lock(obj)).isFalse();
+            });
+            assertThat(exec.locked()).containsExactly(obj);
+        }
+        assertThat(obj.reservation().isLocked()).isFalse();
+    }
+
+    /** Without IGNORE_DUPLICATES a second lock is reported, naming the object, and changes nothing. */
+    @Test
+    void duplicatesAreReported() throws Exception {
+        Obj obj = new Obj(resv("buffer-9"));
+        try (Exec exec = Exec.begin()) {
+            AtomicReference<ExecDuplicateException> thrown = new AtomicReference<>();
+            exec.untilAllLocked(e -> {
+                e.lock(obj);
+                try {
+                    e.lock(obj);
+                } catch (ExecDuplicateException x) {
+                    thrown.set(x);
+                }
+            });
+            assertThat(thrown.get()).isNotNull().hasMessageContaining("buffer-9");
+            assertThat(thrown.get().object()).isSameAs(obj);
+            assertThat(exec.locked()).containsExactly(obj);
+        }
+        assertThat(obj.reservation().isLocked()).isFalse();
+    }
+
+    /** test_prepare: lock and reserve one fence slot. */
+    @Test
+    void prepare() throws Exception {
+        Obj obj = new Obj(resv("obj"));
+        Signaller s = FenceContext.create("prepare").next();
+        try (Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE)) {
+            exec.untilAllLocked(e -> e.prepare(obj, 1));
+            assertThat(obj.reservation().reservedSlots()).isEqualTo(1);
+            obj.reservation().addFence(s.fence(), Usage.WRITE);
+        }
+        assertThat(obj.reservation().fences(Usage.WRITE)).containsExactly(s.fence());
+        s.signal();
+    }
+
+    /** test_prepare_array: prepare two objects at once. */
+    @Test
+    void prepareArray() throws Exception {
+        Obj a = new Obj(resv("a"));
+        Obj b = new Obj(resv("b"));
+        try (Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE)) {
+            exec.untilAllLocked(e -> e.prepare(List.of(a, b), 1));
+            assertThat(exec.locked()).containsExactly(a, b);
+            assertThat(a.reservation().reservedSlots()).isEqualTo(1);
+            assertThat(b.reservation().reservedSlots()).isEqualTo(1);
+        }
+    }
+
+    /** test_multiple_loops: two execs, each leaving its loop at once, close cleanly. */
+    @Test
+    void multipleLoops() throws Exception {
+        for (int i = 0; i < 2; i++) {
+            try (Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE)) {
+                exec.untilAllLocked(e -> { });
+                assertThat(exec.context()).isNull();
+                assertThat(exec.retries()).isZero();
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- the retry loop
+
+    /**
+     * With back-off injection every retry path runs: the body is run again, the contended object
+     * is locked first and counts as newly locked, duplicates are still handled, and in the end all
+     * objects are held exactly once.
+     */
+    @ParameterizedTest
+    @EnumSource(WwClass.Algorithm.class)
+    void retriesAfterInjectedBackoffs(WwClass.Algorithm algorithm) throws Exception {
+        WwClass injecting = WwClass.builder("exec-inject").algorithm(algorithm).injectBackoff(true).build();
+        List<Obj> objs = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            objs.add(new Obj(new Reservation(injecting, "o" + i)));
+        }
+        AtomicInteger runs = new AtomicInteger();
+        try (Exec exec = Exec.begin(Exec.Option.IGNORE_DUPLICATES)) {
+            exec.untilAllLocked(e -> {
+                runs.incrementAndGet();
+                for (Obj o : objs) {
+                    e.prepare(o, 1);
+                    e.lock(objs.get(0));                    // a duplicate on every step
+                }
+            });
+            assertThat(exec.retries()).isPositive().isEqualTo(runs.get() - 1);
+            assertThat(exec.locked()).containsExactlyInAnyOrderElementsOf(objs);
+            assertThat(objs).allMatch(o -> o.reservation().mutex().isHeldByCurrentThread());
+            assertThat(exec.context().backoffs()).isEqualTo(exec.retries());
+        }
+        assertThat(objs).noneMatch(o -> o.reservation().isLocked());
+        assertThat(injecting.stats().injected()).isPositive();
+    }
+
+    /**
+     * Real contention: another transaction holds an object; ours backs off (wait-die, it is
+     * younger and holds a lock), waits on the slow path, and completes once the other finishes.
+     */
+    @Test
+    void contentionIsResolvedByRetrying() throws Exception {
+        Obj a = new Obj(resv("a"));
+        Obj b = new Obj(resv("b"));
+        CountDownLatch otherHolds = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread other = Thread.ofPlatform().name("older").start(() -> {
+            try (Exec exec = Exec.begin()) {
+                exec.untilAllLocked(e -> e.lock(b));
+                otherHolds.countDown();
+                release.await();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        otherHolds.await();
+        AtomicInteger runs = new AtomicInteger();
+        Thread releaser = Thread.ofPlatform().start(() -> {
+            // Release the older transaction once ours has queued on b's slow path.
+            while (b.reservation().mutex().waiterCount() == 0) {
+                Thread.onSpinWait();
+            }
+            release.countDown();
+        });
+        try (Exec exec = Exec.begin()) {
+            exec.untilAllLocked(e -> {
+                runs.incrementAndGet();
+                e.lock(a);
+                e.lock(b);
+            });
+            assertThat(exec.locked()).containsExactlyInAnyOrder(a, b);
+            assertThat(exec.retries()).isEqualTo(1);
+            assertThat(runs.get()).isEqualTo(2);
+        }
+        other.join(TimeUnit.SECONDS.toMillis(20));
+        releaser.join(TimeUnit.SECONDS.toMillis(20));
+        assertThat(failure.get()).isNull();
+    }
+
+    /** With INTERRUPTIBLE an interrupt ends the loop; close still unlocks everything. */
+    @Test
+    void interruptibleWaitsEndTheLoop() throws Exception {
+        Obj a = new Obj(resv("a"));
+        Obj b = new Obj(resv("b"));
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().name("holder").start(() -> {
+            b.reservation().lock();                                 // held without a context elsewhere
+            held.countDown();
+            try {
+                done.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            b.reservation().unlock();
+        });
+        held.await();
+        Thread me = Thread.currentThread();
+        Thread interrupter = Thread.ofPlatform().start(() -> {
+            while (b.reservation().mutex().waiterCount() == 0) {
+                Thread.onSpinWait();
+            }
+            me.interrupt();
+        });
+        Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE);
+        assertThatThrownBy(() -> exec.untilAllLocked(e -> {
+            e.lock(a);
+            e.lock(b);
+        })).isInstanceOf(InterruptedException.class);
+        assertThat(a.reservation().isLocked()).isTrue();
+        exec.close();
+        assertThat(a.reservation().isLocked()).isFalse();
+        interrupter.join();
+        done.countDown();
+        holder.join();
+        assertThat(b.reservation().isLocked()).isFalse();
+    }
+
+    /** Misuse: locking outside the loop, running the loop twice, using a closed or foreign exec. */
+    @Test
+    void misuseIsRefused() throws Exception {
+        Obj a = new Obj(resv("a"));
+        Exec exec = Exec.begin();
+        assertThatThrownBy(() -> exec.lock(a)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("outside untilAllLocked");
+        exec.untilAllLocked(e -> e.lock(a));
+        assertThatThrownBy(() -> exec.untilAllLocked(e -> { })).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("runs once");
+        assertThatThrownBy(() -> exec.lock(a)).isInstanceOf(IllegalStateException.class);
+        AtomicReference<Throwable> foreign = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                exec.close();
+            } catch (Throwable x) {
+                foreign.set(x);
+            }
+        });
+        t.join();
+        assertThat(foreign.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("belongs to");
+        exec.close();
+        assertThatThrownBy(exec::close).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        assertThat(a.reservation().isLocked()).isFalse();
+        Obj foreignClass = new Obj(new Reservation(WwClass.woundWait("other"), "x"));
+        try (Exec mixed = Exec.begin()) {
+            assertThatThrownBy(() -> mixed.untilAllLocked(e -> {
+                e.lock(a);
+                e.lock(foreignClass);
+            })).isInstanceOf(WwMisuseException.class).hasMessageContaining("WRONG_CLASS");
+        }
+        assertThat(a.reservation().isLocked()).isFalse();
+    }
+}
