@@ -16,6 +16,8 @@ final class Suites {
     static Map<String, List<Scenario>> all() {
         Map<String, List<Scenario>> suites = new LinkedHashMap<>();
         suites.put("ww", WwLadder.scenarios());
+        suites.put("fence", FenceSuite.scenarios());
+        suites.put("exec", ExecSuite.scenarios());
         return suites;
     }
 
