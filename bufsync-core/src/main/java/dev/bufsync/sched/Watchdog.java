@@ -1,0 +1,101 @@
+package dev.bufsync.sched;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.Consumer;
+
+/**
+ * Reports a stall: when jobs of the watched engines wait and no fence of theirs has signalled for
+ * the configured time, the watchdog hands the wait-for graph of jobs, fences and buffers to its
+ * reporter, once per stall. It changes nothing; it tells who waits for whom.
+ *
+ * <pre>{@code
+ * try (Watchdog dog = Watchdog.start(Duration.ofSeconds(5), System.err::println, gpu, display)) {
+ *     ...
+ * }
+ * }</pre>
+ */
+public final class Watchdog implements AutoCloseable {
+    /*
+     * Overview. One daemon thread wakes every quarter of the stall time, takes the latest
+     * progress time of the engines and, if some engine has unfinished jobs and nothing progressed
+     * for the stall time, reports once; it reports again only after progress resumed. `stopped`
+     * is volatile, written by close.
+     */
+
+    private final Duration stall;
+    private final Consumer<String> reporter;
+    private final List<Engine> engines;
+    private final Thread thread;
+    private volatile boolean stopped;
+
+    private Watchdog(Duration stall, Consumer<String> reporter, List<Engine> engines) {
+        this.stall = stall;
+        this.reporter = reporter;
+        this.engines = engines;
+        this.thread = Thread.ofPlatform().daemon().name("bufsync-sched-watchdog").unstarted(this::watch);
+    }
+
+    /**
+     * Starts watching.
+     *
+     * @param stall how long without progress, while jobs wait, counts as a stall; positive
+     * @param reporter receives the report
+     * @param engines the engines to watch; their jobs may wait on one another
+     * @return the running watchdog; close it
+     */
+    public static Watchdog start(Duration stall, Consumer<String> reporter, Engine... engines) {
+        if (stall.isNegative() || stall.isZero()) {
+            throw new IllegalArgumentException("stall time must be positive, not " + stall);
+        }
+        Watchdog w = new Watchdog(stall, Objects.requireNonNull(reporter, "reporter"), List.of(engines));
+        w.thread.start();
+        return w;
+    }
+
+    /**
+     * The report the watchdog would give now: every unfinished job and what it waits for.
+     *
+     * @return the wait-for graph
+     */
+    public String report() {
+        StringBuilder sb = new StringBuilder("no fence signalled for " + stall.toMillis()
+                + " ms while jobs wait; wait-for graph:\n");
+        for (Engine e : engines) {
+            sb.append(e.describeWaits(engines));
+        }
+        return sb.toString();
+    }
+
+    private void watch() {
+        long reportedAt = Long.MIN_VALUE;
+        while (!stopped) {
+            LockSupport.parkNanos(this, Math.max(1, stall.toNanos() / 4));
+            long last = Long.MIN_VALUE;
+            boolean waiting = false;
+            for (Engine e : engines) {
+                last = Math.max(last, e.lastProgressNanos());
+                waiting |= e.hasPendingJobs();
+            }
+            if (waiting && System.nanoTime() - last >= stall.toNanos() && last != reportedAt) {
+                reportedAt = last;
+                reporter.accept(report());
+            }
+        }
+    }
+
+    /** Stops watching and waits for the watchdog thread to end. */
+    @Override
+    public void close() {
+        stopped = true;
+        LockSupport.unpark(thread);
+        try {
+            thread.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

@@ -1,0 +1,428 @@
+package dev.bufsync.sched;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bufsync.fence.Fence;
+import dev.bufsync.fence.FenceContext;
+import dev.bufsync.fence.Signaller;
+import dev.bufsync.resv.Reservation;
+import dev.bufsync.resv.Usage;
+import dev.bufsync.ww.WwClass;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * The kernel's drm_sched KUnit suite (drivers/gpu/drm/scheduler/tests/tests_basic.c) with a mock
+ * device whose jobs finish when the test says so, plus the rules of submission.
+ */
+class EngineTest {
+    private static final Duration WAIT = Duration.ofSeconds(20);
+
+    /** A device whose work finishes when the test advances it, like the kernel's mock scheduler. */
+    static final class MockDevice {
+        private final FenceContext hardware = FenceContext.create("mock-hw");
+        final ConcurrentLinkedQueue<Signaller> running = new ConcurrentLinkedQueue<>();
+        final List<String> started = new CopyOnWriteArrayList<>();
+
+        Work work(String name) {
+            return job -> {
+                started.add(name);
+                Signaller s = hardware.next();
+                running.add(s);
+                return s.fence();
+            };
+        }
+
+        /** Finishes the oldest running job's work; false if none runs. */
+        boolean advance() {
+            Signaller s = running.poll();
+            if (s == null) {
+                return false;
+            }
+            s.signal();
+            return true;
+        }
+
+        void awaitRunning(int n) {
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            while (running.size() < n) {
+                if (System.nanoTime() - deadline > 0) {
+                    throw new AssertionError("timed out waiting for " + n + " running jobs; running " + running.size());
+                }
+                Thread.onSpinWait();
+            }
+        }
+
+        void finishAll() {
+            Signaller s;
+            while ((s = running.poll()) != null) {
+                s.trySignal();
+            }
+        }
+    }
+
+    private final MockDevice device = new MockDevice();
+    private final List<Engine> engines = new ArrayList<>();
+    private final WwClass buffers = WwClass.builder("sched-test").algorithm(WwClass.Algorithm.WAIT_DIE)
+            .injectBackoff(false).build();
+
+    private Engine engine(String name, int credits) {
+        Engine e = Engine.builder(name).credits(credits).timeout(Duration.ofSeconds(30)).build();
+        engines.add(e);
+        return e;
+    }
+
+    @AfterEach
+    void closeEngines() {
+        device.finishAll();
+        engines.forEach(Engine::close);
+    }
+
+    private Job job(String name) {
+        return Job.builder(name).work(device.work(name)).build();
+    }
+
+    private static void await(Fence f) throws InterruptedException {
+        assertThat(f.await(WAIT)).as("%s signalled in time", f).isTrue();
+    }
+
+    // ---------------------------------------------------------------- drm_sched_basic_tests
+
+    /** drm_sched_basic_submit: one job is scheduled, runs, and finishes when the device advances. */
+    @Test
+    void singleSubmit() throws Exception {
+        Entity entity = engine("basic", 1).newEntity("e");
+        SubmittedJob s = entity.submit(job("one"));
+        await(s.scheduled());
+        device.awaitRunning(1);
+        assertThat(s.finished().isSignaled()).isFalse();
+        assertThat(device.advance()).isTrue();
+        await(s.finished());
+        assertThat(s.finished().error()).isNull();
+        assertThat(s.seqno()).isEqualTo(s.scheduled().seqno());
+        EngineStats stats = entity.engine().stats();
+        assertThat(stats.submitted()).isEqualTo(1);
+        assertThat(stats.completed()).isEqualTo(1);
+        assertThat(stats.fencesPending()).isZero();
+    }
+
+    /**
+     * drm_sched_basic_test: queue depth 100 over 1 or 4 entities, with or without a dependency
+     * chain across entities; every job finishes, and a chained job never starts before its
+     * predecessor finished.
+     */
+    @ParameterizedTest(name = "entities={0}, chain={1}")
+    @CsvSource({"1,false", "1,true", "4,false", "4,true"})
+    void hundredJobs(int entityCount, boolean chain) throws Exception {
+        Engine engine = Engine.builder("basic").credits(4).executor(Runnable::run).build();
+        engines.add(engine);
+        List<Entity> entities = new ArrayList<>();
+        for (int i = 0; i < entityCount; i++) {
+            entities.add(engine.newEntity("e" + i));
+        }
+        List<SubmittedJob> jobs = new ArrayList<>();
+        List<Integer> order = Collections.synchronizedList(new ArrayList<>());
+        SubmittedJob previous = null;
+        for (int i = 0; i < 100; i++) {
+            final int n = i;
+            final SubmittedJob before = previous;
+            Job.Builder b = Job.builder("job-" + i).run(() -> {
+                if (chain && before != null && !before.finished().isSignaled()) {
+                    throw new AssertionError("job-" + n + " ran before its dependency finished");
+                }
+                order.add(n);
+            });
+            if (chain && previous != null) {
+                b.dependsOn(previous.finished()).noPipelining();
+            }
+            previous = entities.get(i % entityCount).submit(b.build());
+            jobs.add(previous);
+        }
+        for (SubmittedJob j : jobs) {
+            await(j.finished());
+            assertThat(j.finished().error()).as(j.name()).isNull();
+        }
+        assertThat(order).hasSize(100);
+        if (chain || entityCount == 1) {
+            List<Integer> sorted = new ArrayList<>(order);
+            Collections.sort(sorted);
+            assertThat(order).isEqualTo(sorted);
+        }
+        assertThat(engine.stats().completed()).isEqualTo(100);
+    }
+
+    /**
+     * drm_sched_basic_entity_cleanup: with half of a 100-job chained queue still pending, closing
+     * the entity cancels the rest, and every fence signals.
+     */
+    @Test
+    void entityCleanupCancelsPending() throws Exception {
+        Entity entity = engine("cleanup", 1).newEntity("e");
+        List<SubmittedJob> jobs = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            jobs.add(entity.submit(job("job-" + i)));
+        }
+        for (int i = 0; i < 50; i++) {
+            device.awaitRunning(1);
+            device.advance();
+        }
+        await(jobs.get(49).finished());
+        device.awaitRunning(1);
+        entity.close();
+        device.finishAll();
+        for (int i = 0; i < 100; i++) {
+            SubmittedJob j = jobs.get(i);
+            await(j.finished());
+            await(j.scheduled());
+            if (i < 50) {
+                assertThat(j.finished().error()).as(j.name()).isNull();
+            } else if (i > 50) {
+                assertThat(j.finished().error()).as(j.name()).isInstanceOf(JobCancelledException.class)
+                        .hasMessageContaining("entity e closed");
+                assertThat(j.scheduled().error()).isInstanceOf(JobCancelledException.class);
+            }
+        }
+        assertThatThrownBy(() -> entity.submit(job("late"))).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("entity e is closed");
+    }
+
+    /** drm_sched_basic_cancel: closing the engine cancels queued and running jobs (-ECANCELED). */
+    @Test
+    void engineCloseCancelsEverything() throws Exception {
+        Engine engine = engine("cancel", 1);
+        Entity entity = engine.newEntity("e");
+        SubmittedJob running = entity.submit(job("running"));
+        SubmittedJob queued = entity.submit(job("queued"));
+        device.awaitRunning(1);
+        engine.close();
+        await(running.finished());
+        await(queued.finished());
+        assertThat(running.finished().error()).isInstanceOf(JobCancelledException.class);
+        assertThat(queued.finished().error()).isInstanceOf(JobCancelledException.class)
+                .hasMessageContaining("engine cancel closed");
+        assertThat(engine.stats().cancelled()).isEqualTo(2);
+        device.advance();                         // the device finishing late changes nothing
+        assertThat(running.finished().error()).isInstanceOf(JobCancelledException.class);
+        assertThatThrownBy(() -> entity.submit(job("late"))).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> engine.newEntity("late")).isInstanceOf(IllegalStateException.class);
+    }
+
+    /**
+     * drm_sched_basic_timeout: a job that runs past its timeout finishes with a timeout error and
+     * the engine carries on with the next job.
+     */
+    @Test
+    void timeoutFinishesTheJobAndTheEngineCarriesOn() throws Exception {
+        Engine engine = engine("timeout", 1);
+        Entity entity = engine.newEntity("e");
+        SubmittedJob stuck = entity.submit(Job.builder("stuck").work(device.work("stuck"))
+                .timeout(Duration.ofMillis(200)).build());
+        SubmittedJob next = entity.submit(job("next"));
+        await(stuck.finished());
+        assertThat(stuck.finished().error()).isInstanceOf(JobTimeoutException.class)
+                .hasMessageContaining("stuck").hasMessageContaining("200 ms");
+        device.awaitRunning(2);
+        device.advance();                         // the stuck work finishing late is ignored
+        device.advance();
+        await(next.finished());
+        assertThat(next.finished().error()).isNull();
+        assertThat(engine.stats().timedOut()).isEqualTo(1);
+    }
+
+    /** drm_sched_basic_credits: with credit limit 1 the second job starts only after the first. */
+    @Test
+    void creditLimitOne() throws Exception {
+        Entity a = engine("credits", 1).newEntity("a");
+        Entity b = a.engine().newEntity("b");
+        SubmittedJob first = a.submit(job("first"));
+        SubmittedJob second = b.submit(job("second"));
+        device.awaitRunning(1);
+        assertThat(second.scheduled().isSignaled()).isFalse();
+        assertThat(device.started).containsExactly("first");
+        device.advance();
+        await(second.scheduled());
+        device.awaitRunning(1);
+        assertThat(device.started).containsExactly("first", "second");
+        await(first.finished());
+        device.advance();
+        await(second.finished());
+        assertThatThrownBy(() -> a.submit(Job.builder("big").credits(2).work(device.work("big")).build()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("needs 2 credits");
+    }
+
+    // ---------------------------------------------------------------- submission rules
+
+    /**
+     * Dependencies come from the buffers by the usage rule: a writer waits for readers and writers,
+     * a reader only for writers; the job's finished fence is published as WRITE or READ.
+     */
+    @Test
+    void dependenciesFollowTheUsageRule() throws Exception {
+        Engine one = engine("one", 4);
+        Engine two = engine("two", 4);
+        Reservation buf = new Reservation(buffers, "buf");
+        SubmittedJob writer = one.newEntity("w").submit(Job.builder("writer").writes(buf).work(device.work("writer")).build());
+        SubmittedJob reader1 = two.newEntity("r1").submit(Job.builder("reader1").reads(buf).work(device.work("reader1")).build());
+        assertThat(reader1.dependencies()).containsExactly(writer.finished());
+        assertThat(buf.fences(Usage.WRITE)).containsExactly(writer.finished());
+        assertThat(buf.fences(Usage.READ)).containsExactlyInAnyOrder(writer.finished(), reader1.finished());
+        SubmittedJob reader2 = two.newEntity("r2").submit(Job.builder("reader2").reads(buf).work(device.work("reader2")).build());
+        assertThat(reader2.dependencies()).containsExactly(writer.finished());   // not reader1
+        Engine three = engine("three", 4);
+        SubmittedJob writer2 = three.newEntity("w2").submit(Job.builder("writer2").writes(buf).work(device.work("writer2")).build());
+        assertThat(writer2.dependencies()).containsExactlyInAnyOrder(writer.finished(), reader1.finished(),
+                reader2.finished());
+        device.awaitRunning(1);
+        assertThat(device.started).containsExactly("writer");
+        device.advance();
+        device.awaitRunning(2);
+        assertThat(device.started).containsExactlyInAnyOrder("writer", "reader1", "reader2");
+        assertThat(writer2.scheduled().isSignaled()).isFalse();
+        device.advance();
+        device.advance();
+        await(writer2.scheduled());
+        device.awaitRunning(1);
+        device.advance();
+        await(writer2.finished());
+    }
+
+    /** On an in-order engine a dependency on another entity's job waits only for it to start. */
+    @Test
+    void sameEngineDependenciesArePipelined() throws Exception {
+        Engine engine = engine("pipe", 2);
+        Reservation buf = new Reservation(buffers, "buf");
+        SubmittedJob writer = engine.newEntity("a").submit(Job.builder("w").writes(buf).work(device.work("w")).build());
+        SubmittedJob reader = engine.newEntity("b").submit(Job.builder("r").reads(buf).work(device.work("r")).build());
+        SubmittedJob strict = engine.newEntity("c").submit(Job.builder("s").reads(buf).noPipelining()
+                .work(device.work("s")).build());
+        assertThat(reader.dependencies()).containsExactly(writer.scheduled());
+        assertThat(strict.dependencies()).containsExactly(writer.finished());
+        device.awaitRunning(2);
+        assertThat(device.started).containsExactly("w", "r");
+        device.advance();
+        await(strict.scheduled());
+        device.finishAll();
+    }
+
+    /** A failed dependency fails the dependent job without running it, unless it opts out. */
+    @Test
+    void failedDependencyFailsTheDependent() throws Exception {
+        Engine engine = engine("deps", 4);
+        Signaller external = FenceContext.create("external").next();
+        Entity e = engine.newEntity("e");
+        List<String> ran = new CopyOnWriteArrayList<>();
+        SubmittedJob strict = e.submit(Job.builder("strict").dependsOn(external.fence())
+                .run(() -> ran.add("strict")).build());
+        SubmittedJob lenient = engine.newEntity("f").submit(Job.builder("lenient").dependsOn(external.fence())
+                .ignoreDependencyErrors().run(() -> ran.add("lenient")).build());
+        external.signal(new IllegalStateException("device lost"));
+        await(strict.finished());
+        await(lenient.finished());
+        assertThat(strict.finished().error()).isInstanceOf(DependencyFailedException.class)
+                .hasMessageContaining("strict").hasRootCauseMessage("device lost");
+        assertThat(strict.scheduled().error()).isInstanceOf(DependencyFailedException.class);
+        assertThat(lenient.finished().error()).isNull();
+        assertThat(ran).containsExactly("lenient");
+    }
+
+    /** Work that hands back its own finished fence (here inside an array) is refused, not hung. */
+    @Test
+    void workReturningItsOwnFutureFails() throws Exception {
+        Entity e = engine("self", 1).newEntity("e");
+        AtomicReference<SubmittedJob> self = new AtomicReference<>();
+        SubmittedJob s = e.submit(Job.builder("ouroboros").work(job -> {
+            self.set(job);
+            return dev.bufsync.fence.FenceArray.allOf(job.finished(), dev.bufsync.fence.Fences.stub());
+        }).build());
+        await(s.finished());
+        assertThat(s.finished().error()).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("ouroboros").hasMessageContaining("its own future");
+        assertThat(self.get()).isSameAs(s);
+    }
+
+    /** Work that throws fails its job with that exception; the engine carries on. */
+    @Test
+    void workThatThrowsFailsTheJob() throws Exception {
+        Entity e = engine("throws", 1).newEntity("e");
+        SubmittedJob bad = e.submit(Job.builder("bad").run(() -> {
+            throw new IllegalArgumentException("bad input");
+        }).build());
+        SubmittedJob good = e.submit(Job.builder("good").run(() -> { }).build());
+        await(good.finished());
+        assertThat(bad.finished().error()).isInstanceOf(IllegalArgumentException.class).hasMessage("bad input");
+        assertThat(good.finished().error()).isNull();
+        assertThat(e.engine().stats().failed()).isEqualTo(1);
+    }
+
+    /** Finished fences of an entity signal in order even when later work finishes first. */
+    @Test
+    void finishedFencesSignalInEntityOrder() throws Exception {
+        Engine engine = Engine.builder("order").credits(2).inOrder(false).build();
+        engines.add(engine);
+        Entity e = engine.newEntity("e");
+        SubmittedJob first = e.submit(job("first"));
+        SubmittedJob second = e.submit(job("second"));
+        device.awaitRunning(2);
+        Signaller firstWork = device.running.poll();
+        device.advance();                         // the second job's work finishes first
+        assertThat(second.finished().await(Duration.ofMillis(50))).isFalse();
+        firstWork.signal();
+        await(second.finished());
+        assertThat(first.finished().timestamp()).isLessThanOrEqualTo(second.finished().timestamp());
+    }
+
+    /** A higher-priority ready job starts before a lower-priority one that was submitted earlier. */
+    @Test
+    void higherPriorityStartsFirst() throws Exception {
+        Engine engine = engine("prio", 1);
+        Entity low = engine.newEntity("low", Priority.LOW);
+        Entity high = engine.newEntity("high", Priority.HIGH);
+        SubmittedJob blocker = low.submit(job("blocker"));
+        device.awaitRunning(1);
+        low.submit(job("low-job"));
+        high.submit(job("high-job"));
+        device.advance();
+        device.awaitRunning(1);
+        assertThat(device.started).containsExactly("blocker", "high-job");
+        device.advance();
+        device.awaitRunning(1);
+        assertThat(device.started).containsExactly("blocker", "high-job", "low-job");
+        device.advance();
+        await(blocker.finished());
+    }
+
+    /** The watchdog reports the wait-for graph when nothing progresses while jobs wait. */
+    @Test
+    void watchdogReportsWhoWaitsForWhom() throws Exception {
+        Engine engine = engine("dog", 1);
+        Reservation buf = new Reservation(buffers, "frame-3");
+        Signaller external = FenceContext.create("camera-sensor").next();
+        SubmittedJob waiting = engine.newEntity("e").submit(Job.builder("encode").reads(buf)
+                .dependsOn(external.fence()).run(() -> { }).build());
+        CountDownLatch reported = new CountDownLatch(1);
+        AtomicReference<String> report = new AtomicReference<>();
+        try (Watchdog dog = Watchdog.start(Duration.ofMillis(100), r -> {
+            report.set(r);
+            reported.countDown();
+        }, engine)) {
+            assertThat(reported.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(report.get()).contains("no fence signalled").contains("job encode")
+                .contains("reads [frame-3]").contains("waits for").contains("camera-sensor")
+                .contains("produced outside these engines");
+        external.signal();
+        await(waiting.finished());
+    }
+}
