@@ -21,7 +21,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * their finished fences.
  *
  * <p>{@link #submit(Job)} is the whole command submission: lock every buffer of the job with an
- * {@link Exec}, derive the dependencies from the buffers' reservations (a writer waits for every
+ * {@link Exec}, run the job's {@linkplain Job.Builder#whileLocked validation}, derive the
+ * dependencies from the buffers' reservations (a writer waits for every
  * reader and writer, a reader for writers only), arm the job (the point of no return: it gets its
  * sequence number and fences), publish its finished fence on every buffer, unlock, and queue it.
  * The job runs when its dependencies signal, by callback; nothing polls.
@@ -110,8 +111,9 @@ public final class Entity implements AutoCloseable {
      * @return the submitted job, with its fences
      * @throws InterruptedException if interrupted while locking the buffers; nothing was submitted
      * @throws IllegalStateException if the entity or its engine is closed
-     * @throws IllegalArgumentException if the job needs more credits than the engine has, or
-     *     depends on a fence of this entity that is not earlier than itself
+     * @throws IllegalArgumentException if the job needs more credits than the engine has
+     * @throws RuntimeException whatever the job's {@linkplain Job.Builder#whileLocked validation}
+     *     throws; nothing was submitted
      */
     public SubmittedJob submit(Job job) throws InterruptedException {
         if (job.credits() > engine.creditLimit()) {
@@ -130,6 +132,7 @@ public final class Entity implements AutoCloseable {
                 }
             });
             retries = exec.retries();
+            job.whileLocked().run();
             Map<Long, Fence> deps = new LinkedHashMap<>();
             for (HasReservation b : job.writes()) {
                 addDependencies(deps, b.reservation().fences(Usage.rw(true)));

@@ -40,6 +40,7 @@ public final class Job {
     private final Duration timeout;           // null: the engine's
     private final boolean ignoreDependencyErrors;
     private final boolean pipelined;
+    private final Runnable whileLocked;
 
     private Job(Builder b) {
         this.name = b.name;
@@ -57,6 +58,7 @@ public final class Job {
         this.timeout = b.timeout;
         this.ignoreDependencyErrors = b.ignoreDependencyErrors;
         this.pipelined = b.pipelined;
+        this.whileLocked = b.whileLocked;
     }
 
     private static boolean containsSame(List<HasReservation> list, HasReservation r) {
@@ -159,6 +161,15 @@ public final class Job {
         return pipelined;
     }
 
+    /**
+     * What runs at submission while every buffer of the job is locked, before the job is armed.
+     *
+     * @return the action (a no-op by default)
+     */
+    public Runnable whileLocked() {
+        return whileLocked;
+    }
+
     @Override
     public String toString() {
         return "Job[" + name + ", reads=" + names(reads) + ", writes=" + names(writes) + "]";
@@ -183,6 +194,7 @@ public final class Job {
         private Duration timeout;
         private boolean ignoreDependencyErrors;
         private boolean pipelined = true;
+        private Runnable whileLocked = () -> { };
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -341,6 +353,20 @@ public final class Job {
          */
         public Builder noPipelining() {
             this.pipelined = false;
+            return this;
+        }
+
+        /**
+         * Runs {@code action} at submission while every buffer of the job is locked and before the
+         * job is armed, as a driver validates its buffers (moves them, checks their size) between
+         * locking them and committing the submission. If it throws, nothing is submitted, the
+         * buffers are unlocked, and the exception propagates out of {@link Entity#submit(Job)}.
+         *
+         * @param action the validation; it runs on the submitting thread, once per submission
+         * @return this builder
+         */
+        public Builder whileLocked(Runnable action) {
+            this.whileLocked = Objects.requireNonNull(action, "action");
             return this;
         }
 

@@ -316,6 +316,33 @@ class EngineTest {
         device.finishAll();
     }
 
+    /**
+     * The validation runs while every buffer is locked, before arming; when it throws, nothing is
+     * submitted and the buffers are unlocked.
+     */
+    @Test
+    void validationRunsUnderTheLocksAndCanAbort() throws Exception {
+        Entity e = engine("validate", 1).newEntity("e");
+        Reservation a = new Reservation(buffers, "a");
+        Reservation b = new Reservation(buffers, "b");
+        List<Boolean> heldDuringValidation = new CopyOnWriteArrayList<>();
+        SubmittedJob ok = e.submit(Job.builder("ok").reads(a).writes(b).whileLocked(() -> {
+            heldDuringValidation.add(a.mutex().isHeldByCurrentThread() && b.mutex().isHeldByCurrentThread());
+            heldDuringValidation.add(b.fences(Usage.BOOKKEEP).isEmpty());     // not published yet
+        }).work(device.work("ok")).build());
+        assertThat(heldDuringValidation).containsExactly(true, true);
+        assertThatThrownBy(() -> e.submit(Job.builder("invalid").writes(a).whileLocked(() -> {
+            throw new IllegalArgumentException("buffer a is too small");
+        }).work(device.work("invalid")).build())).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("buffer a is too small");
+        assertThat(a.isLocked() || b.isLocked()).isFalse();
+        assertThat(a.fences(Usage.BOOKKEEP)).containsExactly(ok.finished());
+        assertThat(e.engine().stats().submitted()).isEqualTo(1);
+        device.awaitRunning(1);
+        device.advance();
+        await(ok.finished());
+    }
+
     /** A failed dependency fails the dependent job without running it, unless it opts out. */
     @Test
     void failedDependencyFailsTheDependent() throws Exception {
