@@ -319,8 +319,9 @@ public final class SharedBuffer implements HasReservation, AutoCloseable {
      * @param access {@link Access#WRITE} to make readers and writers wait, {@link Access#READ} to
      *     make writers wait
      * @throws BufferClosedException if the buffer is closing or closed
-     * @throws dev.bufsync.ww.WwMisuseException if the calling thread holds a live transaction of the
-     *     reservation's class (lock it with that transaction and add the fence yourself then)
+     * @throws dev.bufsync.ww.WwMisuseException if the calling thread holds this reservation, or
+     *     other locks of its class (then lock it with the same transaction and add the fence
+     *     yourself)
      */
     public void importFence(Fence fence, Access access) {
         Objects.requireNonNull(fence, "fence");
@@ -390,7 +391,8 @@ public final class SharedBuffer implements HasReservation, AutoCloseable {
      * @param timeout how long to wait for pending work at most; {@link Duration#ZERO} frees only
      *     an idle buffer
      * @return {@code true} if the memory is freed; {@code false} if work was still pending when
-     *     the time ran out (the buffer stays closing, its memory and views intact)
+     *     the time ran out, or the reservation stayed locked (by this thread too), so that the
+     *     last check could not be made (the buffer stays closing, its memory and views intact)
      * @throws InterruptedException if interrupted while waiting (the buffer stays closing)
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
