@@ -63,8 +63,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link CpuAccess#close()} end the right to use them, but a view kept afterwards still works
  * until the buffer's memory is freed (the FFM API cannot revoke one view of shared memory alone).
  * CPU accesses do not exclude each other; {@link BufferSync} orders CPU users among themselves
- * and with devices. Work that adds fences to the reservation directly after the memory was freed
- * finds its views closed.
+ * and with devices. Code that adds fences to the reservation itself (a scheduler, through
+ * {@link dev.bufsync.exec.Exec}) should check {@link #isClosed()} while it holds the lock: the
+ * close then either waits for its fence or is seen; without the check, work published after the
+ * memory was freed finds its views closed (an exception, never stale memory).
  *
  * <p><b>Implementation notes.</b> The memory comes from a shared {@link Arena}, zeroed, aligned
  * to 64 bytes; freeing closes the arena, which the FFM API makes safe against concurrent
