@@ -63,8 +63,10 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link CpuAccess#close()} end the right to use them, but a view kept afterwards still works
  * until the buffer's memory is freed (the FFM API cannot revoke one view of shared memory alone).
  * CPU accesses do not exclude each other; {@link BufferSync} orders CPU users among themselves
- * and with devices. Work that adds fences to the reservation directly after the memory was freed
- * finds its views closed.
+ * and with devices. Code that adds fences to the reservation itself (a scheduler, through
+ * {@link dev.bufsync.exec.Exec}) should check {@link #isClosed()} while it holds the lock: the
+ * close then either waits for its fence or is seen; without the check, work published after the
+ * memory was freed finds its views closed (an exception, never stale memory).
  *
  * <p><b>Implementation notes.</b> The memory comes from a shared {@link Arena}, zeroed, aligned
  * to 64 bytes; freeing closes the arena, which the FFM API makes safe against concurrent
@@ -319,8 +321,9 @@ public final class SharedBuffer implements HasReservation, AutoCloseable {
      * @param access {@link Access#WRITE} to make readers and writers wait, {@link Access#READ} to
      *     make writers wait
      * @throws BufferClosedException if the buffer is closing or closed
-     * @throws dev.bufsync.ww.WwMisuseException if the calling thread holds a live transaction of the
-     *     reservation's class (lock it with that transaction and add the fence yourself then)
+     * @throws dev.bufsync.ww.WwMisuseException if the calling thread holds this reservation, or
+     *     other locks of its class (then lock it with the same transaction and add the fence
+     *     yourself)
      */
     public void importFence(Fence fence, Access access) {
         Objects.requireNonNull(fence, "fence");
@@ -390,7 +393,8 @@ public final class SharedBuffer implements HasReservation, AutoCloseable {
      * @param timeout how long to wait for pending work at most; {@link Duration#ZERO} frees only
      *     an idle buffer
      * @return {@code true} if the memory is freed; {@code false} if work was still pending when
-     *     the time ran out (the buffer stays closing, its memory and views intact)
+     *     the time ran out, or the reservation stayed locked (by this thread too), so that the
+     *     last check could not be made (the buffer stays closing, its memory and views intact)
      * @throws InterruptedException if interrupted while waiting (the buffer stays closing)
      * @throws IllegalArgumentException if {@code timeout} is negative
      */

@@ -33,10 +33,11 @@
  *       callback runs ({@code onIdle}); and actions before {@code onIdle} returns {@code false}
  *       happen-before the callback runs.
  *   <li>A write through a {@code CpuAccess}, and every action before its {@code close()},
- *       happen-before the actions of any thread after it observes a fence that was signalled
- *       after that {@code close()} (a fence imported with {@code importFence} before the access
- *       and signalled after it, or a {@code BufferSync} unlocked after it). A {@code CpuAccess}
- *       itself publishes no fence and orders nothing with other CPU accesses.
+ *       happen-before the actions of any thread after it observes a fence whose signal came
+ *       after that {@code close()} in happens-before order (for example a fence imported with
+ *       {@code importFence} before the access and signalled by the same thread after it). A
+ *       {@code CpuAccess} itself publishes no fence and orders nothing with other CPU accesses;
+ *       {@code BufferSync} does both.
  *   <li>{@code BufferSync}: actions in a locked section (between {@code lock()} returning and
  *       {@code unlock()}) happen-before the actions after the return of any later
  *       {@code lock()} of a sync whose access conflicts on a shared buffer (one of the two

@@ -419,6 +419,49 @@ class BufferSyncTest {
         }
     }
 
+    /**
+     * A close that begins while lock waits for a buffer's reservation is seen under the lock:
+     * lock fails with BufferClosedException and publishes nothing, and the close then frees.
+     */
+    @Test
+    void lockSeesCloseUnderTheLock() throws Exception {
+        SharedBuffer buf = SharedBuffer.allocate("closing-under-lock", 64);
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().name("holder").start(() -> {
+            buf.reservation().lock();
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                buf.reservation().unlock();
+            }
+        });
+        held.await();
+        AtomicReference<Throwable> thrown = new AtomicReference<>();
+        Thread locker = Thread.ofPlatform().name("locker").start(() -> {
+            try (BufferSync sync = BufferSync.init("late")) {
+                sync.get(buf, Access.WRITE);
+                sync.lock();
+            } catch (Throwable t) {
+                thrown.set(t);
+            }
+        });
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (buf.reservation().mutex().waiterCount() == 0 && System.nanoTime() < deadline) {
+            Thread.yield();
+        }
+        assertThat(buf.close(Duration.ZERO)).as("the reservation is held").isFalse();
+        release.countDown();
+        holder.join(TimeUnit.SECONDS.toMillis(30));
+        locker.join(TimeUnit.SECONDS.toMillis(30));
+        assertThat(thrown.get()).isInstanceOf(BufferClosedException.class).hasMessageContaining("closing");
+        assertThat(buf.reservation().fences(Usage.BOOKKEEP)).isEmpty();
+        assertThat(buf.close(Duration.ZERO)).isTrue();
+    }
+
     /** A closed buffer cannot be got, and a buffer closed after get makes lock fail with nothing locked. */
     @Test
     void closedBuffersAreRefused() throws Exception {
