@@ -1,0 +1,151 @@
+package dev.bufsync.cli.demo;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bufsync.cli.Main;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The command-line contract of {@code bufsync demo}: exit status, JSON summary, deadlock report, trace. */
+class DemoCommandTest {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private record Run(int status, String stdout, String stderr) {
+        JsonNode summary() throws Exception {
+            List<String> lines = stdout.lines().toList();
+            return JSON.readTree(lines.get(lines.size() - 1));
+        }
+    }
+
+    private static Run bufsync(String... args) {
+        PrintStream oldOut = System.out;
+        PrintStream oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        try {
+            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+            int status = Main.commandLine().execute(args);
+            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    /** Naive per-buffer locking reaches a real deadlock, reported within seconds as a closed cycle; exit 3. */
+    @Test
+    void naiveLockingDeadlocksAndNamesTheCycle() throws Exception {
+        long start = System.nanoTime();
+        Run run = bufsync("demo", "--locking", "naive", "--seconds", "20", "--json");
+        double seconds = (System.nanoTime() - start) / 1e9;
+        assertThat(run.status()).isEqualTo(Main.DEADLOCK);
+        assertThat(seconds).isLessThan(20);
+        JsonNode s = run.summary();
+        assertThat(s.get("command").asText()).isEqualTo("demo");
+        assertThat(s.get("locking").asText()).isEqualTo("naive");
+        assertThat(s.get("deadlocked").asBoolean()).isTrue();
+        JsonNode cycle = s.get("deadlockCycle");
+        assertThat(cycle.size()).isGreaterThanOrEqualTo(2);
+        Set<String> threads = new HashSet<>();
+        for (int i = 0; i < cycle.size(); i++) {
+            JsonNode link = cycle.get(i);
+            threads.add(link.get("thread").asText());
+            JsonNode next = cycle.get((i + 1) % cycle.size());
+            assertThat(link.get("heldBy").asText()).as("the cycle closes").isEqualTo(next.get("thread").asText());
+            List<String> nextHolds = new ArrayList<>();
+            next.get("holds").forEach(n -> nextHolds.add(n.asText()));
+            assertThat(nextHolds).as("%s holds what %s waits for", next.get("thread"), link.get("thread"))
+                    .contains(link.get("waitsFor").asText());
+        }
+        assertThat(threads).hasSize(cycle.size());
+        assertThat(run.stdout()).contains("DEADLOCKED").contains("holds [").contains("and waits for");
+    }
+
+    /**
+     * bufsync's own mode completes without errors, leaves no fence pending, and writes a trace that
+     * is valid JSON with job slices, fence-signal and back-off instants and flow arrows.
+     */
+    @Test
+    void wwCompletesAndTraces(@TempDir Path dir) throws Exception {
+        Path trace = dir.resolve("trace.json");
+        Run run = bufsync("demo", "--locking", "ww", "--seconds", "1", "--seed", "7", "--trace", trace.toString(), "--json");
+        assertThat(run.status()).as(run.stdout() + run.stderr()).isEqualTo(Main.OK);
+        JsonNode s = run.summary();
+        for (String field : List.of("command", "locking", "submissions", "completed", "backoffs", "deadlocked",
+                "deadlockCycle", "fencesCreated", "fencesSignaled", "fencesPending", "errors", "throughputPerSec")) {
+            assertThat(s.has(field)).as(field).isTrue();
+        }
+        assertThat(s.get("deadlocked").asBoolean()).isFalse();
+        assertThat(s.get("errors").asLong()).isZero();
+        assertThat(s.get("fencesPending").asLong()).isZero();
+        assertThat(s.get("completed").asLong()).isEqualTo(s.get("submissions").asLong()).isPositive();
+        assertThat(s.get("fencesCreated").asLong()).isEqualTo(2 * s.get("submissions").asLong());
+
+        JsonNode events = JSON.readTree(Files.readString(trace)).get("traceEvents");
+        long slices = 0;
+        long signals = 0;
+        long backoffRetries = 0;
+        long flowStarts = 0;
+        long flowEnds = 0;
+        Set<String> tracks = new HashSet<>();
+        for (JsonNode e : events) {
+            switch (e.get("ph").asText()) {
+                case "X" -> slices++;
+                case "i" -> {
+                    if (e.get("name").asText().equals("back-off")) {
+                        backoffRetries += e.get("args").get("retries").asLong();
+                    } else if (e.get("name").asText().equals("fence signalled")) {
+                        signals++;
+                    }
+                }
+                case "s" -> flowStarts++;
+                case "f" -> flowEnds++;
+                case "M" -> tracks.add(e.get("args").get("name").asText());
+                default -> { }
+            }
+        }
+        assertThat(slices).isEqualTo(s.get("completed").asLong());
+        assertThat(signals).isEqualTo(s.get("completed").asLong());
+        assertThat(backoffRetries).isEqualTo(s.get("backoffs").asLong());
+        assertThat(flowStarts).isEqualTo(flowEnds).isPositive();
+        assertThat(tracks).contains("ww/camera", "ww/gpu", "ww/encoder", "ww/display");
+    }
+
+    /** Without --locking all three modes run: ww and global complete, naive deadlocks; exit 0. */
+    @Test
+    void comparisonRunsAllThree() throws Exception {
+        Run run = bufsync("demo", "--seconds", "1", "--drivers", "3", "--buffers", "8", "--json");
+        assertThat(run.status()).as(run.stdout()).isEqualTo(Main.OK);
+        JsonNode s = run.summary();
+        assertThat(s.get("locking").asText()).isEqualTo("all");
+        assertThat(s.get("asExpected").asBoolean()).isTrue();
+        assertThat(s.get("runs")).hasSize(3);
+        assertThat(s.get("runs").get(0).get("locking").asText()).isEqualTo("ww");
+        assertThat(s.get("runs").get(1).get("locking").asText()).isEqualTo("global");
+        assertThat(s.get("runs").get(2).get("deadlocked").asBoolean()).isTrue();
+        assertThat(run.stdout()).contains("locking").contains("jobs/s").contains("deadlock");
+    }
+
+    /** Bad options are usage errors naming the problem. */
+    @Test
+    void badOptionsAreUsageErrors() {
+        Run locking = bufsync("demo", "--locking", "optimistic");
+        assertThat(locking.status()).isEqualTo(2);
+        assertThat(locking.stderr()).contains("'optimistic' is not a locking mode");
+        Run drivers = bufsync("demo", "--drivers", "1");
+        assertThat(drivers.status()).isEqualTo(2);
+        assertThat(drivers.stderr()).contains("at least 2");
+    }
+}
