@@ -476,19 +476,29 @@ public final class Engine implements AutoCloseable {
         job.scheduledSignaller().trySignal();
         progress();
         listener.onStart(job);
-        Duration limit = job.job().timeout() != null ? job.job().timeout() : timeout;
-        lock.lock();
-        try {
-            if (!job.isDone()) {
-                job.timer = TIMER.schedule(() -> timeOut(job, limit), limit.toNanos(), TimeUnit.NANOSECONDS);
-            }
-        } finally {
-            lock.unlock();
-        }
         try {
             executor.execute(() -> work(job));
         } catch (RuntimeException rejected) {
             complete(job, rejected);
+        }
+        armTimer(job);
+    }
+
+    /**
+     * Arms the job's timeout once its work is under way, unless it is done already (work run
+     * inline usually is, and then costs no timer). Under the lock, so that a completion either
+     * sees the timer and cancels it, or happened before and no timer is armed.
+     */
+    private void armTimer(SubmittedJob job) {
+        Duration limit = job.job().timeout() != null ? job.job().timeout() : timeout;
+        lock.lock();
+        try {
+            if (!job.isDone()) {
+                long left = limit.toNanos() - (System.nanoTime() - job.startNanos);
+                job.timer = TIMER.schedule(() -> timeOut(job, limit), Math.max(0L, left), TimeUnit.NANOSECONDS);
+            }
+        } finally {
+            lock.unlock();
         }
     }
 
