@@ -758,7 +758,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /** Unlinks {@code w}; clears WAITERS when the list empties. Queue lock held. */
-    private void dequeue(Waiter w) {
+    private void unlink(Waiter w) {
         if (w.next == w) {
             head = null;
             STATE.setOpaque(this, state & ~WAITERS);
@@ -770,6 +770,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             }
         }
         w.next = w.prev = null;
+    }
+
+    /** A waiter gives up: unlinks it and, if the mutex is free, grants it to the next. Queue lock held. */
+    private void dequeue(Waiter w) {
+        unlink(w);
         if (head != null && holder == null) {
             grantHead();                             // never leave waiters behind a free mutex
         }
@@ -795,17 +800,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * {@code granted} and unpark it. Queue lock held.
      */
     private void handOver(Waiter g) {
-        if (g.next == g) {
-            head = null;
-            STATE.setOpaque(this, state & ~WAITERS);
-        } else {
-            g.prev.next = g.next;
-            g.next.prev = g.prev;
-            if (head == g) {
-                head = g.next;
-            }
-        }
-        g.next = g.prev = null;
+        unlink(g);
         setExclusiveOwnerThread(g.thread);
         if (g.ctx != null) {
             checkWaiters(g.ctx);

@@ -28,27 +28,7 @@ final class ExecSuite {
     }
 
     static List<Scenario> scenarios() {
-        return List.of(new Scenario() {
-            @Override
-            public String suite() {
-                return "exec";
-            }
-
-            @Override
-            public String name() {
-                return "exec-contention";
-            }
-
-            @Override
-            public boolean timed() {
-                return true;
-            }
-
-            @Override
-            public Outcome run(TortureRun run) throws Exception {
-                return contention(run);
-            }
-        });
+        return List.of(Scenario.of("exec", "exec-contention", true, true, ExecSuite::contention));
     }
 
     private static Scenario.Outcome contention(TortureRun run) throws Exception {

@@ -122,15 +122,8 @@ final class FenceSuite {
      * a found link's own point again must succeed too.
      */
     private static Scenario.Outcome chainFindRace(TortureRun run) throws Exception {
-        FenceContext context = FenceContext.create("find-race");
         List<Signaller> points = new ArrayList<>(CHAIN_LENGTH);
-        FenceChain tail = null;
-        for (int i = 0; i < CHAIN_LENGTH; i++) {
-            Signaller s = context.next();
-            points.add(s);
-            tail = FenceChain.link(tail, s.fence(), i + 1);
-        }
-        final FenceChain chain = tail;
+        final FenceChain chain = chain("find-race", points);
         LongAdder cycles = new LongAdder();
         long start = System.nanoTime();
         for (int t = 0; t < run.threadCount(); t++) {
@@ -178,15 +171,8 @@ final class FenceSuite {
         long start = System.nanoTime();
         long rounds = 0;
         do {
-            FenceContext context = FenceContext.create("wait-" + order);
             List<Signaller> points = new ArrayList<>(CHAIN_LENGTH);
-            FenceChain tail = null;
-            for (int i = 0; i < CHAIN_LENGTH; i++) {
-                Signaller s = context.next();
-                points.add(s);
-                tail = FenceChain.link(tail, s.fence(), i + 1);
-            }
-            final FenceChain chain = tail;
+            final FenceChain chain = chain("wait-" + order, points);
             String[] waiterError = new String[1];
             Thread waiter = run.newThread("wait-" + rounds, () -> {
                 try {
@@ -220,37 +206,19 @@ final class FenceSuite {
         return Scenario.Outcome.passed(rounds, 0);
     }
 
-    private static Scenario scenario(String name, Body body) {
-        return new Scenario() {
-            @Override
-            public String suite() {
-                return SUITE;
-            }
-
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public boolean perAlgorithm() {
-                return false;
-            }
-
-            @Override
-            public boolean timed() {
-                return true;
-            }
-
-            @Override
-            public Outcome run(TortureRun run) throws Exception {
-                return body.run(run);
-            }
-        };
+    /** A timeline of {@link #CHAIN_LENGTH} points 1, 2, ...; their producers go into {@code points}. */
+    private static FenceChain chain(String name, List<Signaller> points) {
+        FenceContext context = FenceContext.create(name);
+        FenceChain tail = null;
+        for (int i = 0; i < CHAIN_LENGTH; i++) {
+            Signaller s = context.next();
+            points.add(s);
+            tail = FenceChain.link(tail, s.fence(), i + 1);
+        }
+        return tail;
     }
 
-    @FunctionalInterface
-    private interface Body {
-        Scenario.Outcome run(TortureRun run) throws Exception;
+    private static Scenario scenario(String name, Scenario.Body body) {
+        return Scenario.of(SUITE, name, false, true, body);
     }
 }

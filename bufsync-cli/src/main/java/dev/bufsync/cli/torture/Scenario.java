@@ -68,6 +68,51 @@ interface Scenario {
         }
     }
 
+    /** What a scenario runs. */
+    @FunctionalInterface
+    interface Body {
+        Outcome run(TortureRun run) throws Exception;
+    }
+
+    /**
+     * A scenario made of its names, its shape and its body.
+     *
+     * @param suite the suite
+     * @param name the scenario's name
+     * @param perAlgorithm whether it runs once per algorithm
+     * @param timed whether it runs for the run's duration
+     * @param body what it runs
+     * @return the scenario
+     */
+    static Scenario of(String suite, String name, boolean perAlgorithm, boolean timed, Body body) {
+        return new Scenario() {
+            @Override
+            public String suite() {
+                return suite;
+            }
+
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public boolean perAlgorithm() {
+                return perAlgorithm;
+            }
+
+            @Override
+            public boolean timed() {
+                return timed;
+            }
+
+            @Override
+            public Outcome run(TortureRun run) throws Exception {
+                return body.run(run);
+            }
+        };
+    }
+
     /** The algorithm label used on the command line and in reports. */
     static String label(WwClass.Algorithm algorithm) {
         return algorithm == null ? "-" : algorithm == WwClass.Algorithm.WOUND_WAIT ? "wound-wait" : "wait-die";

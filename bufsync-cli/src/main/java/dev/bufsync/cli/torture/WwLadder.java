@@ -457,40 +457,11 @@ final class WwLadder {
         }
     }
 
-    private static Scenario scenario(String name, Body body) {
-        return scenario(name, false, body);
+    private static Scenario scenario(String name, Scenario.Body body) {
+        return Scenario.of(SUITE, name, true, false, body);
     }
 
-    private static Scenario stress(String name, Body body) {
-        return scenario(name, true, body);
-    }
-
-    private static Scenario scenario(String name, boolean timed, Body body) {
-        return new Scenario() {
-            @Override
-            public String suite() {
-                return SUITE;
-            }
-
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public boolean timed() {
-                return timed;
-            }
-
-            @Override
-            public Outcome run(TortureRun run) throws Exception {
-                return body.run(run);
-            }
-        };
-    }
-
-    @FunctionalInterface
-    private interface Body {
-        Scenario.Outcome run(TortureRun run) throws Exception;
+    private static Scenario stress(String name, Scenario.Body body) {
+        return Scenario.of(SUITE, name, true, true, body);
     }
 }

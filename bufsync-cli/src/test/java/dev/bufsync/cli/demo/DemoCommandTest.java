@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bufsync.cli.CliRun;
 import dev.bufsync.cli.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,34 +19,11 @@ import org.junit.jupiter.api.io.TempDir;
 class DemoCommandTest {
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private record Run(int status, String stdout, String stderr) {
-        JsonNode summary() throws Exception {
-            List<String> lines = stdout.lines().toList();
-            return JSON.readTree(lines.get(lines.size() - 1));
-        }
-    }
-
-    private static Run bufsync(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.commandLine().execute(args);
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     /** Naive per-buffer locking reaches a real deadlock, reported within seconds as a closed cycle; exit 3. */
     @Test
     void naiveLockingDeadlocksAndNamesTheCycle() throws Exception {
         long start = System.nanoTime();
-        Run run = bufsync("demo", "--locking", "naive", "--seconds", "20", "--json");
+        CliRun run = CliRun.of("demo", "--locking", "naive", "--seconds", "20", "--json");
         double seconds = (System.nanoTime() - start) / 1e9;
         assertThat(run.status()).isEqualTo(Main.DEADLOCK);
         assertThat(seconds).isLessThan(20);
@@ -80,7 +55,7 @@ class DemoCommandTest {
     @Test
     void wwCompletesAndTraces(@TempDir Path dir) throws Exception {
         Path trace = dir.resolve("trace.json");
-        Run run = bufsync("demo", "--locking", "ww", "--seconds", "1", "--seed", "7", "--trace", trace.toString(), "--json");
+        CliRun run = CliRun.of("demo", "--locking", "ww", "--seconds", "1", "--seed", "7", "--trace", trace.toString(), "--json");
         assertThat(run.status()).as(run.stdout() + run.stderr()).isEqualTo(Main.OK);
         JsonNode s = run.summary();
         for (String field : List.of("command", "locking", "submissions", "completed", "backoffs", "deadlocked",
@@ -126,7 +101,7 @@ class DemoCommandTest {
     /** Without --locking all three modes run: ww and global complete, naive deadlocks; exit 0. */
     @Test
     void comparisonRunsAllThree() throws Exception {
-        Run run = bufsync("demo", "--seconds", "1", "--drivers", "3", "--buffers", "8", "--json");
+        CliRun run = CliRun.of("demo", "--seconds", "1", "--drivers", "3", "--buffers", "8", "--json");
         assertThat(run.status()).as(run.stdout()).isEqualTo(Main.OK);
         JsonNode s = run.summary();
         assertThat(s.get("locking").asText()).isEqualTo("all");
@@ -141,10 +116,10 @@ class DemoCommandTest {
     /** Bad options are usage errors naming the problem. */
     @Test
     void badOptionsAreUsageErrors() {
-        Run locking = bufsync("demo", "--locking", "optimistic");
+        CliRun locking = CliRun.of("demo", "--locking", "optimistic");
         assertThat(locking.status()).isEqualTo(2);
         assertThat(locking.stderr()).contains("'optimistic' is not a locking mode");
-        Run drivers = bufsync("demo", "--drivers", "1");
+        CliRun drivers = CliRun.of("demo", "--drivers", "1");
         assertThat(drivers.status()).isEqualTo(2);
         assertThat(drivers.stderr()).contains("at least 2");
     }
