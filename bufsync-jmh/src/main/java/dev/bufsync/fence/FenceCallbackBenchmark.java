@@ -15,7 +15,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * {@code fence-callback}: the life of a one-shot completion with callbacks: create it, register
- * {@code callbacks} callbacks, signal it, which runs them on the signalling thread.
+ * {@code waiters} callbacks, signal it, which runs them on the signalling thread.
  *
  * <p>Hypothesis: a {@link Fence} is no slower than a {@code CompletableFuture} (DESIGN.md section
  * 5): registering is one allocation and one CAS in both; signalling is one CAS plus a walk of the
@@ -31,7 +31,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Thread)
 public class FenceCallbackBenchmark {
     @Param({"1", "64"})
-    public int callbacks;
+    public int waiters;
 
     private final FenceContext context = FenceContext.create("bench");
     private int counter;
@@ -43,7 +43,7 @@ public class FenceCallbackBenchmark {
     public int fence() {
         Signaller s = context.next();
         Fence f = s.fence();
-        for (int i = 0; i < callbacks; i++) {
+        for (int i = 0; i < waiters; i++) {
             f.addCallback(fenceCallback);
         }
         s.signal();
@@ -54,7 +54,7 @@ public class FenceCallbackBenchmark {
     @Benchmark
     public int completableFuture() {
         CompletableFuture<Void> cf = new CompletableFuture<>();
-        for (int i = 0; i < callbacks; i++) {
+        for (int i = 0; i < waiters; i++) {
             cf.thenRun(futureCallback);
         }
         cf.complete(null);

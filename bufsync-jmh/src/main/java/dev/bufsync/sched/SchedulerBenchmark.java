@@ -65,7 +65,7 @@ public class SchedulerBenchmark {
 
     /** Ours: submit one job and let it run and retire. */
     @Benchmark
-    public SubmittedJob scheduleAndRetire() throws InterruptedException {
+    public SubmittedJob scheduler() throws InterruptedException {
         return entity.submit(job);
     }
 }
