@@ -12,6 +12,7 @@ import dev.bufsync.ww.WwMutex;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.Locale;
 import java.util.Objects;
@@ -331,7 +332,7 @@ public final class Reservation implements HasReservation {
      * @return an immutable list
      */
     public List<Fence> fences(Usage usage) {
-        return List.copyOf(snapshot().select(usage));
+        return Collections.unmodifiableList(snapshot().select(usage));
     }
 
     /**

@@ -10,7 +10,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -69,9 +69,10 @@ public final class Engine implements AutoCloseable {
      * (after the entity's previous one: finished fences of an entity signal in order) and
      * dispatches again.
      *
-     * `unfinished` maps the finished fence of every job not finished yet to the job, for
-     * pipelining (a dependency on a job of this engine waits for its scheduled fence) and for the
-     * watchdog's wait-for graph.
+     * Every entity keeps its jobs not finished yet, in sequence order (they finish in that order),
+     * and `allEntities` lists the entities, so that a fence of this engine leads to its job without
+     * a map: for pipelining (a dependency on a job of this engine waits for its scheduled fence)
+     * and for the watchdog's wait-for graph. `unfinishedCount` counts those jobs.
      */
 
     private static final ScheduledExecutorService TIMER = timer();
@@ -87,8 +88,10 @@ public final class Engine implements AutoCloseable {
     private final Map<Priority, List<Entity>> entities = new EnumMap<>(Priority.class);  // guarded by lock
     private final Set<SubmittedJob> running = new LinkedHashSet<>();                     // guarded by lock
     private int creditsInUse;                                                            // guarded by lock
+    private long pushed;                                                                 // guarded by lock: jobs queued so far
     private boolean closed;                                                              // guarded by lock
-    final Map<Fence, SubmittedJob> unfinished = new ConcurrentHashMap<>();
+    private final List<Entity> allEntities = new CopyOnWriteArrayList<>();   // every entity ever made
+    private final AtomicInteger unfinishedCount = new AtomicInteger();
     private final AtomicLong lastProgress = new AtomicLong(System.nanoTime());
     private final AtomicInteger dispatchRequests = new AtomicInteger();   // > 0 while a thread dispatches
     private final LongAdder submitted = new LongAdder();
@@ -157,6 +160,7 @@ public final class Engine implements AutoCloseable {
                 throw new IllegalStateException("engine " + this.name + " is closed");
             }
             entities.get(priority).add(e);
+            allEntities.add(e);
         } finally {
             lock.unlock();
         }
@@ -219,7 +223,7 @@ public final class Engine implements AutoCloseable {
      * @return {@code true} if jobs are queued or running
      */
     public boolean hasPendingJobs() {
-        return !unfinished.isEmpty();
+        return unfinishedCount.get() > 0;
     }
 
     /**
@@ -231,7 +235,7 @@ public final class Engine implements AutoCloseable {
      */
     public String describeWaits(List<Engine> engines) {
         StringBuilder sb = new StringBuilder();
-        for (SubmittedJob job : List.copyOf(unfinished.values())) {
+        for (SubmittedJob job : unfinishedJobs()) {
             sb.append("  ").append(job).append(" on ").append(name).append(": reads ")
                     .append(Job.names(job.job().reads())).append(", writes ")
                     .append(Job.names(job.job().writes())).append('\n');
@@ -246,17 +250,37 @@ public final class Engine implements AutoCloseable {
 
     private static String producer(Fence f, List<Engine> engines) {
         for (Engine e : engines) {
-            SubmittedJob j = e.unfinished.get(f);
+            SubmittedJob j = e.producerOf(f);
             if (j != null) {
-                return ", the finished fence of " + j + " on " + e.name;
-            }
-            for (SubmittedJob k : e.unfinished.values()) {
-                if (k.scheduled() == f) {
-                    return ", the scheduled fence of " + k + " on " + e.name;
-                }
+                return (j.finished() == f ? ", the finished fence of " : ", the scheduled fence of ") + j
+                        + " on " + e.name;
             }
         }
         return ", produced outside these engines";
+    }
+
+    /** The unfinished jobs of every entity, in sequence order per entity. */
+    private List<SubmittedJob> unfinishedJobs() {
+        List<SubmittedJob> jobs = new ArrayList<>();
+        for (Entity e : allEntities) {
+            jobs.addAll(e.unfinished);
+        }
+        return jobs;
+    }
+
+    /** The unfinished job of this engine whose scheduled or finished fence {@code f} is, or null. */
+    private SubmittedJob producerOf(Fence f) {
+        for (Entity e : allEntities) {
+            if (e.owns(f)) {
+                for (SubmittedJob j : e.unfinished) {
+                    if (j.seqno() == f.seqno()) {
+                        return j;
+                    }
+                }
+                return null;
+            }
+        }
+        return null;
     }
 
     /**
@@ -323,22 +347,26 @@ public final class Engine implements AutoCloseable {
         if (inOrder && entity.owns(dependency)) {
             return null;
         }
-        SubmittedJob producer = unfinished.get(dependency);
-        if (inOrder && job.pipelined() && producer != null && producer.entity().engine() == this) {
-            return producer.scheduled();
+        if (inOrder && job.pipelined()) {
+            SubmittedJob producer = producerOf(dependency);
+            if (producer != null && producer.finished() == dependency) {
+                return producer.scheduled();
+            }
         }
         return dependency;
     }
 
     /** Queues an armed job. Under the entity's submit lock. */
     void push(Entity entity, SubmittedJob job) {
-        unfinished.put(job.finished(), job);
+        entity.unfinished.add(job);
+        unfinishedCount.incrementAndGet();
         submitted.increment();
         lock.lock();
         try {
             if (closed || entity.closed) {
                 job.claimDone();
             } else {
+                job.order = ++pushed;
                 entity.queue.add(job);
             }
         } finally {
@@ -458,7 +486,7 @@ public final class Engine implements AutoCloseable {
             SubmittedJob best = null;
             for (Entity e : entities.get(p)) {
                 SubmittedJob head = e.queue.peek();
-                if (head != null && head.ready() && (best == null || head.submitNanos() - best.submitNanos() < 0)) {
+                if (head != null && head.ready() && (best == null || head.order < best.order)) {
                     best = head;
                 }
             }
@@ -472,9 +500,10 @@ public final class Engine implements AutoCloseable {
     }
 
     private void run(SubmittedJob job) {
-        job.startNanos = System.nanoTime();
+        long now = System.nanoTime();
+        job.startNanos = now;
         job.scheduledSignaller().trySignal();
-        progress();
+        lastProgress.set(now);
         listener.onStart(job);
         try {
             executor.execute(() -> work(job));
@@ -580,15 +609,12 @@ public final class Engine implements AutoCloseable {
     /** Signals the finished fence in entity order, then forgets the job. */
     private void finish(SubmittedJob job, Throwable error) {
         job.signalFinishedInOrder(error, () -> {
-            unfinished.remove(job.finished());
+            job.entity().unfinished.remove(job);       // the head: an entity's jobs finish in order
+            unfinishedCount.decrementAndGet();
             fencesSignaled.add(2);
-            progress();
+            lastProgress.set(job.finished().timestamp());
             listener.onFinish(job);
         });
-    }
-
-    private void progress() {
-        lastProgress.set(System.nanoTime());
     }
 
     private static ScheduledExecutorService timer() {

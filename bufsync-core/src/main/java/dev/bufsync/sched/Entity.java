@@ -12,6 +12,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -56,6 +58,7 @@ public final class Entity implements AutoCloseable {
     private final FenceContext finishedContext;
     private final ReentrantLock submitLock = new ReentrantLock();
     final ArrayDeque<SubmittedJob> queue = new ArrayDeque<>();   // guarded by the engine lock
+    final Queue<SubmittedJob> unfinished = new ConcurrentLinkedQueue<>();  // pushed, not finished; seqno order
     boolean closed;                                                // guarded by the engine lock
     private Fence lastFinished;                                    // guarded by submitLock
 

@@ -43,7 +43,7 @@ public final class SubmittedJob {
     private final Signaller scheduled;
     private final Signaller finished;
     private final Fence previousFinished;        // the entity's previous job's finished fence, or null
-    private final long submitNanos;
+    long order;                                  // submission order in the engine; set under the engine lock
     final List<Fence> dependencies = new ArrayList<>();   // written before publication, then read-only
     final AtomicInteger pending = new AtomicInteger(1);   // dependencies not signalled + 1 until armed
     @SuppressWarnings("unused")
@@ -58,7 +58,6 @@ public final class SubmittedJob {
         this.scheduled = scheduled;
         this.finished = finished;
         this.previousFinished = previousFinished;
-        this.submitNanos = System.nanoTime();
     }
 
     /**
@@ -125,15 +124,6 @@ public final class SubmittedJob {
      */
     public List<Fence> dependencies() {
         return List.copyOf(dependencies);
-    }
-
-    /**
-     * When the job was submitted, in {@link System#nanoTime()} units.
-     *
-     * @return the submission time
-     */
-    public long submitNanos() {
-        return submitNanos;
     }
 
     /**
