@@ -79,6 +79,13 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      *    or the acquirer sees WAITERS and checks the waiters itself (checkWaiters), as a context
      *    that acquires a mutex with waiters always does.
      *
+     * Spinning: before queueing, a thread spins briefly (SPINS iterations) for the holder to
+     * release, but only while nobody is queued and only when queueing would merely wait (it must
+     * not delay a wound or a death: see spinAcquire); taking the mutex there is the fast path's
+     * CAS with its [A] check. The first waiter also spins briefly before parking, so that a
+     * hand-off to it needs no wake-up. Spinning never changes who gets the mutex, only how a
+     * thread waits for it.
+     *
      * Wound-wait: a waiter that holds locks and is older than the holder sets the holder's
      * wounded flag and unparks its thread; the holder backs off at its next contended lock (or at
      * once, if it is queued on another mutex). Wait-die: a waiter that holds locks and is younger
@@ -92,6 +99,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * its own and everything the previous holder did before unlocking.
      */
 
+    private static final int SPINS = 256;   // spin iterations before queueing, and before parking
     private static final int QLOCKED = 1;   // the queue lock (spin bit)
     private static final int WAITERS = 2;   // the wait list is non-empty
 
@@ -593,6 +601,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     private int acquireQueued(AcquireContext ctx, int mode, long deadline) {
         final Thread me = Thread.currentThread();
+        if (spinAcquire(ctx, me)) {
+            return ACQUIRED;
+        }
         lockQueue();
         if (head == null && holder == null && HOLDER.compareAndSet(this, null, owned(ctx, me))) {
             setExclusiveOwnerThread(me);
@@ -619,6 +630,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         final long start = System.nanoTime();
         boolean interrupted = false;
         int result;
+        boolean spin = head == w;                     // only the first waiter spins before parking
         for (;;) {                                    // the queue lock is held here
             if (w.granted) {
                 unlockQueue();
@@ -639,7 +651,15 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 break;
             }
             unlockQueue();
-            do {                                      // park until granted or a reason to look
+            if (spin) {
+                spin = false;
+                if (spinUntilGranted(w, ctx, mode, deadline)) {
+                    result = ACQUIRED;
+                    break;
+                }
+            }
+            while (!w.granted && !mustLook(w, ctx, mode, deadline)) {
+                // park until granted or a reason to look
                 if ((mode & TIMED) != 0) {
                     LockSupport.parkNanos(this, deadline - System.nanoTime());
                 } else {
@@ -648,7 +668,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 if ((mode & INTERRUPTIBLE) == 0 && Thread.interrupted()) {
                     interrupted = true;
                 }
-            } while (!w.granted && !mustLook(w, ctx, mode, deadline));
+            }
             if (w.granted) {
                 result = ACQUIRED;
                 break;
@@ -660,6 +680,74 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             me.interrupt();
         }
         return result;
+    }
+
+    /**
+     * Optimistic spinning before queueing (after the kernel's mutex_optimistic_spin): while nobody
+     * is queued and the caller would only wait anyway, spin briefly for the holder to release, so
+     * that a short critical section costs no park and unpark. The caller would only wait when it
+     * has no context or holds nothing (its first lock cannot back off), or when the holder is a
+     * plain thread, or (wound-wait) the holder is older, or (wait-die) the holder is younger; in
+     * every other case it must wound or die now, and goes straight to the queue. A waiter that
+     * appears, or a wound, ends the spin. Taking the mutex here is the fast path's CAS, with its
+     * check of the waiters [A], so it cannot overtake a queued waiter.
+     *
+     * @return {@code true} if the caller now holds the mutex
+     */
+    private boolean spinAcquire(AcquireContext ctx, Thread me) {
+        for (int i = 0; i < SPINS; i++) {
+            if ((state & WAITERS) != 0) {
+                return false;
+            }
+            Object h = holder;
+            if (h == null) {
+                if (HOLDER.compareAndSet(this, null, owned(ctx, me))) {
+                    if (ctx != null) {
+                        afterFastAcquire(ctx);
+                    } else {
+                        setExclusiveOwnerThread(me);
+                    }
+                    return true;
+                }
+            } else if (ctx != null && ctx.acquired > 0 && !waitsFor(ctx, h)) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return false;
+    }
+
+    /**
+     * Tells whether {@code ctx}, which holds locks, would simply wait for holder {@code h}: no
+     * wound pending, and neither a wound to deliver (wound-wait) nor a death to die (wait-die).
+     */
+    private boolean waitsFor(AcquireContext ctx, Object h) {
+        if (!(h instanceof AcquireContext hc)) {
+            return true;
+        }
+        if (wwClass.isWaitDie()) {
+            return !WwClass.isOlder(hc.stamp(), ctx.stamp());
+        }
+        return !ctx.woundedAcquire() && WwClass.isOlder(hc.stamp(), ctx.stamp());
+    }
+
+    /**
+     * The first waiter spins briefly before parking: a holder with a short critical section then
+     * hands the mutex to a running thread, which sees {@code granted} without a wake-up.
+     *
+     * @return {@code true} if granted while spinning; {@code false} to park (or to look again)
+     */
+    private static boolean spinUntilGranted(Waiter w, AcquireContext ctx, int mode, long deadline) {
+        for (int i = 0; i < SPINS; i++) {
+            if (w.granted) {
+                return true;
+            }
+            if (mustLook(w, ctx, mode, deadline)) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return w.granted;
     }
 
     /**
