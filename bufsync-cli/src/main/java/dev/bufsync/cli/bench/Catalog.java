@@ -22,21 +22,24 @@ import java.util.Optional;
  */
 public final class Catalog {
     private static final List<String> NONE = List.of();
+    /** Quick mode's strategies for the lock-set benchmarks: the targets' baselines and ours. */
+    private static final List<String> QUICK_LOCK_SET = List.of("ordered", "smart-polite",
+            "wound-wait", "wait-die");
 
     /** Every benchmark, in the order they run. */
     public static final List<BenchDef> ALL = List.of(
             new BenchDef("uncontended", "dev.bufsync.ww.UncontendedBenchmark", false, "one thread",
                     p -> "1 thread", "reentrant-lock", false, new BenchDef.Builder()
                     .mode(SMOKE, 0, 0, 1, 30, NONE)
-                    .mode(QUICK, 1, 300, 2, 300, NONE)
-                    .mode(FULL, 3, 1000, 5, 1000, NONE)
+                    .mode(QUICK, 3, 200, 2, 250, NONE)
+                    .mode(FULL, 4, 500, 5, 500, NONE)
                     .build()),
             new BenchDef("lock-all", "dev.bufsync.ww.LockAllBenchmark", false,
                     "d (mutexes per transaction)", p -> p.get("d"), "ordered", false,
                     new BenchDef.Builder()
                     .mode(SMOKE, 0, 0, 1, 30, List.of("ordered", "woundWait"), "d", List.of("1", "4"))
-                    .mode(QUICK, 1, 200, 2, 250, NONE, "d", List.of("1", "5", "20"))
-                    .mode(FULL, 3, 1000, 5, 1000, NONE,
+                    .mode(QUICK, 3, 200, 2, 250, NONE, "d", List.of("1", "20"))
+                    .mode(FULL, 4, 500, 5, 500, NONE,
                             "d", List.of("1", "2", "3", "4", "5", "10", "20"))
                     .build()),
             new BenchDef("folly-grid", "dev.bufsync.bench.FollyGridBenchmark", true,
@@ -44,8 +47,8 @@ public final class Catalog {
                     false, new BenchDef.Builder()
                     .mode(SMOKE, 0, 0, 1, 30, NONE, "threads", List.of("2"),
                             "mutexes", List.of("2", "4"), "strategy", List.of("ordered", "wound-wait"))
-                    .mode(QUICK, 1, 200, 2, 250, NONE, "threads", List.of("2", "8"),
-                            "mutexes", List.of("2", "8"))
+                    .mode(QUICK, 2, 200, 2, 250, NONE, "threads", List.of("2", "8"),
+                            "mutexes", List.of("2", "8"), "strategy", QUICK_LOCK_SET)
                     .mode(FULL, 2, 500, 4, 500, NONE, "threads", List.of("2", "4", "8", "16"),
                             "mutexes", List.of("2", "4", "8", "16"))
                     .build()),
@@ -54,23 +57,24 @@ public final class Catalog {
                     new BenchDef.Builder()
                     .mode(SMOKE, 0, 0, 1, 1, NONE, "table", List.of("2", "3"), "eatMillis", List.of("15"),
                             "strategy", List.of("ordered", "wound-wait"))
-                    .mode(QUICK, 1, 1, 2, 1, NONE, "table", List.of("2", "5", "8", "cube", "dodecahedron"),
-                            "eatMillis", List.of("60"))
-                    .mode(FULL, 1, 1, 3, 1, NONE, "table", DiningTable.allNames(),
-                            "eatMillis", List.of("250"))
+                    .mode(QUICK, 1, 1, 2, 1, NONE, "table", List.of("5", "8", "cube", "dodecahedron"),
+                            "eatMillis", List.of("60"), "strategy", QUICK_LOCK_SET)
+                    .mode(FULL, 1, 1, 2, 1, NONE, "table", DiningTable.allNames(),
+                            "eatMillis", List.of("150"))
                     .build()),
             new BenchDef("hellstrom", "dev.bufsync.bench.HellstromBenchmark", true, "threads",
                     p -> p.get("threads"), "ordered", false, new BenchDef.Builder()
                     .mode(SMOKE, 0, 0, 1, 30, NONE, "threads", List.of("2"), "pool", List.of("10000"),
                             "batch", List.of("50"), "strategy", List.of("ordered", "wound-wait"))
-                    .mode(QUICK, 1, 300, 2, 300, NONE, "threads", List.of("2", "4"))
+                    .mode(QUICK, 2, 250, 2, 300, NONE, "threads", List.of("2", "4"),
+                            "strategy", List.of("ordered", "wound-wait", "wait-die"))
                     .mode(FULL, 2, 1000, 4, 1000, NONE, "threads", List.of("2", "4"))
                     .build()),
             new BenchDef("ycsb", "dev.bufsync.bench.YcsbBenchmark", true, "Zipf θ",
                     p -> p.get("theta"), "no-wait", true, new BenchDef.Builder()
                     .mode(SMOKE, 0, 0, 1, 30, NONE, "theta", List.of("0", "0.9"), "rows", List.of("10000"),
                             "strategy", List.of("no-wait", "wound-wait"))
-                    .mode(QUICK, 1, 300, 2, 300, NONE, "theta", List.of("0", "0.9"))
+                    .mode(QUICK, 2, 250, 2, 300, NONE, "theta", List.of("0", "0.9"))
                     .mode(FULL, 2, 1000, 4, 1000, NONE, "theta", List.of("0", "0.6", "0.8", "0.9"))
                     .build()));
 
