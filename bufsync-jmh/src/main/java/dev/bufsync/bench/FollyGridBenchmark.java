@@ -58,6 +58,9 @@ public class FollyGridBenchmark {
     @Param({"ordered", "smart-polite", "persistent", "wound-wait", "wait-die"})
     public String strategy;
 
+    // Set up by the JMH thread before the crew starts; pairs is read-only afterwards. sinks[t] is
+    // written by crew member t during a round and read by the JMH thread after it (the crew's
+    // end barrier orders the two).
     private Crew crew;
     private Contenders contenders;
     private int[][] pairs;

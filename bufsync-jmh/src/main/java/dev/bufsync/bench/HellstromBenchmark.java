@@ -59,6 +59,7 @@ public class HellstromBenchmark {
     @Param({"800"})
     public int batch;
 
+    // Set up by the JMH thread before the crew starts; workloads[t] is then used by member t only.
     private Crew crew;
     private Contenders contenders;
     private Workload[] workloads;

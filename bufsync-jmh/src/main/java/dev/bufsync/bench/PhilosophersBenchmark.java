@@ -63,6 +63,9 @@ public class PhilosophersBenchmark {
     @Param({"300"})
     public int eatMillis;
 
+    // Set up by the JMH thread before the crew starts. randoms[d] and requests[d] belong to diner
+    // d; meals[d] is zeroed by the JMH thread before a dinner, written by diner d during it and
+    // read after it (the crew's barriers order these accesses).
     private DiningTable dining;
     private Crew crew;
     private Contenders contenders;

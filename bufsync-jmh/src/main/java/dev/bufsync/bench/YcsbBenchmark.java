@@ -65,6 +65,9 @@ public class YcsbBenchmark {
     @Param({"1000000"})
     public int rows;
 
+    // Set up by the JMH thread before the crew starts. workloads[t], writeMasks[t] and sinks[t]
+    // belong to member t (sinks read by the JMH thread after a round, ordered by the crew's end
+    // barrier); values[k] is read and written only under row k's lock.
     private Crew crew;
     private Contenders contenders;
     private Workload[] workloads;
