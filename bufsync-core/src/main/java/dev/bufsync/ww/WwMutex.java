@@ -83,8 +83,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * release, but only while nobody is queued and only when queueing would merely wait (it must
      * not delay a wound or a death: see spinAcquire); taking the mutex there is the fast path's
      * CAS with its [A] check. The first waiter also spins briefly before parking, so that a
-     * hand-off to it needs no wake-up. Spinning never changes who gets the mutex, only how a
-     * thread waits for it.
+     * hand-off to it needs no wake-up, and while it spins the granter skips the unpark ([S]/[G]).
+     * Spinning never changes who gets the mutex, only how a thread waits for it.
      *
      * Wound-wait: a waiter that holds locks and is older than the holder sets the holder's
      * wounded flag and unparks its thread; the holder backs off at its next contended lock (or at
@@ -121,6 +121,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         volatile boolean granted;           // set once by the granter, after holder is set
         volatile boolean recheck;           // set under the queue lock by a thread that wakes it to look again;
                                             // cleared by the waiter under the queue lock
+        volatile boolean spinning;          // written by its own thread: true while it spins instead of
+                                            // parking; [S] pairs with [G] in handOver
 
         Waiter(Thread thread, AcquireContext ctx) {
             this.thread = thread;
@@ -650,6 +652,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 unlockQueue();
                 break;
             }
+            if (spin) {
+                w.spinning = true;                    // before the queue lock is released: a
+            }                                         // hand-off from then on needs no unpark
             unlockQueue();
             if (spin) {
                 spin = false;
@@ -733,20 +738,19 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /**
      * The first waiter spins briefly before parking: a holder with a short critical section then
-     * hands the mutex to a running thread, which sees {@code granted} without a wake-up.
+     * hands the mutex to a running thread, which sees {@code granted} without a wake-up, and the
+     * granter, seeing {@code spinning}, skips the unpark. The waiter clears {@code spinning} [S]
+     * before its last look at {@code granted}; the granter sets {@code granted} before it reads
+     * {@code spinning} [G]. Both are volatile, so either the waiter sees the grant or the granter
+     * sees that it must unpark.
      *
      * @return {@code true} if granted while spinning; {@code false} to park (or to look again)
      */
     private static boolean spinUntilGranted(Waiter w, AcquireContext ctx, int mode, long deadline) {
-        for (int i = 0; i < SPINS; i++) {
-            if (w.granted) {
-                return true;
-            }
-            if (mustLook(w, ctx, mode, deadline)) {
-                return false;
-            }
+        for (int i = 0; i < SPINS && !w.granted && !mustLook(w, ctx, mode, deadline); i++) {
             Thread.onSpinWait();
         }
+        w.spinning = false;                           // [S] pairs with [G] in handOver
         return w.granted;
     }
 
@@ -898,8 +902,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (g.ctx != null) {
             checkWaiters(g.ctx);
         }
-        g.granted = true;
-        if (g.thread != Thread.currentThread()) {
+        g.granted = true;                            // [G] pairs with [S] in spinUntilGranted
+        if (g.thread != Thread.currentThread() && !g.spinning) {
             LockSupport.unpark(g.thread);
         }
     }
