@@ -62,6 +62,7 @@ public final class BenchCommand implements Callable<Integer> {
         Output out = Output.stdout();
         out.line(modeNote(mode, chosen));
         Instant started = Instant.now();
+        String loadBefore = loadAverage();
         long t0 = System.nanoTime();
         List<BenchResult> results = new ArrayList<>();
         BenchRunner runner = new BenchRunner(out, mode);
@@ -77,12 +78,18 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
+        String loadAfter = loadAverage();
         List<Double> ratios = ratios(results);
         List<Targets.Verdict> verdicts = Targets.judge(results);
         printTargets(out, verdicts);
-        out.line(String.format(Locale.ROOT, "%s run of %d benchmark(s), %d results, took %.0f s",
-                mode, chosen.size(), results.size(), seconds));
+        out.line(String.format(Locale.ROOT, "%s run of %d benchmark(s), %d results, took %.0f s"
+                + " (load average before %s, after %s)", mode, chosen.size(), results.size(), seconds,
+                loadBefore, loadAfter));
         Map<String, Object> summary = summary(mode, chosen, started, seconds, results, ratios, verdicts);
+        Map<String, String> load = new LinkedHashMap<>();
+        load.put("before", loadBefore);
+        load.put("after", loadAfter);
+        summary.put("loadAverage", load);
         if (outDir != null) {
             Files.createDirectories(outDir);
             Files.writeString(outDir.resolve("results.json"), Output.toJson(summary) + "\n",
@@ -245,6 +252,19 @@ public final class BenchCommand implements Callable<Integer> {
         return cpu + ", " + Runtime.getRuntime().availableProcessors() + " cores, Java "
                 + Runtime.version() + " (" + System.getProperty("java.vm.name") + "), "
                 + System.getProperty("os.name") + " " + System.getProperty("os.arch");
+    }
+
+    /**
+     * The system's 1-, 5- and 15-minute load averages, to judge how quiet the machine was; empty
+     * where the system does not tell.
+     */
+    private static String loadAverage() {
+        try {
+            String[] f = Files.readString(Path.of("/proc/loadavg")).trim().split("\\s+");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (IOException | RuntimeException e) {
+            return "";
+        }
     }
 
     static String number(double v) {

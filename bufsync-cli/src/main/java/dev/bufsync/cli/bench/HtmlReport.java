@@ -41,7 +41,8 @@ final class HtmlReport {
                 .append(esc(String.valueOf(summary.get("modeNote")))).append("<br>")
                 .append(esc("machine: " + summary.get("machine"))).append("<br>")
                 .append(esc("run: " + summary.get("startedAt") + ", "
-                        + summary.get("durationSeconds") + " s")).append("</p>\n");
+                        + summary.get("durationSeconds") + " s; load average (1, 5, 15 min) "
+                        + summary.get("loadAverage"))).append("</p>\n");
         targets(h, verdicts);
         for (Map<String, Object> chart : Charts.of(results)) {
             String bench = (String) chart.get("benchmark");
