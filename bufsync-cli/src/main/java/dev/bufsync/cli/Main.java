@@ -1,5 +1,6 @@
 package dev.bufsync.cli;
 
+import dev.bufsync.cli.bench.BenchCommand;
 import dev.bufsync.cli.demo.DemoCommand;
 import dev.bufsync.cli.torture.TortureCommand;
 import picocli.CommandLine;
@@ -13,7 +14,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "bufsync", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Deadlock-free buffer synchronization for the JVM: demo, torture and bench.",
-        subcommands = {DemoCommand.class, TortureCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {DemoCommand.class, TortureCommand.class, BenchCommand.class,
+                CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     /** Exit status: the command did what it was asked. */
     public static final int OK = 0;

@@ -69,6 +69,9 @@ public final class AcquireContext implements AutoCloseable {
 
     private static final int DONE = 1, CLOSED = 2, CONTENDING = 4;
     private static final int NO_INJECTION = -1;
+    private static final WwMutex[] EMPTY = new WwMutex[0];
+    private static final int INITIAL_HELD = 4;
+    private static final int MAX_SPARE_HELD = 1 << 16;  // larger lists are left to the GC
 
     private final WwClass wwClass;
     private final long stamp;
@@ -76,7 +79,7 @@ public final class AcquireContext implements AutoCloseable {
     private final WwClass.ThreadState threadState;
 
     int acquired;                        // owner writes; read under a queue lock while queued
-    private WwMutex[] held = new WwMutex[4];
+    private WwMutex[] held;              // owner only; the thread's spare array when it has one
     private int flags;                   // owner only
     private WwMutex contending;          // owner only: the mutex of the last back-off
     private long acquisitions;           // owner only; flushed to the class on close
@@ -94,6 +97,13 @@ public final class AcquireContext implements AutoCloseable {
         this.stamp = stamp;
         this.owner = Thread.currentThread();
         this.threadState = threadState;
+        WwMutex[] spare = threadState.spareHeld;
+        if (spare != null) {
+            threadState.spareHeld = null;
+            this.held = spare;
+        } else {
+            this.held = new WwMutex[INITIAL_HELD];
+        }
         setInjection(wwClass.injectsBackoff());
     }
 
@@ -257,7 +267,13 @@ public final class AcquireContext implements AutoCloseable {
         unlockAll();
         flags |= CLOSED;
         threadState.live = null;
-        wwClass.acquisitions.add(acquisitions);
+        if (held.length <= MAX_SPARE_HELD) {
+            threadState.spareHeld = held;             // every slot is null again after unlockAll
+        }
+        held = EMPTY;
+        if (acquisitions != 0) {
+            wwClass.acquisitions.add(acquisitions);
+        }
         if (stillHeld > 0) {
             throw misuse(CLOSE_WITH_LOCKS_HELD, this + " was closed while holding " + stillHeld
                     + " lock(s) " + heldNames + "; they have been unlocked");
@@ -376,6 +392,11 @@ public final class AcquireContext implements AutoCloseable {
     /** Records that {@code m} was released. */
     void onReleased(WwMutex m) {
         int i = acquired - 1;
+        if (held[i] == m) {                  // the usual case: newest first
+            held[i] = null;
+            acquired = i;
+            return;
+        }
         while (held[i] != m) {
             i--;
         }

@@ -1,5 +1,7 @@
 package dev.bufsync.ww;
 
+import java.io.IOException;
+import java.io.ObjectOutputStream;
 import java.util.Objects;
 
 /**
@@ -13,8 +15,8 @@ import java.util.Objects;
  * transaction of its class and guarantees progress.
  *
  * <p>The exception is checked on purpose: the caller must handle it, as the kernel's
- * {@code __must_check} demands. It carries no stack trace, because it is control flow on a hot
- * path, not an error.
+ * {@code __must_check} demands. It carries no stack trace, and builds its message only when
+ * asked, because it is control flow on a hot path, not an error.
  *
  * @see WwMutex#lock(AcquireContext)
  * @see dev.bufsync.exec (which runs the back-off loop for you)
@@ -42,24 +44,47 @@ public final class BackoffException extends Exception {
     private final Reason reason;
     private final long stamp;
     private final long olderStamp;
+    private String message;       // built on first getMessage(), by whichever thread asks; racy but
+                                  // idempotent (every build yields an equal immutable String)
 
     BackoffException(WwMutex mutex, AcquireContext context, Reason reason, long olderStamp) {
-        super(message(mutex, context, reason, olderStamp), null, false, false);
+        super(null, null, false, false);
         this.mutex = Objects.requireNonNull(mutex);
         this.reason = reason;
         this.stamp = context.stamp();
         this.olderStamp = olderStamp;
     }
 
-    private static String message(WwMutex mutex, AcquireContext context, Reason reason, long older) {
+    /**
+     * Says which context must back off on which mutex, why, and what to do.
+     *
+     * @return the message
+     */
+    @Override
+    public String getMessage() {
+        String m = message;
+        if (m == null) {
+            m = buildMessage();
+            message = m;
+        }
+        return m;
+    }
+
+    private String buildMessage() {
         String why = switch (reason) {
-            case WOUNDED -> "it was wounded by older context #" + older;
-            case DIED -> "older context #" + older + " holds or waits for it";
+            case WOUNDED -> "it was wounded by older context #" + olderStamp;
+            case DIED -> "older context #" + olderStamp + " holds or waits for it";
             case INJECTED -> "back-off injection is on";
         };
-        return "context #" + context.stamp() + " of class " + context.wwClass().name()
+        return "context #" + stamp + " of class " + mutex.wwClass().name()
                 + " must back off on " + mutex.describe() + ": " + why
                 + "; unlock everything, then lockSlow this mutex";
+    }
+
+    /** Keeps the message across serialization, where the (transient) mutex is lost. */
+    private void writeObject(ObjectOutputStream out) throws IOException {
+        getMessage();
+        out.defaultWriteObject();
     }
 
     /**

@@ -40,8 +40,10 @@ public final class WwClass {
      *
      * The class is the unit of deadlock avoidance: two contexts can only conflict on mutexes of the
      * same class, so stamps are only compared within one class. The stamp counter is the only hot
-     * shared word; contexts read it once when they begin. Counters are LongAdders updated on slow
-     * paths only (contexts accumulate their uncontended acquisitions locally and flush on close).
+     * shared word; contexts read it once when they begin. The number of contexts begun is the
+     * number of stamps handed out, so begin() updates no counter of its own. The other counters are
+     * LongAdders updated on slow paths only (contexts accumulate their uncontended acquisitions
+     * locally and flush on close).
      */
 
     /** How a class resolves a conflict between an older and a younger transaction. */
@@ -62,15 +64,17 @@ public final class WwClass {
     static final class ThreadState {
         AcquireContext live;   // the thread's live context of this class, or null
         int noContextHeld;     // mutexes of this class the thread holds without a context
+        WwMutex[] spareHeld;   // the held array of the thread's last closed context, all null, for
+                               // its next one: back-to-back transactions neither allocate nor regrow it
     }
 
     private final String name;
     private final Algorithm algorithm;
     private final boolean injectBackoff;
+    private final long firstStamp;
     private volatile long nextStamp;      // getAndAdd only (STAMP)
     private final ThreadLocal<ThreadState> threadStates = ThreadLocal.withInitial(ThreadState::new);
 
-    final LongAdder contexts = new LongAdder();
     final LongAdder acquisitions = new LongAdder();
     final LongAdder contended = new LongAdder();
     final LongAdder backoffs = new LongAdder();
@@ -82,6 +86,7 @@ public final class WwClass {
         this.name = b.name;
         this.algorithm = b.algorithm;
         this.injectBackoff = b.injectBackoff;
+        this.firstStamp = b.firstStamp;
         this.nextStamp = b.firstStamp;
     }
 
@@ -134,7 +139,6 @@ public final class WwClass {
         }
         AcquireContext ctx = new AcquireContext(this, (long) STAMP.getAndAdd(this, 1L), ts);
         ts.live = ctx;
-        contexts.increment();
         return ctx;
     }
 
@@ -171,7 +175,7 @@ public final class WwClass {
      * @return the counters now
      */
     public WwStats stats() {
-        return new WwStats(contexts.sum(), acquisitions.sum(), contended.sum(), backoffs.sum(),
+        return new WwStats(nextStamp - firstStamp, acquisitions.sum(), contended.sum(), backoffs.sum(),
                 injected.sum(), wounds.sum(), waitNanos.sum());
     }
 

@@ -79,6 +79,13 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      *    or the acquirer sees WAITERS and checks the waiters itself (checkWaiters), as a context
      *    that acquires a mutex with waiters always does.
      *
+     * Spinning: before queueing, a thread spins briefly (SPINS iterations) for the holder to
+     * release, but only while nobody is queued and only when queueing would merely wait (it must
+     * not delay a wound or a death: see spinAcquire); taking the mutex there is the fast path's
+     * CAS with its [A] check. The first waiter also spins briefly before parking, so that a
+     * hand-off to it needs no wake-up, and while it spins the granter skips the unpark ([S]/[G]).
+     * Spinning never changes who gets the mutex, only how a thread waits for it.
+     *
      * Wound-wait: a waiter that holds locks and is older than the holder sets the holder's
      * wounded flag and unparks its thread; the holder backs off at its next contended lock (or at
      * once, if it is queued on another mutex). Wait-die: a waiter that holds locks and is younger
@@ -92,6 +99,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * its own and everything the previous holder did before unlocking.
      */
 
+    private static final int SPINS = 256;   // spin iterations before queueing, and before parking
     private static final int QLOCKED = 1;   // the queue lock (spin bit)
     private static final int WAITERS = 2;   // the wait list is non-empty
 
@@ -113,6 +121,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         volatile boolean granted;           // set once by the granter, after holder is set
         volatile boolean recheck;           // set under the queue lock by a thread that wakes it to look again;
                                             // cleared by the waiter under the queue lock
+        volatile boolean spinning;          // written by its own thread: true while it spins instead of
+                                            // parking; [S] pairs with [G] in handOver
 
         Waiter(Thread thread, AcquireContext ctx) {
             this.thread = thread;
@@ -593,6 +603,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     private int acquireQueued(AcquireContext ctx, int mode, long deadline) {
         final Thread me = Thread.currentThread();
+        if (spinAcquire(ctx, me)) {
+            return ACQUIRED;
+        }
         lockQueue();
         if (head == null && holder == null && HOLDER.compareAndSet(this, null, owned(ctx, me))) {
             setExclusiveOwnerThread(me);
@@ -619,6 +632,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         final long start = System.nanoTime();
         boolean interrupted = false;
         int result;
+        boolean spin = head == w;                     // only the first waiter spins before parking
         for (;;) {                                    // the queue lock is held here
             if (w.granted) {
                 unlockQueue();
@@ -638,8 +652,19 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 unlockQueue();
                 break;
             }
+            if (spin) {
+                w.spinning = true;                    // before the queue lock is released: a
+            }                                         // hand-off from then on needs no unpark
             unlockQueue();
-            do {                                      // park until granted or a reason to look
+            if (spin) {
+                spin = false;
+                if (spinUntilGranted(w, ctx, mode, deadline)) {
+                    result = ACQUIRED;
+                    break;
+                }
+            }
+            while (!w.granted && !mustLook(w, ctx, mode, deadline)) {
+                // park until granted or a reason to look
                 if ((mode & TIMED) != 0) {
                     LockSupport.parkNanos(this, deadline - System.nanoTime());
                 } else {
@@ -648,7 +673,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 if ((mode & INTERRUPTIBLE) == 0 && Thread.interrupted()) {
                     interrupted = true;
                 }
-            } while (!w.granted && !mustLook(w, ctx, mode, deadline));
+            }
             if (w.granted) {
                 result = ACQUIRED;
                 break;
@@ -660,6 +685,73 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             me.interrupt();
         }
         return result;
+    }
+
+    /**
+     * Optimistic spinning before queueing (after the kernel's mutex_optimistic_spin): while nobody
+     * is queued and the caller would only wait anyway, spin briefly for the holder to release, so
+     * that a short critical section costs no park and unpark. The caller would only wait when it
+     * has no context or holds nothing (its first lock cannot back off), or when the holder is a
+     * plain thread, or (wound-wait) the holder is older, or (wait-die) the holder is younger; in
+     * every other case it must wound or die now, and goes straight to the queue. A waiter that
+     * appears, or a wound, ends the spin. Taking the mutex here is the fast path's CAS, with its
+     * check of the waiters [A], so it cannot overtake a queued waiter.
+     *
+     * @return {@code true} if the caller now holds the mutex
+     */
+    private boolean spinAcquire(AcquireContext ctx, Thread me) {
+        for (int i = 0; i < SPINS; i++) {
+            if ((state & WAITERS) != 0) {
+                return false;
+            }
+            Object h = holder;
+            if (h == null) {
+                if (HOLDER.compareAndSet(this, null, owned(ctx, me))) {
+                    if (ctx != null) {
+                        afterFastAcquire(ctx);
+                    } else {
+                        setExclusiveOwnerThread(me);
+                    }
+                    return true;
+                }
+            } else if (ctx != null && ctx.acquired > 0 && !waitsFor(ctx, h)) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return false;
+    }
+
+    /**
+     * Tells whether {@code ctx}, which holds locks, would simply wait for holder {@code h}: no
+     * wound pending, and neither a wound to deliver (wound-wait) nor a death to die (wait-die).
+     */
+    private boolean waitsFor(AcquireContext ctx, Object h) {
+        if (!(h instanceof AcquireContext hc)) {
+            return true;
+        }
+        if (wwClass.isWaitDie()) {
+            return !WwClass.isOlder(hc.stamp(), ctx.stamp());
+        }
+        return !ctx.woundedAcquire() && WwClass.isOlder(hc.stamp(), ctx.stamp());
+    }
+
+    /**
+     * The first waiter spins briefly before parking: a holder with a short critical section then
+     * hands the mutex to a running thread, which sees {@code granted} without a wake-up, and the
+     * granter, seeing {@code spinning}, skips the unpark. The waiter clears {@code spinning} [S]
+     * before its last look at {@code granted}; the granter sets {@code granted} before it reads
+     * {@code spinning} [G]. Both are volatile, so either the waiter sees the grant or the granter
+     * sees that it must unpark.
+     *
+     * @return {@code true} if granted while spinning; {@code false} to park (or to look again)
+     */
+    private static boolean spinUntilGranted(Waiter w, AcquireContext ctx, int mode, long deadline) {
+        for (int i = 0; i < SPINS && !w.granted && !mustLook(w, ctx, mode, deadline); i++) {
+            Thread.onSpinWait();
+        }
+        w.spinning = false;                           // [S] pairs with [G] in handOver
+        return w.granted;
     }
 
     /**
@@ -805,8 +897,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (g.ctx != null) {
             checkWaiters(g.ctx);
         }
-        g.granted = true;
-        if (g.thread != Thread.currentThread()) {
+        g.granted = true;                            // [G] pairs with [S] in spinUntilGranted
+        if (g.thread != Thread.currentThread() && !g.spinning) {
             LockSupport.unpark(g.thread);
         }
     }

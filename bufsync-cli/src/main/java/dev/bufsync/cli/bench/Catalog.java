@@ -1,0 +1,114 @@
+package dev.bufsync.cli.bench;
+
+import static dev.bufsync.cli.bench.RunMode.FULL;
+import static dev.bufsync.cli.bench.RunMode.QUICK;
+import static dev.bufsync.cli.bench.RunMode.SMOKE;
+
+import dev.bufsync.bench.DiningTable;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The benchmarks {@code bufsync bench} runs, in order, with the points of each mode.
+ *
+ * <p><b>Adding a benchmark</b> (the extension point for {@code fence-callback}, {@code fence-wake}
+ * and {@code scheduler}): write the JMH class in {@code bufsync-jmh} (package of the code under
+ * test, named {@code <Topic>Benchmark}, with a {@code @Param("strategy")} whose values are the
+ * strategy names) and add one {@link BenchDef} to {@link #ALL}. Its target in {@link Targets} is
+ * already written against the benchmark, parameter and strategy names given there, and turns from
+ * "not measured" into met or missed as soon as results carry that benchmark's name; the report
+ * draws its chart and table without further code.
+ */
+public final class Catalog {
+    private static final List<String> NONE = List.of();
+    /** Quick mode's strategies for the lock-set benchmarks: the targets' baselines and ours. */
+    private static final List<String> QUICK_LOCK_SET = List.of("ordered", "smart-polite",
+            "wound-wait", "wait-die");
+
+    /** Every benchmark, in the order they run. */
+    public static final List<BenchDef> ALL = List.of(
+            new BenchDef("uncontended", "dev.bufsync.ww.UncontendedBenchmark", false, "one thread",
+                    p -> "1 thread", "reentrant-lock", false, new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 30, NONE)
+                    .mode(QUICK, 3, 200, 2, 250, NONE)
+                    .mode(FULL, 4, 500, 5, 500, NONE)
+                    .build()),
+            new BenchDef("lock-all", "dev.bufsync.ww.LockAllBenchmark", false,
+                    "d (mutexes per transaction)", p -> p.get("d"), "ordered", false,
+                    new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 30, List.of("ordered", "woundWait"), "d", List.of("1", "4"))
+                    .mode(QUICK, 3, 200, 2, 250, NONE, "d", List.of("1", "20"))
+                    .mode(FULL, 4, 500, 5, 500, NONE,
+                            "d", List.of("1", "2", "3", "4", "5", "10", "20"))
+                    .build()),
+            new BenchDef("folly-grid", "dev.bufsync.bench.FollyGridBenchmark", true,
+                    "threads × mutexes", p -> p.get("threads") + "×" + p.get("mutexes"), "ordered",
+                    false, new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 30, NONE, "threads", List.of("2"),
+                            "mutexes", List.of("2", "4"), "strategy", List.of("ordered", "wound-wait"))
+                    .mode(QUICK, 2, 200, 2, 250, NONE, "threads", List.of("2", "8"),
+                            "mutexes", List.of("2", "8"), "strategy", QUICK_LOCK_SET)
+                    .mode(FULL, 2, 500, 4, 500, NONE, "threads", List.of("2", "4", "8", "16"),
+                            "mutexes", List.of("2", "4", "8", "16"))
+                    .build()),
+            new BenchDef("philosophers", "dev.bufsync.bench.PhilosophersBenchmark", true,
+                    "table (diners, or solid)", p -> p.get("table"), "ordered", false,
+                    new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 1, NONE, "table", List.of("2", "3"), "eatMillis", List.of("15"),
+                            "strategy", List.of("ordered", "wound-wait"))
+                    .mode(QUICK, 1, 1, 2, 1, NONE, "table", List.of("5", "8", "cube", "dodecahedron"),
+                            "eatMillis", List.of("60"), "strategy", QUICK_LOCK_SET)
+                    .mode(FULL, 1, 1, 2, 1, NONE, "table", DiningTable.allNames(),
+                            "eatMillis", List.of("150"))
+                    .build()),
+            new BenchDef("hellstrom", "dev.bufsync.bench.HellstromBenchmark", true, "threads",
+                    p -> p.get("threads"), "ordered", false, new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 30, NONE, "threads", List.of("2"), "pool", List.of("10000"),
+                            "batch", List.of("50"), "strategy", List.of("ordered", "wound-wait"))
+                    .mode(QUICK, 2, 250, 2, 300, NONE, "threads", List.of("2", "4"),
+                            "strategy", List.of("ordered", "wound-wait", "wait-die"))
+                    .mode(FULL, 2, 1000, 4, 1000, NONE, "threads", List.of("2", "4"))
+                    .build()),
+            new BenchDef("ycsb", "dev.bufsync.bench.YcsbBenchmark", true, "Zipf θ",
+                    p -> p.get("theta"), "no-wait", true, new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 30, NONE, "theta", List.of("0", "0.9"), "rows", List.of("10000"),
+                            "strategy", List.of("no-wait", "wound-wait"))
+                    .mode(QUICK, 2, 250, 2, 300, NONE, "theta", List.of("0", "0.9"))
+                    .mode(FULL, 2, 1000, 4, 1000, NONE, "theta", List.of("0", "0.6", "0.8", "0.9"))
+                    .build()));
+
+    private Catalog() {
+    }
+
+    /**
+     * The benchmark of a name.
+     *
+     * @param name a benchmark name
+     * @return the definition, if the suite has it
+     */
+    public static Optional<BenchDef> find(String name) {
+        return ALL.stream().filter(d -> d.name().equals(name)).findFirst();
+    }
+
+    /**
+     * The names of every benchmark, in order.
+     *
+     * @return the names
+     */
+    public static List<String> names() {
+        return ALL.stream().map(BenchDef::name).toList();
+    }
+
+    /**
+     * Benchmarks of the issue that the suite does not have yet, with what they will measure.
+     *
+     * @return name to description
+     */
+    public static Map<String, String> planned() {
+        return Map.of(
+                "fence-callback", "signal → callback, 1 and 64 waiters, against CompletableFuture",
+                "fence-wake", "signal → woken waiter, 1 and 64 waiters, against CompletableFuture",
+                "scheduler", "schedule + retire one job with 10 and 100 buffers");
+    }
+}

@@ -1,0 +1,49 @@
+package dev.bufsync.cli.bench;
+
+/**
+ * How much of the suite {@code bufsync bench} runs, and how long it measures each point.
+ *
+ * <p>{@link #QUICK} runs fewer points with short iterations and must finish within three minutes
+ * on two cores; {@link #FULL} runs every point of every benchmark with longer iterations;
+ * {@link #SMOKE} (hidden, for tests) runs one or two tiny points per benchmark in the calling JVM,
+ * which checks the plumbing, never the numbers.
+ */
+public enum RunMode {
+    /** Tiny, in-process (no forked VM): for tests of the command and the report. */
+    SMOKE("smoke", 0),
+    /** Fewer points, short iterations: within three minutes on two cores. */
+    QUICK("quick", 1),
+    /** Every point, longer iterations. */
+    FULL("full", 1);
+
+    private final String label;
+    private final int forks;
+
+    RunMode(String label, int forks) {
+        this.label = label;
+        this.forks = forks;
+    }
+
+    /**
+     * The mode's name in output and JSON.
+     *
+     * @return {@code smoke}, {@code quick} or {@code full}
+     */
+    public String label() {
+        return label;
+    }
+
+    /**
+     * JMH forks per point: a fresh VM per point, except in smoke mode.
+     *
+     * @return the fork count
+     */
+    public int forks() {
+        return forks;
+    }
+
+    @Override
+    public String toString() {
+        return label;
+    }
+}

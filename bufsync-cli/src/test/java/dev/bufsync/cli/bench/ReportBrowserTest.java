@@ -1,0 +1,96 @@
+package dev.bufsync.cli.bench;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The report of a real (tiny, in-process) bench run, rendered in headless Chromium: every
+ * benchmark's chart drew, with at least one line that has points. The page's own script marks
+ * each chart's {@code <figure>} after drawing it; the test reads the DOM Chromium dumps after the
+ * scripts ran. The build installs Chromium first when it can ({@code scripts/ensure-chromium.sh});
+ * without it this test fails with the way to install it.
+ */
+class ReportBrowserTest {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Pattern FIGURE = Pattern.compile(
+            "<figure class=\"chart\" id=\"chart-([a-z-]+)\"([^>]*)>(.*?)</figure>", Pattern.DOTALL);
+    private static final Pattern POINTS = Pattern.compile("<polyline[^>]*points=\"(-?[0-9.]+,-?[0-9.]+ [^\"]*)\"");
+
+    /** A smoke run's report.html draws one chart per benchmark in a real browser. */
+    @Test
+    void everyChartDrawsInChromium(@TempDir Path dir) throws Exception {
+        if (!Files.isExecutable(CHROMIUM)) {
+            fail(CHROMIUM + " is missing: install Debian's chromium package (as root: 'apt-get install -y"
+                    + " chromium'; scripts/ensure-chromium.sh does it when the build runs as root)");
+        }
+        Path out = dir.resolve("report");
+        BenchCommandTest.Run run = BenchCommandTest.bufsync("bench", "--smoke", "--out", out.toString());
+        assertThat(run.status()).as(run.stdout() + run.stderr()).isZero();
+        JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile());
+        assertThat(results.get("command").asText()).isEqualTo("bench");
+
+        String dom = dumpDom(out.resolve("report.html"), dir.resolve("profile"));
+        Matcher m = FIGURE.matcher(dom);
+        List<String> drawn = new java.util.ArrayList<>();
+        while (m.find()) {
+            String attributes = m.group(2);
+            assertThat(attributes).as("chart %s", m.group(1)).contains("data-drawn=\"ok\"");
+            assertThat(POINTS.matcher(m.group(3)).find()).as("chart %s has a line with points", m.group(1)).isTrue();
+            drawn.add(m.group(1));
+        }
+        assertThat(drawn).containsExactlyElementsOf(Catalog.names());
+        assertThat(dom).contains("data-charts-drawn=\"" + Catalog.names().size() + "\"");
+        assertThat(dom).contains("theoretical minimum").contains("not measured");
+    }
+
+    /** The report loads nothing from the network: no external script, style, font or image. */
+    @Test
+    void reportIsSelfContained(@TempDir Path dir) throws Exception {
+        Path out = dir.resolve("report");
+        BenchCommandTest.Run run = BenchCommandTest.bufsync("bench", "--smoke", "--only", "uncontended",
+                "--out", out.toString());
+        assertThat(run.status()).isZero();
+        String html = Files.readString(out.resolve("report.html"));
+        assertThat(html).doesNotContain("<script src").doesNotContain("<link").doesNotContain("@import")
+                .doesNotContain("url(").doesNotContain("<img");
+    }
+
+    private static String dumpDom(Path page, Path profile) throws IOException, InterruptedException {
+        Files.createDirectories(profile);
+        Path dom = profile.resolveSibling("dom.html");
+        Process p = new ProcessBuilder(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+                "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile,
+                "--dump-dom", page.toUri().toString())
+                .redirectOutput(dom.toFile())
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        try {
+            if (!p.waitFor(90, TimeUnit.SECONDS)) {
+                fail("chromium did not finish within 90 s");
+            }
+        } finally {
+            p.destroyForcibly();
+            try (Stream<Path> files = Files.walk(profile)) {
+                files.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+            }
+        }
+        assertThat(p.exitValue()).as("chromium exit status").isZero();
+        return Files.readString(dom, StandardCharsets.UTF_8);
+    }
+}
