@@ -65,15 +65,20 @@ public class FenceWakeBenchmark {
 
         @Setup(Level.Trial)
         public void start() {
-            current = newRound();
+            Round first = newRound();
+            current = first;
+            // Each waiter starts from the first round, not from whatever `current` is when it first
+            // runs: the signaller may already have moved on, and a waiter that skipped a round
+            // would leave that round's acknowledgement short forever.
             for (int i = 0; i < waiters; i++) {
-                threads.add(Thread.ofPlatform().daemon().name("waiter-" + i).start(this::waitLoop));
+                threads.add(Thread.ofPlatform().daemon().name("waiter-" + i)
+                        .start(() -> waitLoop(first)));
             }
         }
 
-        private void waitLoop() {
+        private void waitLoop(Round first) {
             try {
-                Round round = current;
+                Round round = first;
                 while (!stop) {
                     round.awaitCompletion();
                     Round next = round.next;

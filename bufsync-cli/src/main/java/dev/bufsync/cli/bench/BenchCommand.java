@@ -116,10 +116,6 @@ public final class BenchCommand implements Callable<Integer> {
         }
         List<BenchDef> chosen = new ArrayList<>();
         for (String name : only) {
-            if (Catalog.planned().containsKey(name)) {
-                throw new CommandLine.ParameterException(spec.commandLine(), "benchmark '" + name
-                        + "' is not implemented yet (" + Catalog.planned().get(name) + ")");
-            }
             chosen.add(Catalog.find(name).orElseThrow(() -> new CommandLine.ParameterException(
                     spec.commandLine(), "unknown benchmark '" + name + "'; known: "
                     + String.join(", ", Catalog.names()))));
@@ -226,7 +222,6 @@ public final class BenchCommand implements Callable<Integer> {
         s.put("mode", mode.label());
         s.put("modeNote", modeNote(mode, chosen));
         s.put("benchmarks", chosen.stream().map(BenchDef::name).toList());
-        s.put("notImplemented", List.copyOf(Catalog.planned().keySet().stream().sorted().toList()));
         s.put("machine", machine());
         s.put("startedAt", started.truncatedTo(ChronoUnit.SECONDS).toString());
         s.put("durationSeconds", Math.round(seconds));

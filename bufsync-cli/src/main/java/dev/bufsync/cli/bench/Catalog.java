@@ -6,19 +6,16 @@ import static dev.bufsync.cli.bench.RunMode.SMOKE;
 
 import dev.bufsync.bench.DiningTable;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
  * The benchmarks {@code bufsync bench} runs, in order, with the points of each mode.
  *
- * <p><b>Adding a benchmark</b> (the extension point for {@code fence-callback}, {@code fence-wake}
- * and {@code scheduler}): write the JMH class in {@code bufsync-jmh} (package of the code under
- * test, named {@code <Topic>Benchmark}, with a {@code @Param("strategy")} whose values are the
- * strategy names) and add one {@link BenchDef} to {@link #ALL}. Its target in {@link Targets} is
- * already written against the benchmark, parameter and strategy names given there, and turns from
- * "not measured" into met or missed as soon as results carry that benchmark's name; the report
- * draws its chart and table without further code.
+ * <p><b>Adding a benchmark</b>: write the JMH class in {@code bufsync-jmh} (package of the code under
+ * test, named {@code <Topic>Benchmark}, with either a {@code @Param("strategy")} whose values are
+ * the strategy names or one benchmark method per strategy) and add one {@link BenchDef} to
+ * {@link #ALL}. Its targets go in {@link Targets}, written against the benchmark, parameter and
+ * strategy names; the report draws its chart and table without further code.
  */
 public final class Catalog {
     private static final List<String> NONE = List.of();
@@ -41,6 +38,13 @@ public final class Catalog {
                     .mode(QUICK, 3, 200, 2, 250, NONE, "d", List.of("1", "20"))
                     .mode(FULL, 4, 500, 5, 500, NONE,
                             "d", List.of("1", "2", "3", "4", "5", "10", "20"))
+                    .build()),
+            new BenchDef("exec-lock-all", "dev.bufsync.exec.ExecBenchmark", false,
+                    "d (reservations per submission)", p -> p.get("d"), "ordered", false,
+                    new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 30, List.of("ordered", "wwExec"), "d", List.of("1"))
+                    .mode(QUICK, 2, 200, 2, 250, List.of("ordered", "wwExec"), "d", List.of("1", "20"))
+                    .mode(FULL, 4, 500, 5, 500, NONE, "d", List.of("1", "2", "5", "10", "20"))
                     .build()),
             new BenchDef("folly-grid", "dev.bufsync.bench.FollyGridBenchmark", true,
                     "threads × mutexes", p -> p.get("threads") + "×" + p.get("mutexes"), "ordered",
@@ -76,6 +80,27 @@ public final class Catalog {
                             "strategy", List.of("no-wait", "wound-wait"))
                     .mode(QUICK, 2, 250, 2, 300, NONE, "theta", List.of("0", "0.9"))
                     .mode(FULL, 2, 1000, 4, 1000, NONE, "theta", List.of("0", "0.6", "0.8", "0.9"))
+                    .build()),
+            new BenchDef("fence-callback", "dev.bufsync.fence.FenceCallbackBenchmark", false,
+                    "waiters (callbacks per fence)", p -> p.get("waiters"), "completable-future",
+                    false, new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 30, NONE, "waiters", List.of("1"))
+                    .mode(QUICK, 2, 200, 2, 250, NONE, "waiters", List.of("1", "64"))
+                    .mode(FULL, 4, 500, 5, 500, NONE, "waiters", List.of("1", "64"))
+                    .build()),
+            new BenchDef("fence-wake", "dev.bufsync.fence.FenceWakeBenchmark", false,
+                    "waiters (parked threads)", p -> p.get("waiters"), "completable-future", false,
+                    new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 30, NONE, "waiters", List.of("1"))
+                    .mode(QUICK, 2, 200, 2, 250, NONE, "waiters", List.of("1", "64"))
+                    .mode(FULL, 4, 500, 5, 500, NONE, "waiters", List.of("1", "64"))
+                    .build()),
+            new BenchDef("scheduler", "dev.bufsync.sched.SchedulerBenchmark", false,
+                    "buffers per job", p -> p.get("buffers"), "scheduler", false,
+                    new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 30, NONE, "buffers", List.of("10"))
+                    .mode(QUICK, 2, 200, 2, 250, NONE, "buffers", List.of("10", "100"))
+                    .mode(FULL, 4, 500, 5, 500, NONE, "buffers", List.of("10", "100"))
                     .build()));
 
     private Catalog() {
@@ -98,17 +123,5 @@ public final class Catalog {
      */
     public static List<String> names() {
         return ALL.stream().map(BenchDef::name).toList();
-    }
-
-    /**
-     * Benchmarks of the issue that the suite does not have yet, with what they will measure.
-     *
-     * @return name to description
-     */
-    public static Map<String, String> planned() {
-        return Map.of(
-                "fence-callback", "signal → callback, 1 and 64 waiters, against CompletableFuture",
-                "fence-wake", "signal → woken waiter, 1 and 64 waiters, against CompletableFuture",
-                "scheduler", "schedule + retire one job with 10 and 100 buffers");
     }
 }

@@ -69,15 +69,12 @@ class BenchCommandTest {
         assertThat(first.get("status").asText()).isIn("met", "missed");
     }
 
-    /** Unknown and not-yet-implemented benchmarks, and two modes at once, are usage errors. */
+    /** Unknown benchmarks and two modes at once are usage errors. */
     @Test
     void badOptionsAreUsageErrors() {
         Run unknown = bufsync("bench", "--only", "nope");
         assertThat(unknown.status()).isEqualTo(2);
         assertThat(unknown.stderr()).contains("unknown benchmark 'nope'").contains("folly-grid");
-        Run planned = bufsync("bench", "--only", "scheduler");
-        assertThat(planned.status()).isEqualTo(2);
-        assertThat(planned.stderr()).contains("not implemented yet");
         Run both = bufsync("bench", "--quick", "--full");
         assertThat(both.status()).isEqualTo(2);
         assertThat(both.stderr()).contains("choose one");
