@@ -31,8 +31,11 @@ import java.util.concurrent.locks.LockSupport;
  * that class blocking; anything else could deadlock undetected and is reported as a misuse.
  *
  * <p><b>Fairness.</b> Waiters queue in stamp order, oldest first; waiters without a context keep
- * their arrival (FIFO) order among them. An unlock hands the mutex directly to the first waiter,
- * so a woken waiter is never overtaken by a thread that arrives later.
+ * their arrival (FIFO) order among them. An unlock frees the mutex and wakes the first waiter; a
+ * running thread may take it before the waiter runs (barging keeps the mutex busy instead of
+ * idle for a context switch), but only once: the waiter is then marked, and the next unlock hands
+ * the mutex directly to it. No waiter is starved by barging, and queued waiters never overtake
+ * each other.
  *
  * <p><b>Diagnostics.</b> A held mutex records its owner thread as an
  * {@link AbstractOwnableSynchronizer}, and waiters park with the mutex as blocker, so thread dumps
@@ -64,10 +67,21 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      *     one that holds locks dies instead of queueing behind an older one, and an older one that
      *     queues ahead of younger lock-holders wakes them so that they die.
      *
-     * Hand-off: while the list is non-empty the mutex is never free. Unlock, seeing WAITERS, takes
-     * the queue lock, stores the first waiter's context (or thread) into `holder`, unlinks it and
-     * sets its `granted` flag before unparking it. The waiter then owns the mutex without any
-     * further CAS, so a thread that arrives later cannot barge ahead of it.
+     * Bounded barging (the kernel mutex's lock stealing with its HANDOFF flag). Unlock, seeing
+     * WAITERS, takes the queue lock and looks at the first waiter. Normally it frees the mutex and
+     * wakes that waiter (`freed`), which takes it with a CAS under the queue lock; a running
+     * thread that arrives meanwhile may take it first with the fast path's CAS (and its [A]
+     * check of the waiters), which keeps a mutex busy while the woken thread is still being
+     * scheduled. A woken first waiter that finds the mutex taken marks itself `handoff`, and the
+     * next unlock hands the mutex to it: it stores the waiter's context (or thread) into
+     * `holder`, unlinks it and sets `granted` before unparking it, and the waiter owns the mutex
+     * without a CAS. So a first waiter is overtaken at most once. Who waits in which order, and
+     * every wound and death, is decided by the queue as before; barging changes only whether the
+     * mutex idles while a woken waiter is scheduled.
+     *
+     * Liveness: whenever the mutex is free while the list is non-empty, the first waiter has been
+     * woken to take it (release), or is granted it by whoever finds it free under the queue lock
+     * (an enqueuing waiter, a waiter that gives up, the [W]/[R] race below).
      *
      * The one race (the kernel's, solved the kernel's way): a waiter announces itself by setting
      * WAITERS [W] and then reads `holder`; a releaser stores null into `holder` and then reads
@@ -122,7 +136,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         volatile boolean recheck;           // set under the queue lock by a thread that wakes it to look again;
                                             // cleared by the waiter under the queue lock
         volatile boolean spinning;          // written by its own thread: true while it spins instead of
-                                            // parking; [S] pairs with [G] in handOver
+                                            // parking; [S] pairs with [G] in handOver and [F] in wakeToTake
+        volatile boolean freed;             // set under the queue lock by a releaser that freed the mutex
+                                            // for this first waiter to take; cleared by the waiter under it
+        boolean handoff;                    // guarded by the queue lock: overtaken once, so the next
+                                            // release hands the mutex to it
 
         Waiter(Thread thread, AcquireContext ctx) {
             this.thread = thread;
@@ -549,7 +567,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /**
      * Describes the mutex: class, holder (context stamp and thread, or thread) and waiters in queue
-     * order.
+     * order; a waiter that was overtaken once, and gets the mutex at the next unlock, is marked
+     * "(hand-off)".
      *
      * @return a description, for diagnostics
      */
@@ -574,7 +593,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                         sb.append(", ");
                     }
                     sb.append(w.ctx != null ? "#" + w.ctx.stamp() + " on " : "")
-                            .append(w.thread.getName());
+                            .append(w.thread.getName()).append(w.handoff ? " (hand-off)" : "");
                 }
                 sb.append(']');
             }
@@ -640,6 +659,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 break;
             }
             w.recheck = false;
+            boolean freed = w.freed;
+            w.freed = false;
             result = ctx != null && ctx.acquired > 0 ? killQueued(ctx, w) : ACQUIRED;
             if (result == ACQUIRED && (mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L) {
                 result = TIMED_OUT;
@@ -651,6 +672,15 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 dequeue(w);
                 unlockQueue();
                 break;
+            }
+            if (head == w && holder == null && HOLDER.compareAndSet(this, null, owned(ctx, me))) {
+                takeFreed(w);
+                unlockQueue();
+                break;
+            }
+            if (freed) {
+                w.handoff = true;                     // overtaken once: the next release hands over,
+                spin = head == w;                     // likely soon: spin for it before parking
             }
             if (spin) {
                 w.spinning = true;                    // before the queue lock is released: a
@@ -755,13 +785,14 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /**
-     * Tells a parked waiter whether something may have changed its fate: another thread asked it
-     * to look again (wait-die), its context was wounded, it was interrupted or its time ran out.
+     * Tells a parked waiter whether something may have changed its fate: its releaser freed the
+     * mutex for it to take, another thread asked it to look again (wait-die), its context was
+     * wounded, it was interrupted or its time ran out.
      * Without one of these it parks again without taking the queue lock, so spurious wake-ups
      * cost nothing and cannot starve the threads that need the lock.
      */
     private static boolean mustLook(Waiter w, AcquireContext ctx, int mode, long deadline) {
-        return w.recheck
+        return w.recheck || w.freed
                 || (ctx != null && ctx.acquired > 0 && ctx.woundedAcquire())
                 || ((mode & INTERRUPTIBLE) != 0 && Thread.currentThread().isInterrupted())
                 || ((mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L);
@@ -887,6 +918,18 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /**
+     * The first waiter {@code w} has taken the mutex its releaser freed (its CAS succeeded):
+     * unlink it, record the owner and let its context check the other waiters. Queue lock held.
+     */
+    private void takeFreed(Waiter w) {
+        unlink(w);
+        setExclusiveOwnerThread(w.thread);
+        if (w.ctx != null) {
+            checkWaiters(w.ctx);
+        }
+    }
+
+    /**
      * Completes the hand-off to {@code g}, whose context or thread is already in {@code holder}:
      * unlink it, record the owner, let the new holder's context check the other waiters, publish
      * {@code granted} and unpark it. Queue lock held.
@@ -965,11 +1008,26 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         Waiter g = head;
         if (g == null) {
             holder = null;                        // the waiters gave up meanwhile
-        } else {
+        } else if (g.handoff) {
             holder = owned(g.ctx, g.thread);
             handOver(g);
+        } else {
+            holder = null;                        // a running thread may take it before g does, once
+            wakeToTake(g);
         }
         unlockQueue();
+    }
+
+    /**
+     * Wakes the first waiter to take the mutex that its releaser has just freed. Skips the unpark
+     * while it spins: it sets {@code freed} [F] before it reads {@code spinning}, and the waiter
+     * clears {@code spinning} [S] before its last look. Queue lock held.
+     */
+    private static void wakeToTake(Waiter g) {
+        g.freed = true;                           // [F] pairs with [S] in spinUntilGranted
+        if (!g.spinning) {
+            LockSupport.unpark(g.thread);
+        }
     }
 
     private BackoffException backoff(AcquireContext ctx, int killed) {
