@@ -6,6 +6,7 @@ import static dev.bufsync.cli.bench.RunMode.SMOKE;
 
 import dev.bufsync.bench.DiningTable;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -83,27 +84,28 @@ public final class Catalog {
                     .build()),
             new BenchDef("fence-callback", "dev.bufsync.fence.FenceCallbackBenchmark", false,
                     "waiters (callbacks per fence)", p -> p.get("waiters"), "completable-future",
-                    false, new BenchDef.Builder()
-                    .mode(SMOKE, 0, 0, 1, 30, NONE, "waiters", List.of("1"))
-                    .mode(QUICK, 2, 200, 2, 250, NONE, "waiters", List.of("1", "64"))
-                    .mode(FULL, 4, 500, 5, 500, NONE, "waiters", List.of("1", "64"))
-                    .build()),
+                    false, onePerParam("waiters", "1", "64")),
             new BenchDef("fence-wake", "dev.bufsync.fence.FenceWakeBenchmark", false,
                     "waiters (parked threads)", p -> p.get("waiters"), "completable-future", false,
-                    new BenchDef.Builder()
-                    .mode(SMOKE, 0, 0, 1, 30, NONE, "waiters", List.of("1"))
-                    .mode(QUICK, 2, 200, 2, 250, NONE, "waiters", List.of("1", "64"))
-                    .mode(FULL, 4, 500, 5, 500, NONE, "waiters", List.of("1", "64"))
-                    .build()),
+                    onePerParam("waiters", "1", "64")),
             new BenchDef("scheduler", "dev.bufsync.sched.SchedulerBenchmark", false,
                     "buffers per job", p -> p.get("buffers"), "scheduler", false,
-                    new BenchDef.Builder()
-                    .mode(SMOKE, 0, 0, 1, 30, NONE, "buffers", List.of("10"))
-                    .mode(QUICK, 2, 200, 2, 250, NONE, "buffers", List.of("10", "100"))
-                    .mode(FULL, 4, 500, 5, 500, NONE, "buffers", List.of("10", "100"))
-                    .build()));
+                    onePerParam("buffers", "10", "100")));
 
     private Catalog() {
+    }
+
+    /**
+     * The settings of a single-threaded benchmark measured at two values of one parameter: smoke
+     * mode runs the first, quick and full mode both.
+     */
+    private static Map<RunMode, BenchDef.Settings> onePerParam(String param, String first,
+                                                              String second) {
+        return new BenchDef.Builder()
+                .mode(SMOKE, 0, 0, 1, 30, NONE, param, List.of(first))
+                .mode(QUICK, 2, 200, 2, 250, NONE, param, List.of(first, second))
+                .mode(FULL, 4, 500, 5, 500, NONE, param, List.of(first, second))
+                .build();
     }
 
     /**

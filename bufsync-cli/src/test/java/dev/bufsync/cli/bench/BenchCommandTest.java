@@ -3,11 +3,7 @@ package dev.bufsync.cli.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.bufsync.cli.Main;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.bufsync.cli.CliRun;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -16,29 +12,6 @@ import org.junit.jupiter.api.Test;
 /** The command-line contract of {@code bufsync bench}: options, exit status and JSON summary. */
 class BenchCommandTest {
 
-    record Run(int status, String stdout, String stderr) {
-        JsonNode summary() throws Exception {
-            List<String> lines = stdout.lines().toList();
-            return new ObjectMapper().readTree(lines.get(lines.size() - 1));
-        }
-    }
-
-    static Run bufsync(String... args) {
-        PrintStream oldOut = System.out;
-        PrintStream oldErr = System.err;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        try {
-            System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-            System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-            int status = Main.commandLine().execute(args);
-            return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-        } finally {
-            System.setOut(oldOut);
-            System.setErr(oldErr);
-        }
-    }
-
     /**
      * {@code --quick --only uncontended --json} runs the real quick points, each in a forked JMH
      * VM, and ends standard output with the summary of DESIGN.md section 4: one result per
@@ -46,7 +19,7 @@ class BenchCommandTest {
      */
     @Test
     void quickUncontendedJsonSummaryIsTheLastLine() throws Exception {
-        Run run = bufsync("bench", "--quick", "--only", "uncontended", "--json");
+        CliRun run = CliRun.of("bench", "--quick", "--only", "uncontended", "--json");
         assertThat(run.status()).as(run.stdout() + run.stderr()).isZero();
         assertThat(run.stdout()).contains("quick mode").contains("three minutes");
         JsonNode s = run.summary();
@@ -72,10 +45,10 @@ class BenchCommandTest {
     /** Unknown benchmarks and two modes at once are usage errors. */
     @Test
     void badOptionsAreUsageErrors() {
-        Run unknown = bufsync("bench", "--only", "nope");
+        CliRun unknown = CliRun.of("bench", "--only", "nope");
         assertThat(unknown.status()).isEqualTo(2);
         assertThat(unknown.stderr()).contains("unknown benchmark 'nope'").contains("folly-grid");
-        Run both = bufsync("bench", "--quick", "--full");
+        CliRun both = CliRun.of("bench", "--quick", "--full");
         assertThat(both.status()).isEqualTo(2);
         assertThat(both.stderr()).contains("choose one");
     }

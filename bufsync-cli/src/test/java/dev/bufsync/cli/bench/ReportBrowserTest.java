@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bufsync.cli.CliRun;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -39,7 +40,7 @@ class ReportBrowserTest {
                     + " chromium'; scripts/ensure-chromium.sh does it when the build runs as root)");
         }
         Path out = dir.resolve("report");
-        BenchCommandTest.Run run = BenchCommandTest.bufsync("bench", "--smoke", "--out", out.toString());
+        CliRun run = CliRun.of("bench", "--smoke", "--out", out.toString());
         assertThat(run.status()).as(run.stdout() + run.stderr()).isZero();
         JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertThat(results.get("command").asText()).isEqualTo("bench");
@@ -62,7 +63,7 @@ class ReportBrowserTest {
     @Test
     void reportIsSelfContained(@TempDir Path dir) throws Exception {
         Path out = dir.resolve("report");
-        BenchCommandTest.Run run = BenchCommandTest.bufsync("bench", "--smoke", "--only", "uncontended",
+        CliRun run = CliRun.of("bench", "--smoke", "--only", "uncontended",
                 "--out", out.toString());
         assertThat(run.status()).isZero();
         String html = Files.readString(out.resolve("report.html"));
