@@ -7,9 +7,7 @@ import dev.bufsync.ww.BackoffException;
 import dev.bufsync.ww.LockResult;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.EnumSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * A lock-all transaction: locks every object an operation touches, in the order the operation
@@ -89,7 +87,8 @@ public final class Exec implements AutoCloseable {
 
     private enum Phase { NEW, LOCKING, LOCKED, CLOSED }
 
-    private final Set<Option> options;
+    private final boolean interruptible;      // Option.INTERRUPTIBLE
+    private final boolean ignoreDuplicates;   // Option.IGNORE_DUPLICATES
     private final Thread owner = Thread.currentThread();
     private final List<HasReservation> locked = new ArrayList<>();
     private AcquireContext ctx;
@@ -98,8 +97,9 @@ public final class Exec implements AutoCloseable {
     private Phase phase = Phase.NEW;
     private int retries;
 
-    private Exec(Set<Option> options) {
-        this.options = options;
+    private Exec(boolean interruptible, boolean ignoreDuplicates) {
+        this.interruptible = interruptible;
+        this.ignoreDuplicates = ignoreDuplicates;
     }
 
     /**
@@ -109,9 +109,13 @@ public final class Exec implements AutoCloseable {
      * @return a new exec; close it
      */
     public static Exec begin(Option... options) {
-        Set<Option> set = EnumSet.noneOf(Option.class);
-        set.addAll(List.of(options));
-        return new Exec(set);
+        boolean interruptible = false;
+        boolean ignoreDuplicates = false;
+        for (Option o : options) {
+            interruptible |= o == Option.INTERRUPTIBLE;
+            ignoreDuplicates |= o == Option.IGNORE_DUPLICATES;
+        }
+        return new Exec(interruptible, ignoreDuplicates);
     }
 
     /**
@@ -174,13 +178,13 @@ public final class Exec implements AutoCloseable {
         }
         LockResult r;
         try {
-            r = options.contains(Option.INTERRUPTIBLE) ? resv.lockInterruptibly(ctx) : resv.lock(ctx);
+            r = interruptible ? resv.lockInterruptibly(ctx) : resv.lock(ctx);
         } catch (BackoffException e) {
             contended = obj;
             throw new Contention();
         }
         if (r == LockResult.ALREADY_HELD) {
-            if (options.contains(Option.IGNORE_DUPLICATES)) {
+            if (ignoreDuplicates) {
                 return false;
             }
             throw new ExecDuplicateException(obj);
@@ -291,7 +295,7 @@ public final class Exec implements AutoCloseable {
     private void lockContended() throws InterruptedException {
         HasReservation obj = contended;
         Reservation resv = obj.reservation();
-        if (options.contains(Option.INTERRUPTIBLE)) {
+        if (interruptible) {
             resv.lockSlowInterruptibly(ctx);
         } else {
             resv.lockSlow(ctx);

@@ -4,6 +4,7 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
@@ -193,12 +194,15 @@ public final class Fences {
      * No leaf is a container.
      *
      * @param fence a fence or container
-     * @return the leaves, in container order; may contain duplicates
+     * @return the leaves, in container order, as an unmodifiable list; may contain duplicates
      */
     public static List<Fence> unwrap(Fence fence) {
+        if (!(fence instanceof FenceChain) && !(fence instanceof FenceArray)) {
+            return List.of(fence);                   // a leaf: no list to grow
+        }
         List<Fence> leaves = new ArrayList<>();
         addLeaves(fence, leaves);
-        return leaves;
+        return Collections.unmodifiableList(leaves);
     }
 
     static void addLeaves(Fence fence, List<Fence> leaves) {

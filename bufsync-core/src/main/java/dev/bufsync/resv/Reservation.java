@@ -274,6 +274,11 @@ public final class Reservation implements HasReservation {
         Objects.requireNonNull(fence, "fence");
         Objects.requireNonNull(usage, "usage");
         checkHeld("addFence");
+        if (!(fence instanceof FenceArray) && !(fence instanceof FenceChain) && reserved > 0) {
+            reserved--;                              // the common case: one plain fence
+            publish(snapshot().plus(fence, usage));
+            return;
+        }
         List<Fence> leaves = Fences.unwrap(fence);
         if (leaves.size() > reserved) {
             throw new IllegalStateException("addFence on " + name() + " needs " + leaves.size()

@@ -136,15 +136,15 @@ public final class Entity implements AutoCloseable {
             });
             retries = exec.retries();
             job.whileLocked().run();
-            Map<Long, Fence> deps = new LinkedHashMap<>();
+            Map<Long, Fence> deps = Map.of();         // made a LinkedHashMap by the first dependency
             for (HasReservation b : job.writes()) {
-                addDependencies(deps, b.reservation().fences(Usage.rw(true)));
+                deps = addDependencies(deps, b.reservation().fences(Usage.rw(true)));
             }
             for (HasReservation b : job.reads()) {
-                addDependencies(deps, b.reservation().fences(Usage.rw(false)));
+                deps = addDependencies(deps, b.reservation().fences(Usage.rw(false)));
             }
             for (Fence f : job.dependencies()) {
-                addDependencies(deps, Fences.unwrap(f));
+                deps = addDependencies(deps, Fences.unwrap(f));
             }
             submitLock.lock();
             try {
@@ -187,13 +187,21 @@ public final class Entity implements AutoCloseable {
 
     // ------------------------------------------------------------ internals
 
-    private static void addDependencies(Map<Long, Fence> deps, List<Fence> fences) {
+    /**
+     * Adds the unsignalled fences of {@code fences} to {@code deps}, keeping the later one per
+     * context; returns the map, a new {@code LinkedHashMap} if {@code deps} was the empty one.
+     */
+    private static Map<Long, Fence> addDependencies(Map<Long, Fence> deps, List<Fence> fences) {
         for (Fence f : fences) {
             if (f.isSignaled()) {
                 continue;
             }
+            if (deps.isEmpty()) {
+                deps = new LinkedHashMap<>();
+            }
             deps.merge(f.context(), f, (old, now) -> now.isLater(old) ? now : old);
         }
+        return deps;
     }
 
     /** The point of no return: sequence number and fences. Under submitLock. */
