@@ -36,14 +36,12 @@ import org.openjdk.jmh.infra.Blackhole;
  * thread's own rate instead, hiding the tail.
  *
  * <p>Verdict (2-core AMD EPYC, JDK 25): missed. Ordered and smart &amp; polite locking take
- * 50–150 ns per operation everywhere; ours matches ordered at T = 2, M = 2 (0.9 times) but takes
- * 1.6–6.7 times as long at M ≥ 4, and 4–48 times at M = 2 with 8 or 16 threads, where every
- * operation is an ABBA conflict. The gap is the hand-off rule (docs/ww.md, invariant 5): an unlock
- * hands the mutex to the first waiter, which on two cores is usually descheduled, so the mutex
- * waits for a context switch, while a {@code ReentrantLock} lets the running thread barge in.
- * Spinning before queueing and before parking, and skipping the unpark of a spinning waiter, cut
- * the cost 2–9 times at T ≤ cores; beating barging locks at T &gt; cores needs a bounded-barging
- * policy, a semantic change for the design to decide.
+ * 50–150 ns per operation everywhere; ours takes 1.5–4.5 times as long (up to 9 times at T = 2,
+ * M = 2, where every overlap is an ABBA conflict and wound-wait rolls back up to 18 % of its
+ * transactions). A strict hand-off (every unlock granting the first waiter, usually descheduled
+ * on two cores) made M = 2 with 8 or 16 threads a convoy at 4–48 times; bounded barging
+ * (docs/ww.md, invariant 5) removed it. What remains is the per-transaction cost (ticket, context)
+ * paid on both cores and the check of the waiters a mutex taken while others wait needs.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)

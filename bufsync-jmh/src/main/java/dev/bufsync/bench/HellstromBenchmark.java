@@ -35,11 +35,10 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@link FollyGridBenchmark} for why a crew).
  *
  * <p>Verdict (2-core AMD EPYC, JDK 25): wound-wait rolls back less than wait-die at 2 threads
- * (about 0.5 against 0.8 per transaction), as Hellström found with few contenders, and both
- * stay within the 1.1 target at 2 threads (1.06 and 1.09 times ordered locking; 1.45 before the
- * last spinning change). At 4 threads on 2 cores wound-wait falls behind (1.8–2.7 times ordered:
- * its wounds hit descheduled holders and every rollback redoes up to 800 locks) while wait-die
- * stays near (0.9–1.2 times), Hellström's finding that wound-wait loses as contenders grow. {@code global}
+ * (about 0.45 against 0.8 per transaction), as Hellström found with few contenders. Elapsed time
+ * against ordered locking swings by ±30 % between runs because every rollback redoes up to 800
+ * locks: with strict hand-off 1.06–1.09 times at 2 threads and 1.2–1.8 at 4; with bounded barging
+ * 1.36–1.70 at 2 threads and 0.79–1.34 at 4. {@code global}
  * takes one lock per transaction and does no work under it, so its score is not comparable.
  */
 @BenchmarkMode(Mode.AverageTime)
