@@ -23,6 +23,16 @@ class WwMutexTest {
         return WwClass.builder("test-" + algorithm).algorithm(algorithm).injectBackoff(false).build();
     }
 
+    /** Starts {@code waiter} locking {@code m} without a context and returns once it is queued. */
+    private static Future<?> queuePlainWaiter(Actor waiter, WwMutex m) {
+        Future<?> f = waiter.start(() -> {
+            m.lock();
+            return null;
+        });
+        awaitWaiters(m, 1);
+        return f;
+    }
+
     /** Lock and unlock with a context; the mutex reports its holder and is free afterwards. */
     @ParameterizedTest
     @EnumSource(Algorithm.class)
@@ -163,11 +173,7 @@ class WwMutexTest {
         for (int attempt = 0; attempt < 100 && overtaken == 0; attempt++) {
             m.lock();
             try (Actor waiter = new Actor("waiter")) {
-                Future<?> f = waiter.start(() -> {
-                    m.lock();
-                    return null;
-                });
-                awaitWaiters(m, 1);
+                Future<?> f = queuePlainWaiter(waiter, m);
                 Actor.await("the waiter parks", () -> waiter.thread.getState() == Thread.State.WAITING);
                 m.unlock();
                 if (m.tryLock()) {              // overtook the woken waiter
@@ -495,11 +501,7 @@ class WwMutexTest {
         }
         m.lock();
         try (Actor waiter = new Actor("waiter")) {
-            Future<?> f = waiter.start(() -> {
-                m.lock();
-                return null;
-            });
-            awaitWaiters(m, 1);
+            Future<?> f = queuePlainWaiter(waiter, m);
             m.unlock();
             f.get(20, TimeUnit.SECONDS);
             waiter.run(m::unlock);
@@ -519,11 +521,7 @@ class WwMutexTest {
         WwMutex m = new WwMutex(cls);
         try (AcquireContext ctx = cls.begin(); Actor waiter = new Actor("waiter-7")) {
             m.lock(ctx);
-            Future<?> f = waiter.start(() -> {
-                m.lock();
-                return null;
-            });
-            awaitWaiters(m, 1);
+            Future<?> f = queuePlainWaiter(waiter, m);
             assertThat(m.toString()).contains("gpu").contains("held by context #" + ctx.stamp())
                     .contains(Thread.currentThread().getName()).contains("waiters=[waiter-7]");
             assertThat(ctx.toString()).contains("#" + ctx.stamp()).contains("class=gpu")
@@ -547,11 +545,7 @@ class WwMutexTest {
             assertThat(mine.getLockedSynchronizers())
                     .anyMatch(l -> l.getClassName().equals(WwMutex.class.getName())
                             && l.getIdentityHashCode() == System.identityHashCode(m));
-            Future<?> f = waiter.start(() -> {
-                m.lock();
-                return null;
-            });
-            awaitWaiters(m, 1);
+            Future<?> f = queuePlainWaiter(waiter, m);
             Actor.await("the waiter parks", () -> waiter.thread.getState() == Thread.State.WAITING);
             ThreadInfo theirs = mx.getThreadInfo(waiter.thread.threadId());
             assertThat(theirs.getLockName()).startsWith(WwMutex.class.getName());
