@@ -9,6 +9,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -519,6 +520,9 @@ public final class Engine implements AutoCloseable {
      * sees the timer and cancels it, or happened before and no timer is armed.
      */
     private void armTimer(SubmittedJob job) {
+        if (job.isDone()) {
+            return;                                     // done stays done: no timer, no lock
+        }
         Duration limit = job.job().timeout() != null ? job.job().timeout() : timeout;
         lock.lock();
         try {
@@ -609,7 +613,13 @@ public final class Engine implements AutoCloseable {
     /** Signals the finished fence in entity order, then forgets the job. */
     private void finish(SubmittedJob job, Throwable error) {
         job.signalFinishedInOrder(error, () -> {
-            job.entity().unfinished.remove(job);       // the head: an entity's jobs finish in order
+            Queue<SubmittedJob> unfinished = job.entity().unfinished;
+            // Only a job's own finish removes it, so once it is the head it stays the head.
+            if (unfinished.peek() == job) {
+                unfinished.poll();                      // the usual case: jobs finish in order
+            } else {
+                unfinished.remove(job);                 // a later job's callback ran inside ours
+            }
             unfinishedCount.decrementAndGet();
             fencesSignaled.add(2);
             lastProgress.set(job.finished().timestamp());
