@@ -1,5 +1,7 @@
 package dev.bufsync.cli;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
@@ -33,6 +35,13 @@ public record CliRun(int status, String stdout, String stderr) {
             System.setOut(oldOut);
             System.setErr(oldErr);
         }
+    }
+
+    /** Runs {@code bufsync args...}, checks that it was a usage error (status 2), returns its standard error. */
+    public static String usageError(String... args) {
+        CliRun run = of(args);
+        assertThat(run.status()).as(run.stderr()).isEqualTo(2);
+        return run.stderr();
     }
 
     /** The JSON summary: the last line of standard output. */

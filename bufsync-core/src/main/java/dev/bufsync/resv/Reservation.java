@@ -274,11 +274,6 @@ public final class Reservation implements HasReservation {
         Objects.requireNonNull(fence, "fence");
         Objects.requireNonNull(usage, "usage");
         checkHeld("addFence");
-        if (!(fence instanceof FenceArray) && !(fence instanceof FenceChain) && reserved > 0) {
-            reserved--;                              // the common case: one plain fence
-            publish(snapshot().plus(fence, usage));
-            return;
-        }
         List<Fence> leaves = Fences.unwrap(fence);
         if (leaves.size() > reserved) {
             throw new IllegalStateException("addFence on " + name() + " needs " + leaves.size()
@@ -287,8 +282,8 @@ public final class Reservation implements HasReservation {
         }
         reserved -= leaves.size();
         FenceList list = snapshot();
-        for (Fence leaf : leaves) {
-            list = list.plus(leaf, usage);
+        for (int i = 0; i < leaves.size(); i++) {     // indexed: no iterator for a lone leaf
+            list = list.plus(leaves.get(i), usage);
         }
         publish(list);
     }

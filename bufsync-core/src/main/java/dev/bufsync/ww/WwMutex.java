@@ -186,14 +186,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (holder == ctx) {
             return LockResult.ALREADY_HELD;
         }
-        ctx.resetWoundIfIdle();
-        if (HOLDER.compareAndSet(this, null, ctx)) {
-            afterFastAcquire(ctx);
-        } else {
-            int r = acquireQueued(ctx, 0, 0L);
-            if (r != ACQUIRED) {
-                throw backoff(ctx, r);
-            }
+        int r = acquire(ctx, 0, 0L);
+        if (r != ACQUIRED) {
+            throw backoff(ctx, r);
         }
         ctx.onAcquired(this);
         return LockResult.ACQUIRED;
@@ -218,16 +213,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (holder == ctx) {
             return LockResult.ALREADY_HELD;
         }
-        ctx.resetWoundIfIdle();
-        if (HOLDER.compareAndSet(this, null, ctx)) {
-            afterFastAcquire(ctx);
-        } else {
-            int r = acquireQueued(ctx, INTERRUPTIBLE, 0L);
-            if (r == INTERRUPTED) {
-                throw new InterruptedException();
-            } else if (r != ACQUIRED) {
-                throw backoff(ctx, r);
-            }
+        int r = acquire(ctx, INTERRUPTIBLE, 0L);
+        if (r == INTERRUPTED) {
+            throw new InterruptedException();
+        } else if (r != ACQUIRED) {
+            throw backoff(ctx, r);
         }
         ctx.onAcquired(this);
         return LockResult.ACQUIRED;
@@ -256,20 +246,19 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (holder == ctx) {
             return LockResult.ALREADY_HELD;
         }
-        ctx.resetWoundIfIdle();
-        if (HOLDER.compareAndSet(this, null, ctx)) {
-            afterFastAcquire(ctx);
-        } else if (nanos == 0L) {
-            return LockResult.TIMED_OUT;
+        int r;
+        if (nanos == 0L) {                            // poll: the fast path only
+            ctx.resetWoundIfIdle();
+            r = tryAcquireFree(ctx, ctx.owner()) ? ACQUIRED : TIMED_OUT;
         } else {
-            int r = acquireQueued(ctx, INTERRUPTIBLE | TIMED, System.nanoTime() + nanos);
-            if (r == TIMED_OUT) {
-                return LockResult.TIMED_OUT;
-            } else if (r == INTERRUPTED) {
-                throw new InterruptedException();
-            } else if (r != ACQUIRED) {
-                throw backoff(ctx, r);
-            }
+            r = acquire(ctx, INTERRUPTIBLE | TIMED, System.nanoTime() + nanos);
+        }
+        if (r == TIMED_OUT) {
+            return LockResult.TIMED_OUT;
+        } else if (r == INTERRUPTED) {
+            throw new InterruptedException();
+        } else if (r != ACQUIRED) {
+            throw backoff(ctx, r);
         }
         ctx.onAcquired(this);
         return LockResult.ACQUIRED;
@@ -294,10 +283,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             return LockResult.BUSY;
         }
         ctx.resetWoundIfIdle();
-        if (!HOLDER.compareAndSet(this, null, ctx)) {
+        if (!tryAcquireFree(ctx, ctx.owner())) {
             return LockResult.BUSY;
         }
-        afterFastAcquire(ctx);
         ctx.recordAcquired(this);
         return LockResult.ACQUIRED;
     }
@@ -314,13 +302,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     public void lockSlow(AcquireContext ctx) {
         ctx.checkLockSlow(this);
-        ctx.resetWoundIfIdle();
-        if (HOLDER.compareAndSet(this, null, ctx)) {
-            afterFastAcquire(ctx);
-        } else {
-            int r = acquireQueued(ctx, 0, 0L);
-            assert r == ACQUIRED : r;
-        }
+        int r = acquire(ctx, 0, 0L);
+        assert r == ACQUIRED : r;
         ctx.recordAcquired(this);
     }
 
@@ -337,10 +320,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        ctx.resetWoundIfIdle();
-        if (HOLDER.compareAndSet(this, null, ctx)) {
-            afterFastAcquire(ctx);
-        } else if (acquireQueued(ctx, INTERRUPTIBLE, 0L) == INTERRUPTED) {
+        if (acquire(ctx, INTERRUPTIBLE, 0L) == INTERRUPTED) {
             throw new InterruptedException();
         }
         ctx.recordAcquired(this);
@@ -358,10 +338,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     public void lock() {
         WwClass.ThreadState ts = checkBlockingNoContext();
-        Thread me = Thread.currentThread();
-        if (HOLDER.compareAndSet(this, null, me)) {
-            setExclusiveOwnerThread(me);
-        } else {
+        if (!tryAcquireFree(null, Thread.currentThread())) {
             acquireQueued(null, 0, 0L);
         }
         ts.noContextHeld++;
@@ -379,10 +356,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        Thread me = Thread.currentThread();
-        if (HOLDER.compareAndSet(this, null, me)) {
-            setExclusiveOwnerThread(me);
-        } else if (acquireQueued(null, INTERRUPTIBLE, 0L) == INTERRUPTED) {
+        if (!tryAcquireFree(null, Thread.currentThread())
+                && acquireQueued(null, INTERRUPTIBLE, 0L) == INTERRUPTED) {
             throw new InterruptedException();
         }
         ts.noContextHeld++;
@@ -395,11 +370,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * @return {@code true} if acquired; {@code false} if anyone, this thread included, holds it
      */
     public boolean tryLock() {
-        Thread me = Thread.currentThread();
-        if (holder != null || !HOLDER.compareAndSet(this, null, me)) {
+        if (holder != null || !tryAcquireFree(null, Thread.currentThread())) {
             return false;
         }
-        setExclusiveOwnerThread(me);
         wwClass.threadState().noContextHeld++;
         wwClass.acquisitions.increment();
         return true;
@@ -425,7 +398,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (h == me) {
             return false;
         }
-        if (!HOLDER.compareAndSet(this, null, me)) {
+        if (!tryAcquireFree(null, me)) {
             if (nanos == 0L) {
                 return false;
             }
@@ -435,8 +408,6 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             } else if (r == TIMED_OUT) {
                 return false;
             }
-        } else {
-            setExclusiveOwnerThread(me);
         }
         wwClass.threadState().noContextHeld++;
         wwClass.acquisitions.increment();
@@ -605,14 +576,29 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     // ------------------------------------------------------------ the algorithm
 
-    /** After a fast-path CAS by {@code ctx}: record the owner; check the waiters if any [A]. */
-    private void afterFastAcquire(AcquireContext ctx) {
-        setExclusiveOwnerThread(ctx.owner());
-        if ((state & WAITERS) != 0) {        // [A] pairs with [W] in acquireQueued
+    /** With a context: the fast path, else queue and wait. Returns an acquireQueued outcome. */
+    private int acquire(AcquireContext ctx, int mode, long deadline) {
+        ctx.resetWoundIfIdle();
+        return tryAcquireFree(ctx, ctx.owner()) ? ACQUIRED : acquireQueued(ctx, mode, deadline);
+    }
+
+    /**
+     * The fast path: takes the mutex if it is free with one CAS, records the owner and, if
+     * threads wait, lets a context check them [A].
+     *
+     * @return {@code true} if the caller now holds the mutex
+     */
+    private boolean tryAcquireFree(AcquireContext ctx, Thread me) {
+        if (!HOLDER.compareAndSet(this, null, owned(ctx, me))) {
+            return false;
+        }
+        setExclusiveOwnerThread(me);
+        if (ctx != null && (state & WAITERS) != 0) {   // [A] pairs with [W] in acquireQueued
             lockQueue();
             checkWaiters(ctx);
             unlockQueue();
         }
+        return true;
     }
 
     /**
@@ -674,7 +660,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 break;
             }
             if (head == w && holder == null && HOLDER.compareAndSet(this, null, owned(ctx, me))) {
-                takeFreed(w);
+                admit(w);
                 unlockQueue();
                 break;
             }
@@ -736,12 +722,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             }
             Object h = holder;
             if (h == null) {
-                if (HOLDER.compareAndSet(this, null, owned(ctx, me))) {
-                    if (ctx != null) {
-                        afterFastAcquire(ctx);
-                    } else {
-                        setExclusiveOwnerThread(me);
-                    }
+                if (tryAcquireFree(ctx, me)) {
                     return true;
                 }
             } else if (ctx != null && ctx.acquired > 0 && !waitsFor(ctx, h)) {
@@ -918,10 +899,10 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /**
-     * The first waiter {@code w} has taken the mutex its releaser freed (its CAS succeeded):
-     * unlink it, record the owner and let its context check the other waiters. Queue lock held.
+     * Waiter {@code w} has become the holder, by its own CAS or a granter's: unlink it, record
+     * the owner and let its context check the other waiters. Queue lock held.
      */
-    private void takeFreed(Waiter w) {
+    private void admit(Waiter w) {
         unlink(w);
         setExclusiveOwnerThread(w.thread);
         if (w.ctx != null) {
@@ -931,15 +912,10 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /**
      * Completes the hand-off to {@code g}, whose context or thread is already in {@code holder}:
-     * unlink it, record the owner, let the new holder's context check the other waiters, publish
-     * {@code granted} and unpark it. Queue lock held.
+     * admit it, publish {@code granted} and unpark it. Queue lock held.
      */
     private void handOver(Waiter g) {
-        unlink(g);
-        setExclusiveOwnerThread(g.thread);
-        if (g.ctx != null) {
-            checkWaiters(g.ctx);
-        }
+        admit(g);
         g.granted = true;                            // [G] pairs with [S] in spinUntilGranted
         if (g.thread != Thread.currentThread() && !g.spinning) {
             LockSupport.unpark(g.thread);

@@ -22,21 +22,7 @@ class WwMutexLincheckTest {
     /** Locks every mutex of {@code order} with one context and the back-off loop, then unlocks. */
     private static void transaction(WwClass cls, List<WwMutex> order, AtomicInteger done) {
         try (AcquireContext ctx = cls.begin()) {
-            WwMutex contended = null;
-            for (;;) {
-                try {
-                    if (contended != null) {
-                        contended.lockSlow(ctx);
-                    }
-                    for (WwMutex m : order) {
-                        m.lock(ctx);
-                    }
-                    break;
-                } catch (BackoffException e) {
-                    ctx.unlockAll();
-                    contended = e.mutex();
-                }
-            }
+            BackoffLoop.lockAll(ctx, order, () -> { });
             done.incrementAndGet();
             ctx.unlockAll();
         }

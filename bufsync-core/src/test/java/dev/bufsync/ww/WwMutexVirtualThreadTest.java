@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.bufsync.ww.WwClass.Algorithm;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.ExecutorService;
@@ -44,22 +45,8 @@ class WwMutexVirtualThreadTest {
                     int n = 1 + rnd.nextInt(8);
                     int[] picks = rnd.ints(n, 0, MUTEXES).distinct().toArray();
                     try (AcquireContext ctx = cls.begin()) {
-                        WwMutex contended = null;
-                        for (;;) {
-                            try {
-                                if (contended != null) {
-                                    contended.lockSlow(ctx);
-                                }
-                                for (int i : picks) {
-                                    mutexes.get(i).lock(ctx);
-                                }
-                                break;
-                            } catch (BackoffException e) {
-                                backoffs.increment();
-                                ctx.unlockAll();
-                                contended = e.mutex();
-                            }
-                        }
+                        BackoffLoop.lockAll(ctx, Arrays.stream(picks).mapToObj(mutexes::get).toList(),
+                                backoffs::increment);
                         for (int i : picks) {
                             if (inside.getAndIncrement(i) != 0) {
                                 violations.increment();

@@ -116,11 +116,7 @@ class DemoCommandTest {
     /** Bad options are usage errors naming the problem. */
     @Test
     void badOptionsAreUsageErrors() {
-        CliRun locking = CliRun.of("demo", "--locking", "optimistic");
-        assertThat(locking.status()).isEqualTo(2);
-        assertThat(locking.stderr()).contains("'optimistic' is not a locking mode");
-        CliRun drivers = CliRun.of("demo", "--drivers", "1");
-        assertThat(drivers.status()).isEqualTo(2);
-        assertThat(drivers.stderr()).contains("at least 2");
+        assertThat(CliRun.usageError("demo", "--locking", "optimistic")).contains("'optimistic' is not a locking mode");
+        assertThat(CliRun.usageError("demo", "--drivers", "1")).contains("at least 2");
     }
 }

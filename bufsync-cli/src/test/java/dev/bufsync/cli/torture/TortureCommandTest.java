@@ -32,17 +32,9 @@ class TortureCommandTest {
     /** Unknown suites, scenarios and algorithms are usage errors that name the bad value. */
     @Test
     void badOptionsAreUsageErrors() {
-        CliRun suite = CliRun.of("torture", "--suite", "nope");
-        assertThat(suite.status()).isEqualTo(2);
-        assertThat(suite.stderr()).contains("unknown suite 'nope'");
-        CliRun scenario = CliRun.of("torture", "--scenario", "nope");
-        assertThat(scenario.status()).isEqualTo(2);
-        assertThat(scenario.stderr()).contains("nope");
-        CliRun algorithm = CliRun.of("torture", "--algorithm", "fifo");
-        assertThat(algorithm.status()).isEqualTo(2);
-        assertThat(algorithm.stderr()).contains("'fifo' is not an algorithm");
-        CliRun seconds = CliRun.of("torture", "--seconds", "0");
-        assertThat(seconds.status()).isEqualTo(2);
-        assertThat(seconds.stderr()).contains("must be positive");
+        assertThat(CliRun.usageError("torture", "--suite", "nope")).contains("unknown suite 'nope'");
+        assertThat(CliRun.usageError("torture", "--scenario", "nope")).contains("nope");
+        assertThat(CliRun.usageError("torture", "--algorithm", "fifo")).contains("'fifo' is not an algorithm");
+        assertThat(CliRun.usageError("torture", "--seconds", "0")).contains("must be positive");
     }
 }
