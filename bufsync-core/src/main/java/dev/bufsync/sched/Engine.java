@@ -9,7 +9,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
@@ -610,18 +609,17 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /** Signals the finished fence in entity order, then forgets the job. */
+    /**
+     * Retires the job from the books, then signals its finished fence, in entity order: a caller
+     * that sees the fence signalled sees the job counted as finished.
+     */
     private void finish(SubmittedJob job, Throwable error) {
         job.signalFinishedInOrder(error, () -> {
-            Queue<SubmittedJob> unfinished = job.entity().unfinished;
-            // Only a job's own finish removes it, so once it is the head it stays the head.
-            if (unfinished.peek() == job) {
-                unfinished.poll();                      // the usual case: jobs finish in order
-            } else {
-                unfinished.remove(job);                 // a later job's callback ran inside ours
-            }
+            SubmittedJob head = job.entity().unfinished.poll();   // retired in order: the head
+            assert head == job : head + " retired before " + job;
             unfinishedCount.decrementAndGet();
             fencesSignaled.add(2);
+        }, () -> {
             lastProgress.set(job.finished().timestamp());
             listener.onFinish(job);
         });

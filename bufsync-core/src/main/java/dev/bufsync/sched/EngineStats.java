@@ -11,7 +11,8 @@ package dev.bufsync.sched;
  * @param queued jobs waiting in the entities' queues now
  * @param inFlight jobs running now
  * @param fencesCreated scheduled and finished fences created (two per job)
- * @param fencesSignaled those signalled, counted when the job finishes
+ * @param fencesSignaled those signalled, counted as the job retires, just before its finished
+ *     fence signals (so whoever saw that fence signalled sees it counted)
  * @param retries back-offs while locking the jobs' buffers at submission
  */
 public record EngineStats(long submitted, long completed, long failed, long timedOut, long cancelled,

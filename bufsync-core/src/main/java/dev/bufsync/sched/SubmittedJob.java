@@ -194,17 +194,19 @@ public final class SubmittedJob {
     }
 
     /**
-     * Signals the finished fence with {@code error} once the previous job of the entity has
-     * finished, so that an entity's finished fences signal in order; then runs {@code after}.
+     * Once the previous job of the entity has finished: runs {@code retire}, signals the finished
+     * fence with {@code error}, then runs {@code announce}. So an entity's finished fences signal
+     * in order, and whoever sees one signalled also sees its job retired.
      */
-    void signalFinishedInOrder(Throwable error, Runnable after) {
+    void signalFinishedInOrder(Throwable error, Runnable retire, Runnable announce) {
         Runnable signal = () -> {
+            retire.run();
             if (error != null) {
                 finished.trySignal(error);
             } else {
                 finished.trySignal();
             }
-            after.run();
+            announce.run();
         };
         if (previousFinished == null || !previousFinished.addCallback(f -> signal.run())) {
             signal.run();
