@@ -150,15 +150,37 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * Unlocks every mutex this context holds, newest first.
+     * Unlocks every mutex this context holds, newest first. Every mutex is unlocked even if a
+     * mutex's {@linkplain WwMutex#WwMutex(WwClass, Runnable) before-unlock hook} throws; the first
+     * throwable is rethrown at the end, with the others suppressed.
      *
      * @throws WwMisuseException if called from another thread or after close
      */
     public void unlockAll() {
         checkOwner("unlockAll");
+        Throwable first = null;
         while (acquired > 0) {
-            held[acquired - 1].unlock();
+            try {
+                held[acquired - 1].unlock();          // releases even when its hook throws
+            } catch (Throwable t) {
+                first = addTo(first, t);
+            }
         }
+        if (first != null) {
+            throw WwMutex.rethrow(first);
+        }
+    }
+
+    /** Keeps the first throwable of a loop and suppresses the later ones in it. */
+    private static Throwable addTo(Throwable first, Throwable t) {
+        if (first == null) {
+            return t;
+        }
+        try {
+            first.addSuppressed(t);
+        } catch (Throwable lost) {                    // out of memory, or t is first: keep first
+        }
+        return first;
     }
 
     /**
@@ -256,7 +278,8 @@ public final class AcquireContext implements AutoCloseable {
      * released; if some are still held they are unlocked and a misuse is reported.
      *
      * @throws WwMisuseException ({@link WwMisuseException.Rule#CLOSE_WITH_LOCKS_HELD}) after
-     *     unlocking what was still held, ({@link WwMisuseException.Rule#CONTEXT_CLOSED}) on a second
+     *     unlocking what was still held (if a before-unlock hook threw meanwhile, the context is
+     *     closed all the same and the hook's throwable is thrown instead), ({@link WwMisuseException.Rule#CONTEXT_CLOSED}) on a second
      *     close, ({@link WwMisuseException.Rule#FOREIGN_THREAD}) from another thread
      */
     @Override
@@ -264,7 +287,12 @@ public final class AcquireContext implements AutoCloseable {
         checkOwner("close");
         int stillHeld = acquired;
         String heldNames = stillHeld > 0 ? heldLocks().toString() : "";
-        unlockAll();
+        Throwable hookFailure = null;
+        try {
+            unlockAll();                              // releases everything even if a hook throws
+        } catch (Throwable t) {
+            hookFailure = t;
+        }
         flags |= CLOSED;
         threadState.live = null;
         if (held.length <= MAX_SPARE_HELD) {
@@ -273,6 +301,9 @@ public final class AcquireContext implements AutoCloseable {
         held = EMPTY;
         if (acquisitions != 0) {
             wwClass.acquisitions.add(acquisitions);
+        }
+        if (hookFailure != null) {
+            throw WwMutex.rethrow(hookFailure);
         }
         if (stillHeld > 0) {
             throw misuse(CLOSE_WITH_LOCKS_HELD, this + " was closed while holding " + stillHeld

@@ -8,6 +8,7 @@ import static dev.bufsync.ww.WwMisuseException.Rule.UNLOCK_NOT_HELD;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.locks.AbstractOwnableSynchronizer;
 import java.util.concurrent.locks.LockSupport;
 
@@ -122,7 +123,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     // acquireQueued modes
     private static final int INTERRUPTIBLE = 1, TIMED = 2;
 
-    private final WwClass wwClass;
+    private final Object binding;    // the WwClass, or a Hooked pairing it with a beforeUnlock hook; final
     private volatile Object holder;  // null | AcquireContext | Thread; CAS from null, else holder/granter writes
     private volatile int state;      // QLOCKED | WAITERS; CAS to take QLOCKED, then only its holder writes
     private Waiter head;             // guarded by the queue lock
@@ -148,16 +149,39 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         }
     }
 
+    /** A mutex's class with the hook that runs before each release (kept apart: 32-byte mutex). */
+    private record Hooked(WwClass wwClass, Runnable beforeUnlock) { }
+
     /**
      * Creates an unlocked mutex of a class.
      *
      * @param wwClass the class whose contexts may lock it
      */
     public WwMutex(WwClass wwClass) {
-        if (wwClass == null) {
-            throw new NullPointerException("wwClass");
-        }
-        this.wwClass = wwClass;
+        this.binding = Objects.requireNonNull(wwClass, "wwClass");
+    }
+
+    /**
+     * Creates an unlocked mutex of a class that runs {@code beforeUnlock} on every release: its
+     * holder's {@link #unlock()}, {@link AcquireContext#unlockAll()} (and so
+     * {@link AcquireContext#close()}), and the release that an injected back-off makes. The hook
+     * runs in the releasing thread while the mutex is still held (its holder and the context's
+     * {@link AcquireContext#heldLocks()} still show it), before anything is released, and with no
+     * internal lock or spin bit held; so what it writes happens-before the next acquisition of the
+     * mutex. A layer that keeps per-holder state beside the mutex uses it to void that state
+     * whichever way the holder lets go.
+     *
+     * <p>If the hook throws, the mutex is released all the same and the throwable propagates after
+     * the release. {@link AcquireContext#unlockAll()} then goes on with the remaining mutexes and
+     * rethrows the first throwable at the end, with the others suppressed. The hook must not lock
+     * or unlock this mutex.
+     *
+     * @param wwClass the class whose contexts may lock it
+     * @param beforeUnlock runs before every release, in the releasing thread
+     */
+    public WwMutex(WwClass wwClass, Runnable beforeUnlock) {
+        this.binding = new Hooked(Objects.requireNonNull(wwClass, "wwClass"),
+                Objects.requireNonNull(beforeUnlock, "beforeUnlock"));
     }
 
     /**
@@ -166,7 +190,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * @return the class
      */
     public WwClass wwClass() {
-        return wwClass;
+        return binding instanceof WwClass c ? c : ((Hooked) binding).wwClass();
     }
 
     // ------------------------------------------------------------ locking with a context
@@ -342,7 +366,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             acquireQueued(null, 0, 0L);
         }
         ts.noContextHeld++;
-        wwClass.acquisitions.increment();
+        wwClass().acquisitions.increment();
     }
 
     /**
@@ -361,7 +385,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             throw new InterruptedException();
         }
         ts.noContextHeld++;
-        wwClass.acquisitions.increment();
+        wwClass().acquisitions.increment();
     }
 
     /**
@@ -373,8 +397,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (holder != null || !tryAcquireFree(null, Thread.currentThread())) {
             return false;
         }
-        wwClass.threadState().noContextHeld++;
-        wwClass.acquisitions.increment();
+        wwClass().threadState().noContextHeld++;
+        wwClass().acquisitions.increment();
         return true;
     }
 
@@ -409,8 +433,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 return false;
             }
         }
-        wwClass.threadState().noContextHeld++;
-        wwClass.acquisitions.increment();
+        wwClass().threadState().noContextHeld++;
+        wwClass().acquisitions.increment();
         return true;
     }
 
@@ -420,11 +444,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             throw new WwMisuseException(RECURSIVE_LOCK, me + " called lock() on " + describe()
                     + ", which it already holds; a WwMutex is not reentrant");
         }
-        WwClass.ThreadState ts = wwClass.threadState();
+        WwClass.ThreadState ts = wwClass().threadState();
         if (ts.noContextHeld != 0 || (ts.live != null && ts.live.acquired > 0)) {
             throw new WwMisuseException(MIXED_LOCKING, me + " called a blocking lock() without a"
                     + " context on " + describe() + " while holding other mutexes of class "
-                    + wwClass.name() + (ts.live != null && ts.live.acquired > 0
+                    + wwClass().name() + (ts.live != null && ts.live.acquired > 0
                             ? " through " + ts.live : " without a context")
                     + "; this can deadlock undetected, lock them all with one context instead");
         }
@@ -435,7 +459,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /**
      * Unlocks this mutex, whether it was locked with a context or without one. If threads wait,
-     * the mutex passes directly to the first of them.
+     * the mutex passes directly to the first of them. A mutex made with a
+     * {@linkplain #WwMutex(WwClass, Runnable) before-unlock hook} runs it first, while still held;
+     * if the hook throws, the mutex is released and then the throwable propagates.
      *
      * @throws WwMisuseException ({@link WwMisuseException.Rule#UNLOCK_NOT_HELD}) if nobody holds
      *     it, ({@link WwMisuseException.Rule#UNLOCK_FOREIGN}) if another thread or another thread's
@@ -449,15 +475,30 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 throw new WwMisuseException(UNLOCK_FOREIGN, me + " called unlock() on "
                         + describe() + ", which is held by " + c);
             }
-            c.onReleased(this);
-        } else if (h == me) {
-            wwClass.threadState().noContextHeld--;
         } else if (h == null) {
             throw new WwMisuseException(UNLOCK_NOT_HELD, me + " called unlock() on "
                     + describe() + ", which is not locked");
-        } else {
+        } else if (h != me) {
             throw new WwMisuseException(UNLOCK_FOREIGN, me + " called unlock() on " + describe()
                     + ", which is held by " + h);
+        }
+        if (binding instanceof Hooked hooked) {
+            try {
+                hooked.beforeUnlock().run();
+            } finally {
+                releaseHeld(h);
+            }
+        } else {
+            releaseHeld(h);
+        }
+    }
+
+    /** Its holder {@code h} (context or thread) lets go: bookkeeping, then the release. */
+    private void releaseHeld(Object h) {
+        if (h instanceof AcquireContext c) {
+            c.onReleased(this);
+        } else {
+            wwClass().threadState().noContextHeld--;
         }
         release();
     }
@@ -532,7 +573,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** A short name for messages: identity and class. */
     String describe() {
-        return "WwMutex@" + Integer.toHexString(System.identityHashCode(this)) + "(" + wwClass.name()
+        return "WwMutex@" + Integer.toHexString(System.identityHashCode(this)) + "(" + wwClass().name()
                 + ")";
     }
 
@@ -630,10 +671,10 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         Object h = holder;
         if (h == null) {
             grantHead();
-        } else if (ctx != null && !wwClass.isWaitDie() && h instanceof AcquireContext hc) {
+        } else if (ctx != null && !wwClass().isWaitDie() && h instanceof AcquireContext hc) {
             woundIfYounger(hc, ctx);
         }
-        wwClass.contended.increment();
+        wwClass().contended.increment();
         final long start = System.nanoTime();
         boolean interrupted = false;
         int result;
@@ -696,7 +737,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             }
             lockQueue();
         }
-        wwClass.waitNanos.add(System.nanoTime() - start);
+        wwClass().waitNanos.add(System.nanoTime() - start);
         if (interrupted) {
             me.interrupt();
         }
@@ -741,7 +782,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (!(h instanceof AcquireContext hc)) {
             return true;
         }
-        if (wwClass.isWaitDie()) {
+        if (wwClass().isWaitDie()) {
             return !WwClass.isOlder(hc.stamp(), ctx.stamp());
         }
         return !ctx.woundedAcquire() && WwClass.isOlder(hc.stamp(), ctx.stamp());
@@ -787,7 +828,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** A context that holds locks checks whether it must back off before it queues. */
     private int killBeforeQueue(AcquireContext ctx) {
-        if (!wwClass.isWaitDie()) {
+        if (!wwClass().isWaitDie()) {
             return ctx.woundedAcquire() ? WOUNDED : ACQUIRED;
         }
         if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
@@ -805,7 +846,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** A queued context that holds locks checks whether it must back off (the kernel's check_kill). */
     private int killQueued(AcquireContext ctx, Waiter w) {
-        if (!wwClass.isWaitDie()) {
+        if (!wwClass().isWaitDie()) {
             return ctx.woundedAcquire() ? WOUNDED : ACQUIRED;
         }
         if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
@@ -830,7 +871,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         Waiter pos = null;                            // insert before pos; null means at the tail
         if (w.ctx != null && head != null) {
             long stamp = w.ctx.stamp();
-            boolean waitDie = wwClass.isWaitDie();
+            boolean waitDie = wwClass().isWaitDie();
             for (Waiter c = head.prev; ; c = c.prev) {
                 if (c.ctx != null) {
                     if (WwClass.isOlder(c.ctx.stamp(), stamp)) {
@@ -928,7 +969,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * younger, so that it dies (the kernel's check_waiters). Queue lock held.
      */
     private void checkWaiters(AcquireContext holderCtx) {
-        boolean waitDie = wwClass.isWaitDie();
+        boolean waitDie = wwClass().isWaitDie();
         for (Waiter c = head; c != null; c = next(c)) {
             if (c.ctx == null) {
                 continue;
@@ -957,7 +998,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             return false;
         }
         if (holderCtx.wound(waiter)) {
-            wwClass.wounds.increment();
+            wwClass().wounds.increment();
         }
         if (holderCtx.owner() != Thread.currentThread()) {
             LockSupport.unpark(holderCtx.owner());
@@ -1010,6 +1051,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         return killed == WOUNDED
                 ? ctx.backoff(this, BackoffException.Reason.WOUNDED, ctx.woundedBy())
                 : ctx.backoff(this, BackoffException.Reason.DIED, ctx.olderStamp);
+    }
+
+    /** Throws {@code t} unchanged, checked or not (a hook's throwable, caught to finish a loop). */
+    @SuppressWarnings("unchecked")
+    static <T extends Throwable> RuntimeException rethrow(Throwable t) throws T {
+        throw (T) t;
     }
 
     private static Object owned(AcquireContext ctx, Thread thread) {
