@@ -3,9 +3,12 @@ package dev.bufsync.bench;
 import dev.bufsync.resv.Reservation;
 import dev.bufsync.ww.WwClass;
 import dev.bufsync.ww.WwMutex;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.util.concurrent.locks.ReentrantLock;
 import org.openjdk.jol.info.ClassLayout;
 import org.openjdk.jol.info.GraphLayout;
+import org.openjdk.jol.vm.VM;
 
 /**
  * What the library's objects cost in heap, measured with JOL on the running VM (its object header
@@ -19,7 +22,30 @@ import org.openjdk.jol.info.GraphLayout;
  * array included.
  */
 public final class Footprint {
+    static {
+        quietJol();
+    }
+
     private Footprint() {
+    }
+
+    /**
+     * Initialises JOL without its notice on standard output: without an agent it prints that it
+     * has no instrumentation (and, unless told not to, tries to attach one to this VM), then
+     * measures through {@code Unsafe}, which on HotSpot gives the same sizes. Standard output is
+     * swapped only while JOL initialises, during class initialisation of this class.
+     */
+    private static void quietJol() {
+        if (System.getProperty("jol.skipDynamicAttach") == null) {
+            System.setProperty("jol.skipDynamicAttach", "true");
+        }
+        PrintStream out = System.out;
+        System.setOut(new PrintStream(OutputStream.nullOutputStream()));
+        try {
+            VM.current();
+        } finally {
+            System.setOut(out);
+        }
     }
 
     /**

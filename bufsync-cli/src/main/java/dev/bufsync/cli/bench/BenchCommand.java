@@ -384,6 +384,10 @@ public final class BenchCommand implements Callable<Integer> {
             parts.add(String.format(Locale.ROOT, "rollbacks/txn %.4f", r.counter("rollbacksPerTransaction")));
             parts.add(String.format(Locale.ROOT, "abort ratio %.3f", r.counter("abortRatio")));
         }
+        if (!Double.isNaN(r.counter(MemoryProbe.SAMPLED))) {
+            parts.add("extrapolated from " + Numbers.count(String.valueOf((long) r.counter(MemoryProbe.SAMPLED)))
+                    + " and half as many (exact: the footprint is affine in the count)");
+        }
         if (r.counter("wounds") > 0) {
             parts.add(String.format(Locale.ROOT, "wounds %.0f", r.counter("wounds")));
         }

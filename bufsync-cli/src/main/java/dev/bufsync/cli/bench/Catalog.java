@@ -115,7 +115,8 @@ public final class Catalog {
             new BenchDef("memory", MemoryProbe.class.getName(), true, "object",
                     Catalog::memoryLabel, "reentrant-lock", false, new BenchDef.Builder()
                     .mode(SMOKE, 0, 0, 1, 0, NONE, "reservations", List.of("10000"))
-                    .mode(QUICK, 0, 0, 1, 0, NONE, "reservations", List.of("1000000"))
+                    .mode(QUICK, 0, 0, 1, 0, NONE, "reservations", List.of("1000000"),
+                            "sample", List.of("100000"))
                     .mode(FULL, 0, 0, 1, 0, NONE, "reservations", List.of("1000000"))
                     .build(), new MemoryProbe()),
             new BenchDef("scale", "dev.bufsync.exec.ScaleBenchmark", true, "threads",
@@ -126,7 +127,7 @@ public final class Catalog {
                     .mode(SMOKE, 0, 0, 1, 30, NONE, "reservations", List.of("1000"),
                             "virtualThreads", List.of("200"), "platformThreads", List.of("8"),
                             "transactions", List.of("2000"))
-                    .mode(QUICK, 2, 500, 2, 500, NONE)
+                    .mode(QUICK, 1, 500, 2, 500, NONE)
                     .mode(FULL, 3, 1000, 4, 1000, NONE)
                     .forks(FULL, CONTENDED_FORKS)
                     .build()));

@@ -149,7 +149,8 @@ final class Charts {
             }
         }
         String caption = def.name() + (panel == null ? "" : ", " + panel + " = " + panelValue);
-        String xTitle = panel == null ? def.axisTitle() : xParam;
+        boolean labelIsParam = xParam != null && rs.stream().allMatch(r -> r.axisLabel().equals(r.params().get(xParam)));
+        String xTitle = xParam == null || labelIsParam ? def.axisTitle() : xParam;
         String yTitle = rs.get(0).unit() + (def.higherIsBetter() ? ", higher is better" : ", lower is better");
         return new Chart(def.name(), caption, xTitle, yTitle, kind, categories, max / min > 30, series, reference);
     }
