@@ -328,7 +328,7 @@ public final class ZkCluster implements AutoCloseable {
     /** Creates a persistent node and its parents; an existing node is fine. */
     void ensurePath(String path) throws InterruptedException {
         try {
-            call(() -> client.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT).forPath(path));
+            call(() -> client.create().creatingParentsIfNeeded().withMode(CreateMode.PERSISTENT).forPath(path, new byte[0]));
         } catch (KeeperException.NodeExistsException e) {
             // already there
         } catch (KeeperException e) {

@@ -288,7 +288,7 @@ public final class ZkTransaction implements AutoCloseable {
             List<CuratorOp> ops = new ArrayList<>(2 * objects.size());
             for (String o : objects) {
                 ops.add(createOwnerOp(o));
-                ops.add(ZkCluster.op(() -> op().setData().forPath(space.generationPath(o))));
+                ops.add(ZkCluster.op(() -> op().setData().forPath(space.generationPath(o), new byte[0])));
             }
             try {
                 acquired(objects, cluster.multi(ops));
@@ -393,7 +393,7 @@ public final class ZkTransaction implements AutoCloseable {
         try {
             List<CuratorTransactionResult> r = cluster.multi(List.of(
                     createOwnerOp(object),
-                    ZkCluster.op(() -> op().setData().forPath(space.generationPath(object))),
+                    ZkCluster.op(() -> op().setData().forPath(space.generationPath(object), new byte[0])),
                     ZkCluster.op(() -> op().delete().forPath(waiterPath))));
             held.put(object, r.get(1).getResultStat().getVersion());
             return true;
