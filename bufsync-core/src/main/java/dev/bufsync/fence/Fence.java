@@ -1,5 +1,6 @@
 package dev.bufsync.fence;
 
+import dev.bufsync.check.Checker;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -374,6 +375,7 @@ public abstract class Fence {
      *     on entry with the fence pending); the thread's interrupt status is then cleared
      */
     public final void await() throws InterruptedException {
+        Checker.waiting(this);
         if (isPending(state)) {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
@@ -396,6 +398,7 @@ public abstract class Fence {
      */
     public final boolean await(Duration timeout) throws InterruptedException {
         long nanos = toNanos(timeout);
+        Checker.waiting(this, nanos);
         if (!isPending(state)) {
             return true;
         }
