@@ -164,10 +164,10 @@ public final class Entity implements AutoCloseable {
             job.whileLocked().run();
             Map<Long, Fence> deps = Map.of();         // made a LinkedHashMap by the first dependency
             for (HasReservation b : job.writes()) {
-                deps = addDependencies(deps, b.reservation().fences(Usage.rw(true)));
+                deps = addDependencies(deps, b.reservation().fences(Usage.beforeWrite()));
             }
             for (HasReservation b : job.reads()) {
-                deps = addDependencies(deps, b.reservation().fences(Usage.rw(false)));
+                deps = addDependencies(deps, b.reservation().fences(Usage.beforeRead()));
             }
             for (Fence f : job.dependencies()) {
                 deps = addDependencies(deps, Fences.unwrap(f));
