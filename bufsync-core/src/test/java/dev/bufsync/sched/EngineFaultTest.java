@@ -109,6 +109,39 @@ class EngineFaultTest {
         assertThat(reported).isEmpty();
     }
 
+    /**
+     * Work finishing out of order on four threads at once: the drain still signals the entity's
+     * finished fences strictly in sequence order, each once, callbacks included.
+     */
+    @Test
+    void concurrentOutOfOrderCompletionsSignalInSequenceOrder() throws Exception {
+        int n = 5_000;
+        ExecutorService devices = Executors.newFixedThreadPool(4);
+        try {
+            Engine engine = engine(Engine.builder("drain").credits(16).inOrder(false).timeout(NEVER).executor(devices));
+            Entity e = engine.newEntity("e");
+            FenceContext hardware = FenceContext.create("hardware");
+            List<Long> order = java.util.Collections.synchronizedList(new ArrayList<>());
+            Job job = Job.builder("j").runAsync(() -> {
+                Signaller done = hardware.next();
+                devices.execute(done::signal);            // completes on another device thread, in any order
+                return done.fence();
+            }).build();
+            List<SubmittedJob> jobs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                SubmittedJob s = e.submit(job);
+                s.finished().whenSignaled(f -> order.add(f.seqno()));
+                jobs.add(s);
+            }
+            await(jobs.get(n - 1).finished());
+            List<Long> expected = jobs.stream().map(SubmittedJob::seqno).toList();
+            assertThat(order).containsExactlyElementsOf(expected);
+            assertAllSignalledCleanly(jobs);
+        } finally {
+            devices.shutdownNow();
+        }
+    }
+
     /** Closing an engine with such a backlog leaves no fence pending and no job unfinished. */
     @Test
     void closeWithABacklogLeavesNoPendingFence() throws Exception {
