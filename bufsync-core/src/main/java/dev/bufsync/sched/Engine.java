@@ -447,7 +447,7 @@ public final class Engine implements AutoCloseable {
     void armed(SubmittedJob job, int execRetries, boolean queued) {
         retries.add(execRetries);
         if (!queued) {
-            cancel(job, "engine " + name + " closed");
+            cancel(job, "entity " + job.entity().name() + " or engine " + name + " closed");
         } else {
             try {
                 for (Fence f : job.dependencies) {
