@@ -797,9 +797,9 @@ public final class Engine implements AutoCloseable {
         try {
             failureReporter.accept(job, failure);
         } catch (Throwable reporterFailure) {
-            try {
-                failure.addSuppressed(reporterFailure);
-                LOG.log(System.Logger.Level.ERROR, "engine " + name + ": the failure reporter threw", failure);
+            try {                                       // both, apart: never mutate the user's throwable
+                logFailure(job, failure);
+                LOG.log(System.Logger.Level.ERROR, "engine " + name + ": the failure reporter threw", reporterFailure);
             } catch (Throwable ignored) {
                 // the logging itself failed: nobody is left to tell
             }
