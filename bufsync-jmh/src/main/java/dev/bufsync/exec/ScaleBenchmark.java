@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class ScaleBenchmark {
     /** How long a round may take before the run fails as deadlocked or stalled. */
-    static final int STALL_SECONDS = 60;
+    public static final int STALL_SECONDS = 60;
 
     @Param({"platform", "virtual"})
     public String strategy;

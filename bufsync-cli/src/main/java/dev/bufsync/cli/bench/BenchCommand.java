@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -299,7 +300,7 @@ public final class BenchCommand implements Callable<Integer> {
             return List.of();
         }
         List<Double> rs = r.forkRatios(b);
-        return List.of(java.util.Collections.min(rs), java.util.Collections.max(rs));
+        return List.of(Collections.min(rs), Collections.max(rs));
     }
 
     /** The ratio's spread as " (0.91–1.12)", or empty. */

@@ -1,6 +1,7 @@
 package dev.bufsync.cli.bench;
 
 import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -289,7 +290,7 @@ final class ChartSvg {
         }
 
         private static double round(double v) {
-            return new BigDecimal(v).round(new java.math.MathContext(6)).doubleValue();
+            return new BigDecimal(v).round(new MathContext(6)).doubleValue();
         }
     }
 }
