@@ -47,7 +47,7 @@ public class SchedulerBenchmark {
     /** An inline engine and a job over {@code buffers} fresh reservations. */
     @Setup(Level.Trial)
     public void setUp() {
-        engine = Engine.builder("bench").executor(Runnable::run).build();
+        engine = Engine.builder("bench").executor(Runnable::run).inOrder(true).build();
         entity = engine.newEntity("bench");
         List<HasReservation> writes = new ArrayList<>();
         List<HasReservation> reads = new ArrayList<>();
