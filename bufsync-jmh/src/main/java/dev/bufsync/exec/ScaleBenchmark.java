@@ -57,6 +57,8 @@ public class ScaleBenchmark {
     @Param("4")
     public int locks;
 
+    // Both written by setUp on the benchmark thread, before any round; a round's threads read them
+    // after Thread.start, which orders the writes before their reads.
     private Reservation[] pool;
     private int[] sets;                        // transaction t locks pool[sets[t * locks + i]]
 

@@ -37,7 +37,7 @@ import picocli.CommandLine.Option;
                 "in several forks and judges every target across them."})
 public final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--quick", description = "Fewer points and short iterations (the default).")
+    @Option(names = "--quick", description = "Fewer points, short iterations, one fork (the default); timed targets are not judged.")
     boolean quick;
 
     @Option(names = "--full", description = "Every point of every benchmark, longer iterations, 2-3 forks per point (about an hour on two cores).")
@@ -54,7 +54,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print a JSON summary as the last line of standard output.")
     boolean json;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Write results.json and report.html into DIR.")
+    @Option(names = "--out", paramLabel = "DIR", description = "Write results.json and report.html into DIR (created before the run).")
     Path outDir;
 
     @CommandLine.Spec
