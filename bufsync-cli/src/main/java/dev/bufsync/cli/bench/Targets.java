@@ -58,7 +58,8 @@ public final class Targets {
      * @param target the target, in words
      * @param measured what the run measured, in words (the worst point, its value and its spread)
      * @param value the measured ratio, time or size at the worst point and fork, NaN when not measured
-     * @param spread the lowest and highest value across forks at the worst point, or empty
+     * @param spread the lowest and highest value across forks at the worst point; empty with one
+     *     fork or no spread
      * @param status met, missed, not measured or not judged
      */
     public record Verdict(String benchmark, String strategy, String target, String measured,
@@ -329,7 +330,7 @@ public final class Targets {
      * One point judged across its forks.
      *
      * @param value the worst fork's value
-     * @param spread lowest and highest value across forks
+     * @param spread lowest and highest value across forks, empty with one fork
      * @param holding how many forks hold the limit
      * @param forks how many forks there are
      * @param higherIsBetter the direction of the limit
@@ -341,8 +342,9 @@ public final class Targets {
         static Judged of(List<Double> values, boolean higherIsBetter, double limit, String where) {
             double worst = values.stream().reduce(higherIsBetter ? WORST_LOW : WORST_HIGH).orElseThrow();
             int holding = (int) values.stream().filter(v -> higherIsBetter ? v >= limit : v <= limit).count();
-            return new Judged(worst, List.of(Collections.min(values), Collections.max(values)), holding,
-                    values.size(), higherIsBetter, where);
+            List<Double> spread = values.size() < 2 ? List.of()
+                    : List.of(Collections.min(values), Collections.max(values));
+            return new Judged(worst, spread, holding, values.size(), higherIsBetter, where);
         }
 
         /** The point that misses in more forks, then the one with the worse worst fork. */
