@@ -30,11 +30,11 @@ import picocli.CommandLine.Option;
  * failed, 2 on a usage error.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Runs the benchmarks side by side against honest baselines and judges the",
-                "performance targets listed in docs/bench.md. Quick mode (the default) finishes",
-                "within three minutes on two cores and judges only what one short run can judge",
-                "(sizes; timed targets say \"not judged in quick mode\"); --full runs every point",
-                "in several forks and judges every target across them."})
+        description = "Runs the benchmarks side by side against honest baselines and judges the"
+                + " performance targets listed in docs/bench.md. Quick mode (the default) finishes"
+                + " within three minutes on two cores and judges only what one short run can judge"
+                + " (sizes; timed targets say \"not judged in quick mode\"); --full runs every point"
+                + " in several forks and judges every target across them.")
 public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--quick", description = "Fewer points, short iterations, one fork (the default); timed targets are not judged.")
