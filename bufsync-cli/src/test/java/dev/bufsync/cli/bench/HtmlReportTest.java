@@ -113,6 +113,28 @@ class HtmlReportTest {
         assertThat(ChartSvg.render(charts.get(1))).contains(">folly-grid, threads = 8</text>");
     }
 
+    /**
+     * Tables mix numbers and solids: a category axis in the paper's order, grouped bars, and the
+     * theoretical minimum as a dashed mark per table.
+     */
+    @Test
+    void philosophersAreGroupedBarsWithTheMinimum() {
+        List<BenchResult> rs = new ArrayList<>();
+        for (String table : List.of("cube", "5", "dodecahedron")) {
+            for (String strategy : List.of("ordered", "wound-wait")) {
+                rs.add(new BenchResult("philosophers", Map.of("table", table, "eatMillis", "60"), strategy, 200, 10,
+                        "ms/op", false, Map.of("minimumMs", 150.0), List.of(200.0)));
+            }
+        }
+        Charts.Chart c = Charts.of(rs).get("philosophers").get(0);
+        assertThat(c.xKind()).isEqualTo(Charts.XKind.CATEGORY);
+        assertThat(c.categories()).containsExactly("5", "cube", "dodecahedron");
+        String svg = ChartSvg.render(c);
+        assertThat(count(svg, "<rect class=\"bar\"")).isEqualTo(6);
+        assertThat(count(svg, "<line class=\"reference\"")).isEqualTo(3);
+        assertThat(svg).contains("theoretical minimum").doesNotContain("<polyline");
+    }
+
     /** One point per strategy is drawn as bars (with error bars), not as a flat line. */
     @Test
     void singlePointsAreBars() {
