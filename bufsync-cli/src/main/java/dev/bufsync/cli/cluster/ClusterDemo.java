@@ -45,7 +45,7 @@ public final class ClusterDemo {
         /** Checks the combination; returns an error message or null. */
         public String problem() {
             if (processes < 2) return "--processes must be at least 2";
-            if (buffers < 3) return "--buffers must be at least 3 with --cluster";
+            if (buffers < 5) return "--buffers must be at least 5 with --cluster (a job touches up to five)";
             if (seconds <= 0) return "--seconds must be positive";
             if (killServerAfter != null && zookeeper != null) {
                 return "--kill-server-after only stops a server of the embedded ensemble, not of --zookeeper " + zookeeper;
