@@ -142,7 +142,7 @@ public final class ClusterDemo {
     private Map.Entry<Integer, Map<String, Object>> summarize(List<Driver> drivers, Driver killed, boolean serverKilled,
             int expiredKilled, int reaped, FenceCensus census, List<String> locked, String connect, boolean embedded) {
         long transactions = 0, completed = 0, backoffs = 0, errors = 0, expiries = expiredKilled, abandoned = reaped,
-                roundTrips = 0, dependencyErrors = 0;
+                roundTrips = 0, lockRoundTrips = 0, dependencyErrors = 0;
         double seconds = 0;
         boolean survivorsOk = true;
         for (Driver d : drivers) {
@@ -162,16 +162,17 @@ public final class ClusterDemo {
             expiries += r.get("sessionExpiries").asLong();
             abandoned += r.get("fencesAbandoned").asLong();
             roundTrips += r.get("roundTrips").asLong();
+            lockRoundTrips += r.get("lockRoundTrips").asLong();
             dependencyErrors += r.get("dependencyErrors").asLong();
             seconds = Math.max(seconds, r.get("seconds").asDouble());
             survivorsOk &= r.get("completed").asLong() > 0;
         }
         out.table(List.of("processes", "killed", "completed", "back-offs", "fences", "signalled", "pending", "abandoned",
-                        "session expiries", "round trips/txn", "locked after"),
+                        "session expiries", "round trips/txn", "lock+unlock", "locked after"),
                 List.of(List.of(String.valueOf(drivers.size()), killed == null ? "0" : "1", String.format(Locale.ROOT, "%,d", completed),
                         String.format(Locale.ROOT, "%,d", backoffs), String.valueOf(census.total), String.valueOf(census.signalled()),
                         String.valueOf(census.pending), String.valueOf(census.abandoned), String.valueOf(expiries),
-                        transactions == 0 ? "-" : String.format(Locale.ROOT, "%.1f", (double) roundTrips / transactions),
+                        perTransaction(roundTrips, transactions), perTransaction(lockRoundTrips, transactions),
                         String.valueOf(locked.size()))));
         boolean ok = survivorsOk && errors == 0 && census.pending == 0 && locked.isEmpty();
         Map<String, Object> s = new LinkedHashMap<>();
@@ -198,6 +199,7 @@ public final class ClusterDemo {
         s.put("dependencyErrors", dependencyErrors);
         s.put("sessionExpiries", expiries);
         s.put("roundTripsPerTransaction", transactions == 0 ? 0 : (double) roundTrips / transactions);
+        s.put("lockRoundTripsPerTransaction", transactions == 0 ? 0 : (double) lockRoundTrips / transactions);
         s.put("lockedAfter", locked);
         s.put("zookeeper", embedded ? "embedded" : connect);
         s.put("drivers", settings.processes());
@@ -229,6 +231,10 @@ public final class ClusterDemo {
             changed.await(until - System.nanoTime(), TimeUnit.NANOSECONDS);
         }
         return false;
+    }
+
+    private static String perTransaction(long roundTrips, long transactions) {
+        return transactions == 0 ? "-" : String.format(Locale.ROOT, "%.1f", (double) roundTrips / transactions);
     }
 
     private static String fmt(double d) {
