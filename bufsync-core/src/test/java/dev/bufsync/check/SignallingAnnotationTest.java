@@ -64,7 +64,7 @@ class SignallingAnnotationTest {
         }
         resv.lock();
         try {
-            other.await(Usage.beforeWrite(), Duration.ofNanos(1));   // resv held → f's context
+            other.await(Usage.beforeWrite(), Duration.ofMillis(1));   // resv held → f's context (a pending f times out)
         } finally {
             resv.unlock();
         }
