@@ -1,5 +1,6 @@
 package dev.bufsync.check;
 
+import java.util.Locale;
 import jdk.jfr.Category;
 import jdk.jfr.Description;
 import jdk.jfr.Event;
@@ -51,7 +52,7 @@ final class CheckEvents {
         try {
             Cycle e = new Cycle();
             if (e.shouldCommit()) {
-                e.policy = p.name().toLowerCase(java.util.Locale.ROOT);
+                e.policy = p.name().toLowerCase(Locale.ROOT);
                 e.contexts = String.join(", ", c.contexts());
                 e.locks = String.join(", ", c.locks());
                 e.cycle = c.describe();

@@ -1,6 +1,7 @@
 package dev.bufsync.check;
 
 import dev.bufsync.check.DependencyGraph.Node;
+import java.util.Arrays;
 
 /**
  * What one thread holds for the checker: the locks it acquired (with their classes' vertices),
@@ -24,8 +25,8 @@ final class HeldState {
 
     void push(Node cls, Object lock) {
         if (held == heldLocks.length) {
-            heldClasses = java.util.Arrays.copyOf(heldClasses, held * 2);
-            heldLocks = java.util.Arrays.copyOf(heldLocks, held * 2);
+            heldClasses = Arrays.copyOf(heldClasses, held * 2);
+            heldLocks = Arrays.copyOf(heldLocks, held * 2);
         }
         heldClasses[held] = cls;
         heldLocks[held++] = lock;
@@ -47,7 +48,7 @@ final class HeldState {
 
     void open(SignallingSection s) {
         if (open == sections.length) {
-            sections = java.util.Arrays.copyOf(sections, open * 2);
+            sections = Arrays.copyOf(sections, open * 2);
         }
         sections[open++] = s;
     }
