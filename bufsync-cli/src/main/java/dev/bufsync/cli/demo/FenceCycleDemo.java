@@ -52,7 +52,7 @@ final class FenceCycleDemo {
         Checker.addCycleListener(listener);
         int stuck;
         try {
-            stuck = scenario(Math.max(2, drivers), out);
+            stuck = scenario(Math.max(2, drivers), first, out);
         } finally {
             Checker.removeCycleListener(listener);
             Checker.setPolicy(before);
@@ -82,8 +82,13 @@ final class FenceCycleDemo {
         return status;
     }
 
-    /** The device's job and the drivers; returns how many threads were still running at the end. */
-    private static int scenario(int drivers, Output out) throws InterruptedException {
+    /**
+     * The device's job and the drivers; returns how many threads were still running at the end.
+     * Once a cycle is found ({@code first} set) the drivers still queued for the lock stop, so the
+     * run ends at the first closing edge.
+     */
+    private static int scenario(int drivers, AtomicReference<DependencyCycle> first, Output out)
+            throws InterruptedException {
         Reservation buffer = new Reservation(Reservation.DEFAULT_CLASS, "buffer-0");
         CountDownLatch holding = new CountDownLatch(1);
         List<Thread> threads = new ArrayList<>();
@@ -103,7 +108,9 @@ final class FenceCycleDemo {
                         buffer.lock();
                         try {
                             holding.countDown();
-                            captured.await(SAFETY);
+                            if (first.get() == null) {
+                                captured.await(SAFETY);
+                            }
                         } finally {
                             buffer.unlock();
                         }
