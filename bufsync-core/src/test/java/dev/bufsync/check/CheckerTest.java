@@ -338,6 +338,28 @@ class CheckerTest {
         assertThat(reported).hasSize(1);
     }
 
+    /** Overrides per fence context and per wrapped-lock name work like the per-class one. */
+    @Test
+    void contextAndLockNameOverrides() throws Exception {
+        Checker.setPolicy(gpu, CheckPolicy.WARN);
+        waitHolding(buffer, pending(gpu));
+        assertThatCode(() -> lockInSection(gpu, buffer)).doesNotThrowAnyException();
+        assertThat(reported).hasSize(1);
+        Checker.setPolicy(CheckPolicy.OFF);
+        Checker.setPolicy(gpu, null);
+        Checker.setPolicy("cache", CheckPolicy.THROW);
+        Lock cache = Checker.wrap(new ReentrantLock(), "cache");
+        cache.lock();
+        try {
+            pending(gpu).await(Duration.ofNanos(1));
+        } finally {
+            cache.unlock();
+        }
+        try (SignallingSection s = SignallingSection.begin(gpu)) {
+            assertThatThrownBy(cache::lock).isInstanceOf(PotentialDeadlockException.class);
+        }
+    }
+
     /** A listener that throws is contained; the policy still throws its exception. */
     @Test
     void throwingListenerContained() throws Exception {
