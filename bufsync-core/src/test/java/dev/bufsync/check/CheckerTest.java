@@ -376,6 +376,35 @@ class CheckerTest {
         }
     }
 
+    /** A log handler that throws neither escapes into the lock nor stops the listeners. */
+    @Test
+    void throwingLogHandlerContained() throws Exception {
+        java.util.logging.Logger log = java.util.logging.Logger.getLogger("dev.bufsync.check");
+        java.util.logging.Handler bad = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord r) {
+                throw new IllegalStateException("handler");
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        log.addHandler(bad);
+        try {
+            Checker.setPolicy(CheckPolicy.WARN);
+            waitHolding(buffer, pending(gpu));
+            assertThatCode(() -> lockInSection(gpu, buffer)).doesNotThrowAnyException();
+            assertThat(reported).hasSize(1);
+        } finally {
+            log.removeHandler(bad);
+        }
+    }
+
     /** The property's values; anything else is refused naming the property. */
     @Test
     void parse_IAE() {
