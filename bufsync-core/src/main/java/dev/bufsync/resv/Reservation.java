@@ -55,8 +55,8 @@ import java.util.Optional;
  *
  * <p><b>Implementation notes.</b> The fences are an immutable list replaced on every change
  * (copy on write) and published with a release store; a reader takes it with an acquire load and
- * never restarts. A reservation without fences holds no list at all, so it costs about 64 bytes
- * with its mutex.
+ * never restarts. A reservation without fences holds no list at all, so it costs about 104 bytes
+ * with its mutex and the mutex's release hook.
  */
 public final class Reservation implements HasReservation {
     /*
