@@ -37,10 +37,11 @@ import java.util.OptionalLong;
  */
 public final class Signaller {
     private final ContextFence fence;
-    Reaper.Ref watcher;     // set once by FenceContext before the handle is published
+    private final Reaper.Ref watcher;   // final: safe however the handle is published
 
     Signaller(ContextFence fence) {
         this.fence = fence;
+        this.watcher = Reaper.watch(this, fence);   // a phantom referent: never read back
     }
 
     /**
