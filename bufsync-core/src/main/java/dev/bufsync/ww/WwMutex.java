@@ -889,6 +889,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * @return an acquireQueued outcome, or WAIT ({@code w.spinning} set to spin first)
      */
     private int look(Waiter w, AcquireContext ctx, int mode, long deadline, boolean wounded) {
+        assert queueLocked();
         if (w.granted) {
             return ACQUIRED;
         }
@@ -1026,6 +1027,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * waiter is older. Queue bit held.
      */
     private int killBeforeQueue(AcquireContext ctx) {
+        assert queueLocked();
         if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
             ctx.olderStamp = hc.stamp();
             return DIED;
@@ -1044,6 +1046,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * it is older (the kernel's check_kill). Queue bit held.
      */
     private int killQueued(AcquireContext ctx, Waiter w) {
+        assert queueLocked();
         if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
             ctx.olderStamp = hc.stamp();
             return DIED;
@@ -1085,6 +1088,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * that hold locks, so that they die).
      */
     private void enqueue(Waiter w) {
+        assert queueLocked();
         Waiter pos = null;                            // insert before pos; null means at the tail
         if (w.ctx != null && head != null) {
             long stamp = w.ctx.stamp();
@@ -1117,10 +1121,31 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (pos == head) {
             head = w;
         }
+        assert contextWaitersInStampOrder();
+    }
+
+    /** Under the queue bit (for assertions; any thread's bit). */
+    private boolean queueLocked() {
+        return (state & QLOCKED) != 0;
+    }
+
+    /** Invariant 1 (for assertions): context waiters are in stamp order, oldest first. */
+    private boolean contextWaitersInStampOrder() {
+        AcquireContext last = null;
+        for (Waiter c = head; c != null; c = next(c)) {
+            if (c.ctx != null) {
+                if (last != null && WwClass.isOlder(c.ctx.stamp(), last.stamp())) {
+                    return false;
+                }
+                last = c.ctx;
+            }
+        }
+        return true;
     }
 
     /** Unlinks {@code w}; clears WAITERS when the list empties. Queue lock held. */
     private void unlink(Waiter w) {
+        assert queueLocked();
         if (w.next == w) {
             head = null;
             STATE.setOpaque(this, state & ~WAITERS);
@@ -1136,6 +1161,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** A waiter gives up: unlinks it and, if the mutex is free, grants it to the next. Queue lock held. */
     private void dequeue(Waiter w) {
+        assert queueLocked();
         unlink(w);
         if (head != null && holder == null) {
             grantHead();                             // never leave waiters behind a free mutex
@@ -1150,6 +1176,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** Hands a free mutex to the first waiter, unless a barger took it first. Queue lock held. */
     private void grantHead() {
+        assert queueLocked();
         Waiter g = head;
         if (g != null && HOLDER.compareAndSet(this, null, owned(g.ctx, g.thread))) {
             handOver(g);
@@ -1161,6 +1188,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * the owner and let its context check the other waiters. Queue lock held.
      */
     private void admit(Waiter w) {
+        assert queueLocked();
         unlink(w);
         setExclusiveOwnerThread(w.thread);
         if (w.ctx != null) {
@@ -1173,6 +1201,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * admit it, publish {@code granted} and unpark it. Queue lock held.
      */
     private void handOver(Waiter g) {
+        assert queueLocked();
         admit(g);
         g.granted = true;                            // [G] pairs with [S] in spinUntilGranted
         if (g.thread != Thread.currentThread() && !g.spinning) {
@@ -1186,6 +1215,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * younger, so that it dies (the kernel's check_waiters). Queue lock held.
      */
     private void checkWaiters(AcquireContext holderCtx) {
+        assert queueLocked();
         boolean waitDie = wwClass().isWaitDie();
         for (Waiter c = head; c != null; c = next(c)) {
             if (c.ctx == null) {
@@ -1211,6 +1241,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * @return {@code true} if the holder was wounded
      */
     private boolean woundIfYounger(AcquireContext holderCtx, AcquireContext waiter) {
+        assert queueLocked();
         if (waiter.acquired == 0 || !WwClass.isOlder(waiter.stamp(), holderCtx.stamp())) {
             return false;
         }
