@@ -130,7 +130,7 @@ public final class Signaller {
 
     private boolean signalWith(Throwable error) {
         try {
-            if (!fence.complete(error, null)) {
+            if (!fence.complete(error)) {
                 return false;
             }
             Reaper.forget(watcher);     // the reference dies with this handle, never enqueued
