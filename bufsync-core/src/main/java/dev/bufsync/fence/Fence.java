@@ -70,8 +70,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link System#nanoTime()} at which it signalled.
  *
  * <p><b>Implementation notes.</b> Signalling is one CAS, a {@code nanoTime} read, one release
- * store and one CAS per callback; adding a callback is one allocation and one CAS. A fence holds
- * no lock, ever.
+ * store and one CAS per callback (and, for a fence of a {@link FenceContext}, unlinking its
+ * forgotten-fence watch from a striped registry); adding a callback is one allocation and one
+ * CAS. A fence holds no lock, ever.
  *
  * @see Signaller
  * @see Fences
