@@ -24,7 +24,7 @@ class FenceOutOfMemoryTest {
 
     @Test
     void signallingSurvivesAnExhaustedHeap() throws Exception {
-        ForkedJvm.Result r = ForkedJvm.run(Child.class, Duration.ofMinutes(3),
+        ForkedJvm.Result r = ForkedJvm.run(Child.class, Duration.ofSeconds(150),   // under JUnit's 3 m
                 List.of("-Xmx32m", "-XX:+UseSerialGC", "-Xss512k"));
         assertThat(r.exitCode()).as("%s", r).isZero();
         assertThat(r.output()).as("%s", r).contains("OK");
@@ -34,7 +34,7 @@ class FenceOutOfMemoryTest {
     static final class Child {
         private static final int WORKERS = 4;
         private static final int OPS_AFTER_FILL = 10;       // per worker, with the heap exhausted
-        private static final long WATCHDOG_NANOS = TimeUnit.SECONDS.toNanos(90);
+        private static final long WATCHDOG_NANOS = TimeUnit.SECONDS.toNanos(120);
 
         static volatile Object data;
         static volatile boolean stop;
@@ -58,8 +58,9 @@ class FenceOutOfMemoryTest {
             Thread[] threads = new Thread[WORKERS];
             for (int w = 0; w < WORKERS; w++) {
                 int me = w;
-                threads[w] = (w % 2 == 1 ? Thread.ofVirtual() : Thread.ofPlatform().daemon())
-                        .name("oom-worker-" + w).unstarted(() -> work(me, ctx, progress, warm));
+                boolean virtual = w % 2 == 1;
+                threads[w] = (virtual ? Thread.ofVirtual() : Thread.ofPlatform().daemon())
+                        .name("oom-worker-" + w).unstarted(() -> work(me, ctx, progress, warm, virtual));
             }
             Thread.ofPlatform().daemon().name("watchdog").start(() -> watch(threads));
             for (Thread t : threads) {
@@ -105,8 +106,13 @@ class FenceOutOfMemoryTest {
                     + " signal returned, the context still works");
         }
 
-        /** One round after another: create, register, wait a little, signal, check. */
-        static void work(int me, FenceContext ctx, AtomicLongArray progress, CountDownLatch warm) {
+        /**
+         * One round after another: create, register, wait a little (a virtual thread polls: its
+         * timed park needs the JDK's unparker, which itself allocates), signal, check.
+         */
+        static void work(int me, FenceContext ctx, AtomicLongArray progress, CountDownLatch warm,
+                boolean virtual) {
+            Duration wait = virtual ? Duration.ZERO : Duration.ofNanos(1_000);
             boolean warmed = false;
             while (!stop) {
                 Signaller s;
@@ -120,7 +126,7 @@ class FenceOutOfMemoryTest {
                     if (s.fence().addCallback(ALLOCATING)) {
                         registered.incrementAndGet();
                     }
-                    s.fence().await(Duration.ofNanos(1_000));
+                    s.fence().await(wait);
                 } catch (Throwable notRegisteredOrNotWaited) {
                     // allocation failed before anything was registered
                 }
