@@ -71,8 +71,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link System#nanoTime()} at which it signalled.
  *
  * <p><b>Implementation notes.</b> Signalling is one CAS, a {@code nanoTime} read, one release
- * store and one CAS per callback; adding a callback is one allocation and one CAS. A fence holds
- * no lock, ever.
+ * store and one CAS per callback (and, for a fence of a {@link FenceContext}, unlinking its
+ * forgotten-fence watch from a striped registry); adding a callback is one allocation and one
+ * CAS. A fence holds no lock, ever.
  *
  * @see Signaller
  * @see Fences
@@ -670,13 +671,10 @@ public abstract class Fence {
      * Signals this fence and fires its registrations on this thread.
      *
      * @param error the error to signal with, or {@code null} to use the pending one, if any
-     * @param abandonment if not {@code null}, signal with this instead, its cause set to the
-     *     pending error (allocated by the caller: nothing may fail between the state flip and
-     *     the publication of the outcome)
      * @return {@code true} if this call signalled the fence, {@code false} if it was signalled
      */
-    final boolean complete(Throwable error, FenceAbandonedException abandonment) {
-        Node run = tryComplete(error, abandonment);
+    final boolean complete(Throwable error) {
+        Node run = tryComplete(error, null);
         if (run == LOST) {
             return false;
         }
@@ -686,7 +684,11 @@ public abstract class Fence {
 
     /**
      * Moves this fence from pending to signalled and publishes the outcome, without firing.
+     * Nothing here allocates or can fail between the state CAS and the release store.
      *
+     * @param error the error to signal with, or {@code null} to use the pending one, if any
+     * @param abandonment if not {@code null}, signal with this instead, its cause set to the
+     *     pending error (allocated by the caller, before the CAS)
      * @return the registrations to fire in FIFO order (linked by {@code fifo}, possibly
      *     {@code null}), or {@link #LOST} if the fence was already signalled
      */
