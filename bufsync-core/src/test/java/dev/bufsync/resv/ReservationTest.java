@@ -8,6 +8,7 @@ import dev.bufsync.fence.FenceArray;
 import dev.bufsync.fence.FenceContext;
 import dev.bufsync.fence.Signaller;
 import dev.bufsync.ww.AcquireContext;
+import dev.bufsync.ww.BackoffException;
 import dev.bufsync.ww.LockResult;
 import dev.bufsync.ww.WwClass;
 import dev.bufsync.ww.WwMisuseException;
@@ -616,5 +617,65 @@ class ReservationTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    // ---------------------------------------------------------------- found by mutation testing
+
+    /** The untimed await waits: a pending fence of the usage asked makes an interrupted caller throw. */
+    @Test
+    void awaitWithoutTimeLimitWaitsInterruptibly() {
+        Reservation resv = new Reservation();
+        add(resv, pendingOn(FenceContext.create("r")).fence(), Usage.READ);
+        Thread.currentThread().interrupt();
+        try {
+            assertThatThrownBy(() -> resv.await(Usage.READ)).isInstanceOf(InterruptedException.class);
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    /** toString opens the fence list once, separates the entries and closes both brackets. */
+    @Test
+    void toStringListsEveryFence() {
+        Reservation resv = new Reservation(Reservation.DEFAULT_CLASS, "camera-1");
+        add(resv, pendingOn(FenceContext.create("w")).fence(), Usage.WRITE);
+        add(resv, pendingOn(FenceContext.create("r")).fence(), Usage.READ);
+        assertThat(resv.toString())
+                .matches("camera-1\\[unlocked, fences=\\[write Fence\\[.*\\], read Fence\\[.*\\]\\]\\]");
+    }
+
+    /** lockSlowInterruptibly, after a back-off, acquires the reservation the transaction backed off on. */
+    @Test
+    void lockSlowInterruptiblyAcquiresAfterBackoff() throws Exception {
+        WwClass cls = WwClass.waitDie("slow-interruptibly");
+        Reservation contended = new Reservation(cls);
+        Reservation first = new Reservation(cls);
+        CountDownLatch olderHolds = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread older = Thread.ofPlatform().start(() -> {
+            try (AcquireContext ctx = cls.begin()) {
+                contended.lock(ctx);
+                olderHolds.countDown();
+                awaitQuietly(release);
+                ctx.unlockAll();
+            } catch (BackoffException e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat(olderHolds.await(20, TimeUnit.SECONDS)).isTrue();
+        try (AcquireContext ctx = cls.begin()) {
+            first.lock(ctx);
+            assertThatThrownBy(() -> contended.lock(ctx)).isInstanceOf(BackoffException.class);
+            ctx.unlockAll();
+            release.countDown();
+            older.join(TimeUnit.SECONDS.toMillis(20));
+            assertThat(older.isAlive()).isFalse();
+            contended.lockSlowInterruptibly(ctx);
+            assertThat(contended.mutex().isHeldBy(ctx)).isTrue();
+            ctx.unlockAll();
+        } finally {
+            release.countDown();
+        }
+        assertThat(contended.mutex().isLocked()).isFalse();
     }
 }
