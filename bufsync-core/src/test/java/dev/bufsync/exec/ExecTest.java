@@ -468,4 +468,111 @@ class ExecTest {
     private interface ThrowingAction {
         void run() throws Exception;
     }
+
+    // ---------------------------------------------------------------- found by mutation testing
+
+    /** prepare returns what lock returns: true when it locked, false for an ignored duplicate. */
+    @Test
+    void prepareReportsWhetherItLocked() throws Exception {
+        Obj a = new Obj(resv("a"));
+        List<Boolean> results = new ArrayList<>();
+        try (Exec exec = Exec.begin(Exec.Option.IGNORE_DUPLICATES)) {
+            exec.untilAllLocked(e -> {
+                results.add(e.prepare(a, 1));
+                results.add(e.prepare(a, 1));
+            });
+        }
+        assertThat(results).containsExactly(true, false);
+    }
+
+    /**
+     * After a back-off the exec locks the contended object on the slow path; the next run's lock of
+     * it reports it as locked by this call.
+     */
+    @Test
+    void lockReportsThePrelockedObjectAsLocked() throws Exception {
+        WwClass injecting = WwClass.builder("exec-prelocked").algorithm(WwClass.Algorithm.WAIT_DIE)
+                .injectBackoff(true).build();
+        List<Obj> objs = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            objs.add(new Obj(new Reservation(injecting, "p" + i)));
+        }
+        List<Boolean> lastRun = new ArrayList<>();
+        try (Exec exec = Exec.begin()) {
+            exec.untilAllLocked(e -> {
+                lastRun.clear();
+                for (Obj o : objs) {
+                    lastRun.add(e.lock(o));
+                }
+            });
+            assertThat(exec.retries()).isPositive();
+        }
+        assertThat(lastRun).hasSize(objs.size()).containsOnly(true);
+    }
+
+    /**
+     * With INTERRUPTIBLE the slow path after a back-off is interruptible too: an interrupt pending
+     * when the exec waits for the contended object ends the loop.
+     */
+    @Test
+    void interruptibleSlowPathEndsTheLoop() throws Exception {
+        Obj a = new Obj(resv("a"));
+        Obj b = new Obj(resv("b"));
+        CountDownLatch otherHolds = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread other = Thread.ofPlatform().name("older").start(() -> {
+            try (Exec exec = Exec.begin()) {
+                exec.untilAllLocked(e -> e.lock(b));
+                otherHolds.countDown();
+                release.await();
+            } catch (Throwable t) {
+                failure.set(t);
+            }
+        });
+        otherHolds.await();
+        // Releases the older transaction if ours waits on b's slow path (an uninterruptible wait).
+        Thread releaser = Thread.ofPlatform().start(() -> {
+            while (b.reservation().mutex().waiterCount() == 0 && release.getCount() > 0) {
+                Thread.onSpinWait();
+            }
+            release.countDown();
+        });
+        AtomicInteger runs = new AtomicInteger();
+        try (Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE)) {
+            assertThatThrownBy(() -> exec.untilAllLocked(e -> {
+                if (runs.incrementAndGet() > 1) {
+                    Thread.interrupted();   // reached only if the slow path ignored the interrupt
+                }
+                e.lock(a);
+                try {
+                    e.lock(b);
+                } catch (RuntimeException backoff) {
+                    Thread.currentThread().interrupt();
+                    throw backoff;
+                }
+            })).isInstanceOf(InterruptedException.class);
+            assertThat(runs.get()).isEqualTo(1);
+            assertThat(b.reservation().mutex().isHeldByCurrentThread()).isFalse();
+        } finally {
+            Thread.interrupted();
+            release.countDown();
+        }
+        other.join(TimeUnit.SECONDS.toMillis(20));
+        releaser.join(TimeUnit.SECONDS.toMillis(20));
+        assertThat(failure.get()).isNull();
+        assertThat(b.reservation().isLocked()).isFalse();
+    }
+
+    /** toString shows the phase, objects locked, retries and the context once there is one. */
+    @Test
+    void toStringDescribesTheExec() throws Exception {
+        Obj a = new Obj(resv("a"));
+        try (Exec exec = Exec.begin()) {
+            assertThat(exec.toString()).isEqualTo("Exec[NEW, locked=0, retries=0]");
+            exec.untilAllLocked(e -> e.lock(a));
+            assertThat(exec.toString())
+                    .isEqualTo("Exec[LOCKED, locked=1, retries=0, " + exec.context() + "]");
+        }
+    }
 }
