@@ -491,12 +491,7 @@ class ExecTest {
      */
     @Test
     void lockReportsThePrelockedObjectAsLocked() throws Exception {
-        WwClass injecting = WwClass.builder("exec-prelocked").algorithm(WwClass.Algorithm.WAIT_DIE)
-                .injectBackoff(true).build();
-        List<Obj> objs = new ArrayList<>();
-        for (int i = 0; i < 40; i++) {
-            objs.add(new Obj(new Reservation(injecting, "p" + i)));
-        }
+        List<Obj> objs = injectingObjects("prelocked");
         List<Boolean> lastRun = new ArrayList<>();
         try (Exec exec = Exec.begin()) {
             exec.untilAllLocked(e -> {
@@ -574,5 +569,58 @@ class ExecTest {
             assertThat(exec.toString())
                     .isEqualTo("Exec[LOCKED, locked=1, retries=0, " + exec.context() + "]");
         }
+    }
+
+    /** An unlock failure while the exec backs off ends the loop with that failure. */
+    @Test
+    void unlockFailureOnBackoffIsRethrown() throws Exception {
+        List<Obj> objs = injectingObjects("unlock-on-backoff");
+        AtomicInteger runs = new AtomicInteger();
+        try (Exec exec = Exec.begin()) {
+            assertThatThrownBy(() -> exec.untilAllLocked(e -> {
+                boolean first = runs.incrementAndGet() == 1;
+                for (Obj o : objs) {
+                    e.lock(o);
+                    if (first && o == objs.get(0)) {
+                        o.reservation().unlock();               // behind the exec's back
+                    }
+                }
+            })).isInstanceOf(WwMisuseException.class);
+            assertThat(runs.get()).isEqualTo(1);
+        }
+        assertThat(objs).noneMatch(o -> o.reservation().isLocked());
+    }
+
+    /** A swallowed back-off reports the unlock failures of the release as suppressed exceptions. */
+    @Test
+    void swallowedContentionKeepsTheUnlockFailure() throws Exception {
+        List<Obj> objs = injectingObjects("swallowed-unlock");
+        try (Exec exec = Exec.begin()) {
+            assertThatThrownBy(() -> exec.untilAllLocked(e -> {
+                e.lock(objs.get(0));
+                objs.get(0).reservation().unlock();             // behind the exec's back
+                try {
+                    for (Obj o : objs.subList(1, objs.size())) {
+                        e.lock(o);
+                    }
+                } catch (RuntimeException swallowed) {
+                    // the misuse under test
+                }
+            })).isInstanceOf(IllegalStateException.class)
+                    .satisfies(t -> assertThat(t.getSuppressed()).singleElement()
+                            .isInstanceOf(WwMisuseException.class));
+        }
+        assertThat(objs).noneMatch(o -> o.reservation().isLocked());
+    }
+
+    /** Forty objects of a wait-die class with back-off injection: locking them all backs off. */
+    private static List<Obj> injectingObjects(String name) {
+        WwClass injecting = WwClass.builder("exec-" + name).algorithm(WwClass.Algorithm.WAIT_DIE)
+                .injectBackoff(true).build();
+        List<Obj> objs = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            objs.add(new Obj(new Reservation(injecting, name + "-" + i)));
+        }
+        return objs;
     }
 }
