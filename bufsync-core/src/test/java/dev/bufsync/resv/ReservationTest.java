@@ -634,7 +634,7 @@ class ReservationTest {
         }
     }
 
-    /** toString opens the fence list once, separates the entries and closes both brackets. */
+    /** toString says whether it is locked, opens the fence list once and closes both brackets. */
     @Test
     void toStringListsEveryFence() {
         Reservation resv = new Reservation(Reservation.DEFAULT_CLASS, "camera-1");
@@ -642,6 +642,12 @@ class ReservationTest {
         add(resv, pendingOn(FenceContext.create("r")).fence(), Usage.READ);
         assertThat(resv.toString())
                 .matches("camera-1\\[unlocked, fences=\\[write Fence\\[.*\\], read Fence\\[.*\\]\\]\\]");
+        resv.lock();
+        try {
+            assertThat(resv.toString()).startsWith("camera-1[locked, fences=[write ");
+        } finally {
+            resv.unlock();
+        }
     }
 
     /** lockSlowInterruptibly, after a back-off, acquires the reservation the transaction backed off on. */
