@@ -325,6 +325,25 @@ public final class ZkCluster implements AutoCloseable {
         return new IllegalStateException("ZooKeeper refused an operation on " + path + ": " + e.code(), e);
     }
 
+    /**
+     * Brings this client's server up to date with the leader, so that the reads that follow see
+     * every update completed before this call (ZooKeeper's reads alone may lag other clients'
+     * writes). One round trip, bounded by 30 s.
+     */
+    void sync(String path) throws InterruptedException {
+        roundTrips.increment();
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        try {
+            client.sync().inBackground((c, event) -> done.countDown()).forPath(path);
+        } catch (Exception e) {
+            throw new IllegalStateException("ZooKeeper sync of " + path + " failed: " + e, e);
+        }
+        if (!done.await(CONNECT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+            throw new IllegalStateException("ZooKeeper sync of " + path + " did not complete within "
+                    + CONNECT_TIMEOUT.toSeconds() + " s");
+        }
+    }
+
     /** Creates a persistent node and its parents; an existing node is fine. */
     void ensurePath(String path) throws InterruptedException {
         try {

@@ -96,28 +96,36 @@ public final class ZkFence {
         return "ZkFence[" + path + (s == null ? ", pending" : s.equals("S") ? ", signalled" : ", error: " + s.substring(2)) + "]";
     }
 
+    /**
+     * Reads the fence (and, while it is pending, its producer's liveness), with watches if given.
+     * A pending fence of a gone producer is abandoned, then read again after a sync, since this
+     * client's server may lag a signal that won the race.
+     */
     private boolean poll(Wakeup watch) throws InterruptedException {
         if (settled != null) return true;
+        String alive = path.substring(0, path.lastIndexOf('/')) + "/alive";
         try {
-            Stat stat = new Stat();
-            String data = ZkCluster.utf8(cluster.call(() -> watch == null
-                    ? cluster.client.getData().storingStatIn(stat).forPath(path)
-                    : cluster.client.getData().storingStatIn(stat).usingWatcher(watch).forPath(path)));
-            if (!data.startsWith("P ")) {
-                settled = data;
-                return true;
+            for (int round = 0; round < 2; round++) {
+                Stat stat = new Stat();
+                String data = ZkCluster.utf8(cluster.call(() -> watch == null
+                        ? cluster.client.getData().storingStatIn(stat).forPath(path)
+                        : cluster.client.getData().storingStatIn(stat).usingWatcher(watch).forPath(path)));
+                if (!data.startsWith("P ")) {
+                    settled = data;
+                    return true;
+                }
+                Stat producer = cluster.call(() -> watch == null
+                        ? cluster.client.checkExists().forPath(alive)
+                        : cluster.client.checkExists().usingWatcher(watch).forPath(alive));
+                if (producer != null && producer.getCzxid() == Long.parseLong(data.substring(2))) {
+                    return false;
+                }
+                if (round == 0) {
+                    ZkFenceContext.abandonDead(cluster, path.substring(cluster.fencesPath().length() + 1, path.lastIndexOf('/')));
+                    cluster.sync(path);
+                }
             }
-            String alive = path.substring(0, path.lastIndexOf('/')) + "/alive";
-            Stat producer = cluster.call(() -> watch == null
-                    ? cluster.client.checkExists().forPath(alive)
-                    : cluster.client.checkExists().usingWatcher(watch).forPath(alive));
-            long live = producer == null ? -1 : producer.getCzxid();
-            if (live != Long.parseLong(data.substring(2))) {
-                String context = path.substring(cluster.fencesPath().length() + 1, path.lastIndexOf('/'));
-                ZkFenceContext.abandonDead(cluster, context);
-                return poll(watch);
-            }
-            return false;
+            return false;           // still pending as far as this client sees; a watch wakes an await
         } catch (KeeperException.NoNodeException e) {
             throw new IllegalStateException("fence " + path + " does not exist");
         } catch (KeeperException e) {

@@ -62,12 +62,14 @@ public final class ZkLockSpace {
     }
 
     /**
-     * The objects of this space locked right now, by any process (one read per object); an empty
-     * list after every transaction finished is the "nothing stayed locked" check.
+     * The objects of this space locked right now, by any process: it syncs first, so every unlock
+     * completed before the call is seen, then reads once per object. An empty list after every
+     * transaction finished is the "nothing stayed locked" check.
      */
     public List<String> lockedObjects() throws InterruptedException {
         List<String> locked = new ArrayList<>();
         List<String> objects;
+        cluster.sync(path);
         try {
             objects = cluster.call(() -> cluster.client.getChildren().forPath(objectsPath()));
         } catch (KeeperException.NoNodeException e) {

@@ -218,7 +218,12 @@ public final class ZkTransaction implements AutoCloseable {
         }
     }
 
-    /** The object's current value (empty before the first write); needs no lock. */
+    /**
+     * The object's value (empty before the first write). Under the object's lock it is the value
+     * the last holder wrote (acquiring is an update ordered after that write, and a client's
+     * server has applied everything up to the client's own last update); without the lock it may
+     * lag other clients' writes.
+     */
     public byte[] read(String object) throws InterruptedException {
         checkUsable("read");
         try {

@@ -310,8 +310,10 @@ class ZkTransactionTest {
         }
     }
 
+    /** Reads under the object's lock: a plain read may lag other clients' writes, a read after acquiring may not. */
     private static byte[] readValue(ZkLockSpace space, String object) throws Exception {
         try (ZkTransaction t = space.begin()) {
+            t.lockAll(List.of(object));
             return t.read(object);
         }
     }
