@@ -107,8 +107,10 @@ public final class ClusterDemo {
                 long wait = started + (long) (at * 1e9) - System.nanoTime();
                 if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
                 if (at == nextDriver) {
+                    boolean midJob = awaitPendingFence(cluster, client, root + "/fences/driver-" + victim.index);
                     victim.kill();
-                    out.line("SIGKILLed driver " + victim.index + " (pid " + victim.process.pid() + ")");
+                    out.line("SIGKILLed driver " + victim.index + " (pid " + victim.process.pid() + ")"
+                            + (midJob ? " with a fence pending" : ""));
                     killedDriver = true;
                     nextDriver = Double.MAX_VALUE;
                 } else {
@@ -211,6 +213,29 @@ public final class ClusterDemo {
         return List.of(connect, root, String.valueOf(index),
                 String.valueOf(settings.buffers()), String.valueOf(settings.seconds()), String.valueOf(settings.seed()),
                 settings.algorithm().name(), String.valueOf(DRIVER_SESSION_MS));
+    }
+
+    /**
+     * Waits up to 5 s for the moment the driver's newest fence is pending (it is mid-job), so that
+     * the kill leaves a fence for the survivors to abandon; returns whether it saw one.
+     */
+    private static boolean awaitPendingFence(ZkCluster cluster, CuratorFramework client, String context) throws Exception {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < until) {
+            CountDownLatch created = new CountDownLatch(1);
+            Watcher w = e -> created.countDown();
+            String newest = null;
+            for (String child : client.getChildren().usingWatcher(w).forPath(context)) {
+                if (!child.equals("alive") && (newest == null || sequence(child) > sequence(newest))) newest = child;
+            }
+            if (newest != null && !cluster.fence(context + "/" + newest).isSignalled()) return true;
+            created.await(until - System.nanoTime(), TimeUnit.NANOSECONDS);
+        }
+        return false;
+    }
+
+    private static long sequence(String fenceNode) {
+        return Long.parseLong(fenceNode.substring(fenceNode.lastIndexOf('-') + 1));
     }
 
     /** Waits (with a watch, up to a minute) until the node is gone: the killed process's session expired. */
