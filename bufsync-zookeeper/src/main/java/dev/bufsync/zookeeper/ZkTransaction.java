@@ -361,6 +361,9 @@ public final class ZkTransaction implements AutoCloseable {
             throw ZkCluster.unexpected(e, waiterPath);
         }
         boolean queued = true;
+        String knownHolder = null;
+        long knownHolderStamp = 0;
+        long woundedOwner = 0;
         cluster.register(wakeup);
         try {
             while (true) {
@@ -380,16 +383,24 @@ public final class ZkTransaction implements AutoCloseable {
                         throw backoff(object, BackoffException.Reason.DIED, olderAhead);
                     }
                 } else {
-                    String holderId = holderId(object);
+                    Stat owner = new Stat();
+                    String holderId = holderId(object, owner);
                     if (id.equals(holderId)) {
                         adoptIfOurs(object);        // our take was retried after it succeeded
                         queued = false;
                         return;
                     }
                     if (holderId != null) {
-                        long holder = stampOf(holderId);
+                        long holder = holderId.equals(knownHolder) ? knownHolderStamp : stampOf(holderId);
+                        if (holder != Long.MAX_VALUE) {
+                            knownHolder = holderId;          // a ticket's stamp never changes
+                            knownHolderStamp = holder;
+                        }
                         if (space.algorithm == WwClass.Algorithm.WOUND_WAIT) {
-                            if (stamp < holder) wound(holderId);
+                            if (stamp < holder && owner.getCzxid() != woundedOwner) {
+                                wound(holderId);             // once per acquisition (owner node) of the holder
+                                woundedOwner = owner.getCzxid();
+                            }
                         } else if (holding && Math.min(olderAhead, holder) < stamp) {
                             throw backoff(object, BackoffException.Reason.DIED, Math.min(olderAhead, holder));
                         }
@@ -441,8 +452,13 @@ public final class ZkTransaction implements AutoCloseable {
     }
 
     private String holderId(String object) throws InterruptedException {
+        return holderId(object, new Stat());
+    }
+
+    /** The holder's transaction id (null if the object is free), and the owner node's stat. */
+    private String holderId(String object, Stat owner) throws InterruptedException {
         try {
-            return ZkCluster.utf8(cluster.call(() -> cluster.client.getData().forPath(space.ownerPath(object))));
+            return ZkCluster.utf8(cluster.call(() -> cluster.client.getData().storingStatIn(owner).forPath(space.ownerPath(object))));
         } catch (KeeperException.NoNodeException e) {
             return null;
         } catch (KeeperException e) {
