@@ -259,6 +259,63 @@ class ZkTransactionTest {
         assertThat(space.lockedObjects()).isEmpty();
     }
 
+    /**
+     * A waiting lock is interruptible and leaves no waiter node behind; closing the cluster wakes
+     * another waiter with the session-lost exception; close is idempotent.
+     */
+    @Test
+    void waitsEndOnInterruptAndOnDetach() throws Exception {
+        String root = Ensemble.root();
+        ZkLockSpace holderSpace = space(ensemble.attach(root), Algorithm.WAIT_DIE);
+        ZkCluster waiters = ensemble.attach(root);
+        ZkLockSpace waiterSpace = space(waiters, Algorithm.WAIT_DIE);
+        try (ZkTransaction holder = holderSpace.begin()) {
+            holder.lockAll(List.of("q"));
+            Thread interrupted = Thread.ofVirtual().start(() -> {
+                try (ZkTransaction t = waiterSpace.begin()) {
+                    t.lockSlow("q");
+                    throw new AssertionError("acquired a held lock");
+                } catch (InterruptedException expected) {
+                    // the wait ended
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new AssertionError("the wait timed out instead of ending on the interrupt", e);
+                }
+            });
+            awaitWaiters(holderSpace, "q", 1);
+            interrupted.interrupt();
+            interrupted.join(Ensemble.WAIT);
+            assertThat(interrupted.isAlive()).isFalse();
+            awaitWaiters(holderSpace, "q", 0);
+
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                Future<?> detached = pool.submit(() -> {
+                    try (ZkTransaction t = waiterSpace.begin()) {
+                        t.lockSlow("q");
+                    }
+                    return null;
+                });
+                awaitWaiters(holderSpace, "q", 1);
+                waiters.close();
+                waiters.close();
+                assertThatThrownBy(() -> detached.get(60, TimeUnit.SECONDS))
+                        .hasCauseInstanceOf(ZkSessionLostException.class);
+            }
+        }
+    }
+
+    /** Waits (watching the object's children) until it has {@code n} waiter nodes. */
+    private static void awaitWaiters(ZkLockSpace space, String object, int n) throws Exception {
+        long end = System.nanoTime() + Ensemble.WAIT.toNanos();
+        while (true) {
+            CountDownLatch changed = new CountDownLatch(1);
+            long waiting = space.cluster.client.getChildren().usingWatcher(
+                    (org.apache.zookeeper.Watcher) e -> changed.countDown()).forPath(space.objectPath(object))
+                    .stream().filter(ZkLockSpace::isWaiter).count();
+            if (waiting == n) return;
+            assertThat(changed.await(end - System.nanoTime(), TimeUnit.NANOSECONDS)).as("waiters of " + object).isTrue();
+        }
+    }
+
     @Test
     void misuseIsReportedByName() throws Exception {
         ZkLockSpace space = space(ensemble.attach(Ensemble.root()), Algorithm.WOUND_WAIT);
