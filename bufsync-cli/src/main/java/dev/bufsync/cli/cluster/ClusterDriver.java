@@ -38,12 +38,14 @@ public final class ClusterDriver {
     private final String contextName;
     private final Random random;
     private final int buffers;
+    private final SharedBuffers memory;
     private ZkFenceContext context;
     private long transactions, completed, backoffs, fencesCreated, fencesSignaled, dependencyErrors,
             sessionLosses, errors, lockRoundTrips;
 
-    private ClusterDriver(ZkCluster cluster, WwClass.Algorithm algorithm, int index, int buffers, long seed)
-            throws InterruptedException {
+    private ClusterDriver(ZkCluster cluster, WwClass.Algorithm algorithm, int index, int buffers, long seed,
+                          SharedBuffers memory) throws InterruptedException {
+        this.memory = memory;
         this.cluster = cluster;
         this.space = cluster.lockSpace(ClusterDemo.SPACE, algorithm).withWaitTimeout(WAIT);
         this.contextName = "driver-" + index;
@@ -54,7 +56,7 @@ public final class ClusterDriver {
 
     /**
      * Arguments: connect string, root, driver index, buffers, seconds, seed, algorithm,
-     * session timeout in ms.
+     * session timeout in ms, the shared buffers' file.
      */
     public static void main(String[] args) throws Exception {
         CuratorFramework client = CuratorFrameworkFactory.builder()
@@ -65,8 +67,9 @@ public final class ClusterDriver {
                 .build();
         client.start();
         try (ZkCluster cluster = ZkCluster.attach(client, args[1])) {
+            SharedBuffers memory = SharedBuffers.map(java.nio.file.Path.of(args[8]), Integer.parseInt(args[3]));
             ClusterDriver driver = new ClusterDriver(cluster, WwClass.Algorithm.valueOf(args[6]),
-                    Integer.parseInt(args[2]), Integer.parseInt(args[3]), Long.parseLong(args[5]));
+                    Integer.parseInt(args[2]), Integer.parseInt(args[3]), Long.parseLong(args[5]), memory);
             System.out.println(READY);
             System.out.flush();
             Map<String, Object> result = driver.run(System.nanoTime() + (long) (Double.parseDouble(args[4]) * 1e9));
@@ -93,6 +96,7 @@ public final class ClusterDriver {
             }
         }
         context.close();
+        memory.close();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("context", contextName);
         r.put("transactions", transactions);
@@ -160,6 +164,8 @@ public final class ClusterDriver {
             }
         }
         TimeUnit.MICROSECONDS.sleep(500 + random.nextInt(2000));    // the device works
+        long job = SharedBuffers.jobId(done.path());
+        for (String b : writes) memory.write(Integer.parseInt(b.substring(1)), job);
         if (failed == null) {
             context.signal(done);
         } else {

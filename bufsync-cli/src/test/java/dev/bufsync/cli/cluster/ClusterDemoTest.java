@@ -27,6 +27,8 @@ class ClusterDemoTest {
         assertThat(s.get("sessionExpiries").asLong()).isGreaterThanOrEqualTo(1);
         assertThat(s.get("lockedAfter")).isEmpty();
         assertThat(s.get("errors").asLong()).isZero();
+        assertThat(s.get("buffersMismatched")).isEmpty();
+        assertThat(s.get("buffersMatched").asInt() + s.get("buffersUnverifiable").asInt()).isPositive();
     }
 
     @Test
