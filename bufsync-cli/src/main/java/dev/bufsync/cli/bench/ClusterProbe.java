@@ -12,7 +12,7 @@ import java.util.function.Consumer;
 /**
  * The {@code cluster} benchmark ({@link ClusterBench}): lock-all transactions per second on a real
  * three-server ZooKeeper ensemble, bufsync against Curator's InterProcessMultiLock, per number of
- * clients and contention; counters give round trips per transaction, back-offs and timeouts.
+ * client processes and contention; counters give round trips per transaction, back-offs and timeouts.
  */
 final class ClusterProbe implements BenchDef.Probe {
     @Override
@@ -41,6 +41,9 @@ final class ClusterProbe implements BenchDef.Probe {
                             counters.merge("backoffs", (double) m.backoffs(), Double::sum);
                             if (!Double.isNaN(m.roundTripsPerTransaction())) {
                                 counters.put("roundTripsPerTransaction", m.roundTripsPerTransaction());
+                            }
+                            if (!Double.isNaN(m.bufsyncRoundTripsPerTransaction())) {
+                                counters.put("bufsyncRoundTripsPerTransaction", m.bufsyncRoundTripsPerTransaction());
                             }
                         }
                         Map<String, String> params = new LinkedHashMap<>();

@@ -1,36 +1,29 @@
 package dev.bufsync.cli.cluster;
 
-import dev.bufsync.ww.WwClass;
-import dev.bufsync.zookeeper.ZkCluster;
-import dev.bufsync.zookeeper.ZkLockSpace;
 import dev.bufsync.zookeeper.ZkTransaction;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.LongAdder;
-import org.apache.curator.framework.CuratorFramework;
-import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.locks.InterProcessMultiLock;
-import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.test.TestingCluster;
 
 /**
  * The {@code cluster} benchmark: lock-all transactions of two objects per second on a real
  * three-server ensemble, bufsync's {@link ZkTransaction#lockAll} against Curator's
- * {@link InterProcessMultiLock}, each client with its own ZooKeeper session (as separate
- * processes would have; the clients run on platform threads of one JVM so that the figure is the
- * protocol's, not JVM start-up's). Without contention every client locks its own pair; with
- * {@code abba} every client locks the same pair, half of them listing it in the opposite order.
- * The multi-lock waits at most {@link #MULTI_LOCK_TIMEOUT} per attempt and its timeouts are counted.
+ * {@link InterProcessMultiLock}, each client a separate JVM ({@link ClusterBenchClient}) with its
+ * own ZooKeeper session. Every client attaches and warms up, then all start together and run for
+ * the same time. Without contention every client locks its own pair; with {@code abba} every client
+ * locks the same pair, half of them listing it in the opposite order. The multi-lock waits at most
+ * {@link #MULTI_LOCK_TIMEOUT} per attempt and its timeouts are counted. Round trips are counted for
+ * both, by Curator's tracer (one trace per ZooKeeper operation).
  */
 public final class ClusterBench implements AutoCloseable {
     /** How long one InterProcessMultiLock acquire waits before it counts as a timeout. */
     public static final Duration MULTI_LOCK_TIMEOUT = Duration.ofSeconds(1);
     /** The strategies measured. */
     public static final String BUFSYNC = "bufsync", MULTI_LOCK = "multi-lock";
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
 
     private final TestingCluster ensemble;
 
@@ -44,96 +37,52 @@ public final class ClusterBench implements AutoCloseable {
      * One measurement.
      *
      * @param transactionsPerSecond committed lock-all transactions per second, all clients together
-     * @param roundTripsPerTransaction ZooKeeper calls per transaction (bufsync only; NaN otherwise)
-     * @param timeouts acquisitions that timed out (multi-lock) or back-offs (bufsync are not timeouts: 0)
+     * @param roundTripsPerTransaction ZooKeeper operations per committed transaction (NaN if none committed)
+     * @param timeouts acquisitions that timed out (multi-lock; bufsync has none)
      * @param backoffs bufsync back-offs
+     * @param bufsyncRoundTripsPerTransaction bufsync's own count of its calls per transaction (NaN for multi-lock)
      */
-    public record Result(double transactionsPerSecond, double roundTripsPerTransaction, long timeouts, long backoffs) {
+    public record Result(double transactionsPerSecond, double roundTripsPerTransaction, long timeouts, long backoffs,
+                         double bufsyncRoundTripsPerTransaction) {
     }
 
-    /** Measures {@code strategy} with {@code clients} sessions for {@code duration}. */
+    /** Measures {@code strategy} with {@code clients} client processes for {@code duration}. */
     public Result measure(String strategy, int clients, boolean abba, Duration duration) throws Exception {
         String root = "/bufsync-bench/run-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
-        List<CuratorFramework> sessions = new ArrayList<>();
-        LongAdder transactions = new LongAdder(), timeouts = new LongAdder(), backoffs = new LongAdder(),
-                roundTrips = new LongAdder();
-        CyclicBarrier start = new CyclicBarrier(clients + 1);
-        List<Thread> threads = new ArrayList<>();
+        List<ChildProcess> ps = new ArrayList<>();
         try {
             for (int i = 0; i < clients; i++) {
-                CuratorFramework c = CuratorFrameworkFactory.builder().connectString(ensemble.getConnectString())
-                        .sessionTimeoutMs(30_000).connectionTimeoutMs(10_000).retryPolicy(new RetryNTimes(20, 100)).build();
-                c.start();
-                sessions.add(c);
                 List<String> objects = abba ? (i % 2 == 0 ? List.of("A", "B") : List.of("B", "A"))
                         : List.of("c" + i + "a", "c" + i + "b");
-                Runnable body = strategy.equals(BUFSYNC)
-                        ? bufsync(c, root, objects, start, duration, transactions, backoffs, roundTrips)
-                        : multiLock(c, root, objects, start, duration, transactions, timeouts);
-                threads.add(Thread.ofPlatform().name("bench-client-" + i).start(body));
+                ps.add(ChildProcess.start(i, ClusterBenchClient.class, ChildProcess.MEASURING,
+                        List.of(ensemble.getConnectString(), root, strategy, String.join(",", objects),
+                                Long.toString(duration.toMillis()))));
             }
-            start.await(60, TimeUnit.SECONDS);          // every client attached and warmed up
-            for (Thread t : threads) t.join(duration.plusSeconds(30));
+            for (ChildProcess p : ps) p.awaitReady(START_TIMEOUT);     // attached and warmed up
+            for (ChildProcess p : ps) p.send("go");
+            long transactions = 0, timeouts = 0, backoffs = 0, roundTrips = 0, bufsyncRoundTrips = 0;
+            for (ChildProcess p : ps) {
+                p.awaitExit(duration.plus(START_TIMEOUT));
+                if (!p.succeeded()) {
+                    throw new IllegalStateException("bench client " + p.index + " failed (exit " + p.exitCode()
+                            + "); its output: " + p.tail());
+                }
+                transactions += p.result().get("transactions").asLong();
+                timeouts += p.result().get("timeouts").asLong();
+                backoffs += p.result().get("backoffs").asLong();
+                roundTrips += p.result().get("roundTrips").asLong();
+                bufsyncRoundTrips += p.result().get("bufsyncRoundTrips").asLong();
+            }
+            return new Result(transactions / (duration.toNanos() / 1e9),
+                    perTransaction(roundTrips, transactions), timeouts, backoffs,
+                    strategy.equals(BUFSYNC) ? perTransaction(bufsyncRoundTrips, transactions) : Double.NaN);
         } finally {
-            for (Thread t : threads) t.interrupt();
-            for (CuratorFramework c : sessions) c.close();
+            for (ChildProcess p : ps) p.kill();
         }
-        double seconds = duration.toNanos() / 1e9;
-        long n = transactions.sum();
-        return new Result(n / seconds, strategy.equals(BUFSYNC) && n > 0 ? (double) roundTrips.sum() / n : Double.NaN,
-                timeouts.sum(), backoffs.sum());
     }
 
-    private static Runnable bufsync(CuratorFramework c, String root, List<String> objects, CyclicBarrier start,
-                                    Duration duration, LongAdder transactions, LongAdder backoffs, LongAdder roundTrips) {
-        return () -> {
-            try (ZkCluster cluster = ZkCluster.attach(c, root)) {
-                ZkLockSpace space = cluster.lockSpace("bench", WwClass.Algorithm.WOUND_WAIT);
-                try (ZkTransaction warm = space.begin()) {
-                    warm.lockAll(objects);                  // creates the objects' nodes
-                }
-                start.await(60, TimeUnit.SECONDS);
-                long end = System.nanoTime() + duration.toNanos();
-                long rt0 = cluster.roundTrips(), b0 = cluster.backoffs();
-                while (System.nanoTime() < end) {
-                    try (ZkTransaction txn = space.begin()) {
-                        txn.lockAll(objects);
-                    }
-                    transactions.increment();
-                }
-                roundTrips.add(cluster.roundTrips() - rt0);
-                backoffs.add(cluster.backoffs() - b0);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        };
-    }
-
-    private static Runnable multiLock(CuratorFramework c, String root, List<String> objects, CyclicBarrier start,
-                                      Duration duration, LongAdder transactions, LongAdder timeouts) {
-        return () -> {
-            try {
-                InterProcessMultiLock lock = new InterProcessMultiLock(c,
-                        objects.stream().map(o -> root + "/locks/" + o).toList());
-                if (lock.acquire(30, TimeUnit.SECONDS)) lock.release();     // creates the lock nodes
-                start.await(60, TimeUnit.SECONDS);
-                long end = System.nanoTime() + duration.toNanos();
-                while (System.nanoTime() < end) {
-                    if (lock.acquire(MULTI_LOCK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                        lock.release();
-                        transactions.increment();
-                    } else {
-                        timeouts.increment();
-                    }
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } catch (Exception e) {
-                throw new IllegalStateException(e);
-            }
-        };
+    private static double perTransaction(long count, long transactions) {
+        return transactions > 0 ? (double) count / transactions : Double.NaN;
     }
 
     @Override
