@@ -115,8 +115,8 @@ public final class Catalog {
             new BenchDef("cluster", ClusterProbe.class.getName(), true, "processes × contention",
                     p -> p.get("processes") + " " + p.get("contention"), "multi-lock", true, new BenchDef.Builder()
                     .mode(SMOKE, 0, 0, 1, 300, NONE, "processes", List.of("2"), "contention", List.of("none"))
-                    .mode(QUICK, 0, 0, 1, 1000, NONE, "processes", List.of("2", "4"), "contention", List.of("none", "abba"))
-                    .mode(FULL, 0, 0, 1, 3000, NONE, "processes", List.of("2", "4", "8"), "contention", List.of("none", "abba"))
+                    .mode(QUICK, 1, 1000, 1, 1500, NONE, "processes", List.of("2", "4"), "contention", List.of("none", "abba"))
+                    .mode(FULL, 1, 2000, 1, 5000, NONE, "processes", List.of("2", "4", "8"), "contention", List.of("none", "abba"))
                     .forks(FULL, CONTENDED_FORKS)
                     .build(), new ClusterProbe()),
             new BenchDef("memory", MemoryProbe.class.getName(), true, "object",

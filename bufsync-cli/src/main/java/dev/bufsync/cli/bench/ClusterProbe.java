@@ -23,9 +23,15 @@ final class ClusterProbe implements BenchDef.Probe {
     @Override
     public List<BenchResult> run(BenchDef def, BenchDef.Settings s, Consumer<String> progress) throws Exception {
         List<BenchResult> results = new ArrayList<>();
-        Duration each = Duration.ofMillis(s.iterationMillis());
+        Duration each = Duration.ofMillis(s.iterationMillis()), warmup = Duration.ofMillis(s.warmupMillis());
         int repetitions = Math.max(1, s.forks());
         try (ClusterBench bench = new ClusterBench()) {
+            for (int w = 0; w < s.warmups(); w++) {
+                for (String strategy : strategies()) {      // the ensemble's JIT, before the first point
+                    progress.accept("warm-up: " + strategy);
+                    bench.measure(strategy, 2, false, warmup, warmup);
+                }
+            }
             for (String contention : s.params().get("contention")) {
                 for (String processes : s.params().get("processes")) {
                     for (String strategy : strategies()) {
@@ -35,7 +41,7 @@ final class ClusterProbe implements BenchDef.Probe {
                             progress.accept(String.format(Locale.ROOT, "%s processes=%s contention=%s (repetition %d/%d)",
                                     strategy, processes, contention, r + 1, repetitions));
                             ClusterBench.Result m = bench.measure(strategy, Integer.parseInt(processes),
-                                    contention.equals("abba"), each);
+                                    contention.equals("abba"), warmup, each);
                             scores.add(m.transactionsPerSecond());
                             counters.merge("timeouts", (double) m.timeouts(), Double::sum);
                             counters.merge("backoffs", (double) m.backoffs(), Double::sum);

@@ -46,8 +46,11 @@ public final class ClusterBench implements AutoCloseable {
                          double bufsyncRoundTripsPerTransaction) {
     }
 
-    /** Measures {@code strategy} with {@code clients} client processes for {@code duration}. */
-    public Result measure(String strategy, int clients, boolean abba, Duration duration) throws Exception {
+    /**
+     * Measures {@code strategy} with {@code clients} client processes for {@code duration}, each
+     * client first running uncounted transactions for {@code warmup}.
+     */
+    public Result measure(String strategy, int clients, boolean abba, Duration warmup, Duration duration) throws Exception {
         String root = "/bufsync-bench/run-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
         List<ChildProcess> ps = new ArrayList<>();
         try {
@@ -56,9 +59,9 @@ public final class ClusterBench implements AutoCloseable {
                         : List.of("c" + i + "a", "c" + i + "b");
                 ps.add(ChildProcess.start(i, ClusterBenchClient.class, ChildProcess.MEASURING,
                         List.of(ensemble.getConnectString(), root, strategy, String.join(",", objects),
-                                Long.toString(duration.toMillis()))));
+                                Long.toString(duration.toMillis()), Long.toString(warmup.toMillis()))));
             }
-            for (ChildProcess p : ps) p.awaitReady(START_TIMEOUT);     // attached and warmed up
+            for (ChildProcess p : ps) p.awaitReady(START_TIMEOUT.plus(warmup));     // attached and warmed up
             for (ChildProcess p : ps) p.send("go");
             long transactions = 0, timeouts = 0, backoffs = 0, roundTrips = 0, bufsyncRoundTrips = 0;
             for (ChildProcess p : ps) {

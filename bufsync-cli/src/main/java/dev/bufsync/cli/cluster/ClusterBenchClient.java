@@ -23,7 +23,8 @@ import org.apache.curator.retry.RetryNTimes;
 
 /**
  * One client process of {@code bench --only cluster}, started by {@link ClusterBench}: it attaches
- * with its own session, takes its objects once (creating their nodes), prints {@code READY}, waits
+ * with its own session, takes its objects once (creating their nodes), warms up (its JIT and the
+ * ensemble's) by running transactions uncounted for a while, prints {@code READY}, waits
  * for a line on its standard input, runs lock-all transactions for the given time and prints
  * {@code RESULT <json>} with its transactions, timeouts, back-offs and round trips (ZooKeeper
  * operations as Curator traces them; for bufsync also its own count, which must agree).
@@ -35,7 +36,10 @@ public final class ClusterBenchClient {
     private ClusterBenchClient() {
     }
 
-    /** Arguments: connect, root, strategy, objects (comma-separated, in lock order), milliseconds. */
+    /**
+     * Arguments: connect, root, strategy, objects (comma-separated, in lock order), measured
+     * milliseconds, warm-up milliseconds (transactions run before READY, not counted).
+     */
     public static void main(String[] args) throws Exception {
         CuratorFramework client = CuratorFrameworkFactory.builder().connectString(args[0])
                 .sessionTimeoutMs(30_000).connectionTimeoutMs(10_000).retryPolicy(new RetryNTimes(20, 100)).build();
@@ -45,10 +49,11 @@ public final class ClusterBenchClient {
         try {
             List<String> objects = List.of(args[3].split(","));
             long nanos = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[4]));
+            long warmup = TimeUnit.MILLISECONDS.toNanos(Long.parseLong(args[5]));
             if (args[2].equals(ClusterBench.BUFSYNC)) {
-                c.bufsync(client, args[1], objects, nanos);
+                c.bufsync(client, args[1], objects, warmup, nanos);
             } else if (args[2].equals(ClusterBench.MULTI_LOCK)) {
-                c.multiLock(client, args[1], objects, nanos);
+                c.multiLock(client, args[1], objects, warmup, nanos);
             } else {
                 throw new IllegalArgumentException("unknown strategy " + args[2]);
             }
@@ -66,41 +71,60 @@ public final class ClusterBenchClient {
         System.exit(0);
     }
 
-    private void bufsync(CuratorFramework client, String root, List<String> objects, long nanos) throws Exception {
+    private void bufsync(CuratorFramework client, String root, List<String> objects, long warmup, long nanos)
+            throws Exception {
         try (ZkCluster cluster = ZkCluster.attach(client, root)) {
             ZkLockSpace space = cluster.lockSpace("bench", WwClass.Algorithm.WOUND_WAIT);
-            try (ZkTransaction warm = space.begin()) {
-                warm.lockAll(objects);                      // creates the objects' nodes
-            }
-            awaitStart();
-            long ops0 = operations.count.sum(), rt0 = cluster.roundTrips(), b0 = cluster.backoffs();
-            for (long end = System.nanoTime() + nanos; System.nanoTime() < end; ) {
+            Transaction run = () -> {
                 try (ZkTransaction txn = space.begin()) {
                     txn.lockAll(objects);
                 }
-                transactions++;
-            }
+                return true;
+            };
+            run.once();                                     // creates the objects' nodes
+            runFor(warmup, run);
+            awaitStart();
+            long ops0 = operations.count.sum(), rt0 = cluster.roundTrips(), b0 = cluster.backoffs();
+            transactions = runFor(nanos, run);
             roundTrips = operations.count.sum() - ops0;
             bufsyncRoundTrips = cluster.roundTrips() - rt0;
             backoffs = cluster.backoffs() - b0;
         }
     }
 
-    private void multiLock(CuratorFramework client, String root, List<String> objects, long nanos) throws Exception {
+    private void multiLock(CuratorFramework client, String root, List<String> objects, long warmup, long nanos)
+            throws Exception {
         InterProcessMultiLock lock = new InterProcessMultiLock(client,
                 objects.stream().map(o -> root + "/locks/" + o).toList());
         if (lock.acquire(30, TimeUnit.SECONDS)) lock.release();    // creates the lock nodes
+        Transaction run = () -> {
+            if (!lock.acquire(ClusterBench.MULTI_LOCK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) return false;
+            lock.release();
+            return true;
+        };
+        runFor(warmup, run);
         awaitStart();
         long ops0 = operations.count.sum();
-        for (long end = System.nanoTime() + nanos; System.nanoTime() < end; ) {
-            if (lock.acquire(ClusterBench.MULTI_LOCK_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                lock.release();
-                transactions++;
-            } else {
-                timeouts++;
-            }
+        long attempts = 0;
+        for (long end = System.nanoTime() + nanos; System.nanoTime() < end; attempts++) {
+            if (run.once()) transactions++;
         }
+        timeouts = attempts - transactions;
         roundTrips = operations.count.sum() - ops0;
+    }
+
+    /** One lock-all transaction; false if it timed out. */
+    private interface Transaction {
+        boolean once() throws Exception;
+    }
+
+    /** Runs transactions for {@code nanos}; returns how many committed. */
+    private static long runFor(long nanos, Transaction t) throws Exception {
+        long committed = 0;
+        for (long end = System.nanoTime() + nanos; System.nanoTime() < end; ) {
+            if (t.once()) committed++;
+        }
+        return committed;
     }
 
     /** Counts ZooKeeper operations: Curator traces each one it sends (each retry too). */
