@@ -64,6 +64,8 @@ final class ChildProcess {
                     ready.countDown();
                 } else if (line.startsWith(ClusterDriver.RESULT)) {
                     result = json.readTree(line.substring(ClusterDriver.RESULT.length()));
+                } else if (line.startsWith(ClusterDriver.JOB)) {
+                    lines.add(line);                // a record, not worth showing on failure
                 } else {
                     lines.add(line);
                     synchronized (tail) {
@@ -94,6 +96,13 @@ final class ChildProcess {
             if (line == null) throw new IllegalStateException("process " + index + " did not print " + prefix + "; its output: " + tail());
             if (line.startsWith(prefix)) return line.substring(prefix.length()).trim();
         }
+    }
+
+    /** The printed lines not consumed yet that start with {@code prefix}, without it (others are dropped). */
+    List<String> drainLines(String prefix) {
+        List<String> all = new ArrayList<>();
+        lines.drainTo(all);
+        return all.stream().filter(l -> l.startsWith(prefix)).map(l -> l.substring(prefix.length())).toList();
     }
 
     /** Waits for the process to exit (killing it after {@code timeout}) and for its output. */

@@ -8,7 +8,6 @@ import dev.bufsync.zookeeper.ZkFenceContext;
 import dev.bufsync.zookeeper.ZkLockSpace;
 import dev.bufsync.zookeeper.ZkSessionLostException;
 import dev.bufsync.zookeeper.ZkTransaction;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,6 +30,10 @@ import org.apache.curator.retry.RetryNTimes;
 public final class ClusterDriver {
     static final String READY = "READY";
     static final String RESULT = "RESULT ";
+    /** The line a job prints before it publishes anything: {@code JOB <fence> <reads> <writes>}. */
+    static final String JOB = "JOB ";
+    /** How a job's fence error starts when a dependency failed (the job still did its device step). */
+    static final String DEPENDENCY_FAILED = "dependency failed: ";
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private final ZkCluster cluster;
@@ -128,7 +131,11 @@ public final class ClusterDriver {
         }
     }
 
-    /** One job: lock its buffers, publish its fence, unlock; wait for its dependencies; work; signal. */
+    /**
+     * One job: lock its buffers, publish its fence (as writer of the buffers it writes, as a reader
+     * of those it reads), unlock; wait for its dependencies (a read waits for the buffer's writer,
+     * a write for its writer and readers); work; signal.
+     */
     private void job() throws InterruptedException, TimeoutException {
         List<String> reads = pick(1 + random.nextInt(3), List.of());
         List<String> writes = pick(1 + random.nextInt(2), reads);
@@ -143,12 +150,16 @@ public final class ClusterDriver {
             lockRoundTrips += cluster.roundTrips() - before;
             done = context.create();
             fencesCreated++;
-            for (String b : all) {
-                String previous = new String(txn.read(b), StandardCharsets.UTF_8);
-                if (!previous.isEmpty()) dependencies.add(cluster.fence(previous));
+            System.out.println(JOB + done.path() + " " + String.join(",", reads) + " " + String.join(",", writes));
+            System.out.flush();                     // logged before anything is published, for the replay
+            for (String b : reads) {
+                BufferFences f = BufferFences.parse(txn.read(b));
+                for (String d : f.readDependencies()) dependencies.add(cluster.fence(d));
+                txn.write(b, f.withReader(done.path()).bytes());
             }
             for (String b : writes) {
-                txn.write(b, done.path().getBytes(StandardCharsets.UTF_8));
+                for (String d : BufferFences.parse(txn.read(b)).writeDependencies()) dependencies.add(cluster.fence(d));
+                txn.write(b, BufferFences.ofWriter(done.path()).bytes());
             }
             backoffs += txn.backoffs();
             before = cluster.roundTrips();
@@ -165,14 +176,19 @@ public final class ClusterDriver {
         }
         TimeUnit.MICROSECONDS.sleep(500 + random.nextInt(2000));    // the device works
         long job = SharedBuffers.jobId(done.path());
-        for (String b : writes) memory.write(Integer.parseInt(b.substring(1)), job);
+        long[] inputs = reads.stream().mapToLong(b -> memory.read(index(b))).toArray();
+        for (String b : writes) memory.write(index(b), SharedBuffers.mix(job, memory.read(index(b)), inputs));
         if (failed == null) {
             context.signal(done);
         } else {
-            context.signal(done, "dependency failed: " + failed);
+            context.signal(done, DEPENDENCY_FAILED + failed);
         }
         fencesSignaled++;
         completed++;
+    }
+
+    static int index(String buffer) {
+        return Integer.parseInt(buffer.substring(1));
     }
 
     private List<String> pick(int n, List<String> exclude) {

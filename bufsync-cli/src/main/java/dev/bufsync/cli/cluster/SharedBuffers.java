@@ -10,9 +10,11 @@ import java.nio.file.StandardOpenOption;
 
 /**
  * The demo's buffers as one memory-mapped file shared by every driver process: buffer {@code b}
- * is the 64-byte slot at {@code b * 64}, whose first long is the id of the job that last wrote it
- * ({@link #jobId}). Writes happen in a job's device step, after the fences of the buffer's
- * earlier writers signalled, so the final content of each buffer is known from the fence order.
+ * is the 64-byte slot at {@code b * 64}, whose first long is its content. A job's device step
+ * sets each buffer it writes to {@link #mix} of the job's id ({@link #jobId}), the buffer's old
+ * content and the contents of the buffers it reads, after the fences of the buffers' earlier
+ * writers (and, for a buffer it writes, readers) signalled; so the final contents are those of a
+ * sequential replay in fence order ({@link JobReplay}).
  */
 final class SharedBuffers implements AutoCloseable {
     static final long SLOT = 64;
@@ -38,6 +40,13 @@ final class SharedBuffers implements AutoCloseable {
 
     long read(int buffer) {
         return segment.get(ValueLayout.JAVA_LONG, buffer * SLOT);
+    }
+
+    /** A buffer's new content: a hash of the writing job, the old content and the inputs, in order. */
+    static long mix(long jobId, long old, long[] inputs) {
+        long h = old * 0x9E3779B97F4A7C15L + jobId;
+        for (long in : inputs) h = Long.rotateLeft(h, 29) * 0xBF58476D1CE4E5B9L ^ in;
+        return h ^ (h >>> 31);
     }
 
     /** A job's id from its fence's path: driver index × 10¹⁰ + the fence's sequence number + 1. */
