@@ -214,7 +214,6 @@ public final class ClusterDemo {
         s.put("buffersMismatched", replay.mismatched());
         s.put("buffersUnverifiable", replay.unknown());
         s.put("jobsReplayed", replay.replayed());
-        s.put("notChecked", List.of("buffers are a shared mapped file, not SharedBuffers with their access rights"));
         s.put("asExpected", ok);
         out.line(ok ? "survivors completed, every fence signalled" + (killed == null ? "" : " (the killed driver's pending ones with an error)")
                 + ", nothing locked" : "CHECK FAILED: see the table above");

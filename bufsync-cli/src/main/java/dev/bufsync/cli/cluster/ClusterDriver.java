@@ -1,6 +1,7 @@
 package dev.bufsync.cli.cluster;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bufsync.buffer.Access;
 import dev.bufsync.ww.WwClass;
 import dev.bufsync.zookeeper.ZkCluster;
 import dev.bufsync.zookeeper.ZkFence;
@@ -176,8 +177,11 @@ public final class ClusterDriver {
         }
         TimeUnit.MICROSECONDS.sleep(500 + random.nextInt(2000));    // the device works
         long job = SharedBuffers.jobId(done.path());
-        long[] inputs = reads.stream().mapToLong(b -> memory.read(index(b))).toArray();
-        for (String b : writes) memory.write(index(b), SharedBuffers.mix(job, memory.read(index(b)), inputs));
+        long[] inputs = reads.stream().mapToLong(b -> memory.attach(index(b), Access.READ).content()).toArray();
+        for (String b : writes) {
+            SharedBuffers.Attached out = memory.attach(index(b), Access.WRITE);
+            out.setContent(SharedBuffers.mix(job, out.content(), inputs));
+        }
         if (failed == null) {
             context.signal(done);
         } else {

@@ -1,5 +1,6 @@
 package dev.bufsync.cli.cluster;
 
+import dev.bufsync.buffer.Access;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -14,7 +15,10 @@ import java.nio.file.StandardOpenOption;
  * sets each buffer it writes to {@link #mix} of the job's id ({@link #jobId}), the buffer's old
  * content and the contents of the buffers it reads, after the fences of the buffers' earlier
  * writers (and, for a buffer it writes, readers) signalled; so the final contents are those of a
- * sequential replay in fence order ({@link JobReplay}).
+ * sequential replay in fence order ({@link JobReplay}). A driver {@linkplain #attach attaches}
+ * to a buffer with the rights of its access, as to a {@link dev.bufsync.buffer.SharedBuffer}:
+ * read-only views for the buffers it reads, writable ones for those it writes; the buffers'
+ * reservations (writer and reader fences, {@link BufferFences}) and the fences live in ZooKeeper.
  */
 final class SharedBuffers implements AutoCloseable {
     static final long SLOT = 64;
@@ -34,12 +38,46 @@ final class SharedBuffers implements AutoCloseable {
         return new SharedBuffers(file, buffers);
     }
 
-    void write(int buffer, long jobId) {
-        segment.set(ValueLayout.JAVA_LONG, buffer * SLOT, jobId);
+    /**
+     * Attaches a driver to buffer {@code buffer} with {@code rights}, as
+     * {@link dev.bufsync.buffer.SharedBuffer#attach} does in one process: a {@link Access#READ}
+     * attachment gives read-only views (a write through one fails), a {@link Access#WRITE} one
+     * writable views.
+     */
+    Attached attach(int buffer, Access rights) {
+        if (buffer < 0 || buffer >= segment.byteSize() / SLOT) {
+            throw new IndexOutOfBoundsException("buffer " + buffer + " of " + segment.byteSize() / SLOT + " mapped buffers");
+        }
+        return new Attached(buffer, rights, segment.asSlice(buffer * SLOT, SLOT));
     }
 
+    /** One buffer's attachment: its rights and its slot of the mapping. */
+    record Attached(int buffer, Access rights, MemorySegment slot) {
+        /** A view with the attachment's own rights: read-only for a reader. */
+        MemorySegment map() {
+            return rights == Access.WRITE ? slot : slot.asReadOnly();
+        }
+
+        /** A view for {@code access}; a write view of a read attachment is refused. */
+        MemorySegment map(Access access) {
+            if (access == Access.WRITE && rights == Access.READ) {
+                throw new IllegalArgumentException("buffer b" + buffer + " is attached read-only: no write view");
+            }
+            return access == Access.WRITE ? slot : slot.asReadOnly();
+        }
+
+        long content() {
+            return map().get(ValueLayout.JAVA_LONG, 0);
+        }
+
+        void setContent(long value) {
+            map(Access.WRITE).set(ValueLayout.JAVA_LONG, 0, value);
+        }
+    }
+
+    /** Buffer {@code buffer}'s content, through a read-only attachment. */
     long read(int buffer) {
-        return segment.get(ValueLayout.JAVA_LONG, buffer * SLOT);
+        return attach(buffer, Access.READ).content();
     }
 
     /** A buffer's new content: a hash of the writing job, the old content and the inputs, in order. */
