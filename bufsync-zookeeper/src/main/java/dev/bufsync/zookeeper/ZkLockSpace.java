@@ -112,6 +112,13 @@ public final class ZkLockSpace {
         return objectPath(object) + "/generation";
     }
 
+    /** The marker waiters put on an object: while it exists, only a waiter may take the object. */
+    static final String QUEUED = "queued";
+
+    String queuedPath(String object) {
+        return objectPath(object) + "/" + QUEUED;
+    }
+
     String ticketPath(String txnId) {
         return path + "/tickets/" + txnId;
     }

@@ -63,10 +63,13 @@ public final class ZkTransaction implements AutoCloseable {
      *   P/objects/<o>/generation   persistent; its version is bumped by every acquisition
      *   P/objects/<o>/owner        ephemeral; exists iff <o> is locked; data = holder's id
      *   P/objects/<o>/w-<stamp>-<id> ephemeral; a waiter, ordered by its stamp
+     *   P/objects/<o>/queued       ephemeral (of some waiter); exists while <o> has waiters
      *   P/tickets/<id>             ephemeral; its czxid is the transaction's stamp
      *   P/wounds/<id>              ephemeral (of the wounder); data = the wounder's stamp
      *
-     * Acquisition: one multi() per batch of objects: create owner + setData(generation) for each.
+     * Acquisition: one multi() per batch of objects: create owner + setData(generation) for each,
+     * plus create + delete of the "queued" marker, which succeeds iff no marker exists: a
+     * transaction that is not waiting cannot take an object that has waiters.
      * The generation version returned is the lock's token. The ephemeral owner is the lock; the
      * token tells this acquisition from later ones (an owner node recreated by another
      * transaction has version 0 again, so the owner's own version cannot).
@@ -80,10 +83,12 @@ public final class ZkTransaction implements AutoCloseable {
      *
      * Waiting: the waiter node is created, then in a loop: drain the Wakeup, read the object's
      * children with a watch (owner presence + waiter order), read the owner's holder, decide,
-     * park. Only the oldest waiter creates the owner when it is free (in the same multi() that
-     * deletes its waiter node). A transaction that is not waiting may still take a free object
-     * directly (barging, as the kernel's fast path); an older waiter wounds such a holder
-     * (wound-wait) or waits for it (wait-die).
+     * park. A waiter creates the "queued" marker when it queues and whenever it finds it gone.
+     * Only the oldest waiter creates the owner when it is free (in the same multi() that deletes
+     * its waiter node, and the marker if it saw no other waiter). A newcomer that meets the marker
+     * queues like any waiter (with a ticket younger than theirs). A waiter that leaves without
+     * taking (timeout, back-off) may leave the marker behind: the next newcomer then queues, finds
+     * itself the only waiter, takes the object and removes it.
      *
      * Wound-wait: an older waiter marks a younger holder by creating (or lowering) the holder's
      * wound node; a holder checks its wound node, with a watch, whenever it waits while holding
@@ -304,10 +309,13 @@ public final class ZkTransaction implements AutoCloseable {
     private String tryCreateOwners(List<String> objects) throws InterruptedException {
         for (int attempt = 0; ; attempt++) {
             cluster.checkEpoch(epoch, "transaction " + id);
-            List<CuratorOp> ops = new ArrayList<>(2 * objects.size());
+            List<CuratorOp> ops = new ArrayList<>(OPS_PER_OBJECT * objects.size());
             for (String o : objects) {
                 ops.add(createOwnerOp(o));
                 ops.add(ZkCluster.op(() -> op().setData().forPath(space.generationPath(o), new byte[0])));
+                // create + delete succeeds iff there is no "queued" marker: waiters keep their claim
+                ops.add(ZkCluster.op(() -> op().create().withMode(CreateMode.EPHEMERAL).forPath(space.queuedPath(o), new byte[0])));
+                ops.add(ZkCluster.op(() -> op().delete().forPath(space.queuedPath(o))));
             }
             try {
                 acquired(objects, cluster.multi(ops));
@@ -316,7 +324,7 @@ public final class ZkTransaction implements AutoCloseable {
                 int failed = ZkCluster.failedOp(e);
                 KeeperException.Code code = ZkCluster.failedCode(e);
                 if (code == KeeperException.Code.NODEEXISTS && failed >= 0) {
-                    String contended = objects.get(failed / 2);
+                    String contended = objects.get(failed / OPS_PER_OBJECT);
                     if (!adoptIfOurs(contended)) return contended;
                     objects = objects.stream().filter(o -> !held.containsKey(o)).toList();
                     if (objects.isEmpty()) return null;
@@ -336,11 +344,12 @@ public final class ZkTransaction implements AutoCloseable {
         return ZkCluster.op(() -> op().create().withMode(CreateMode.EPHEMERAL).forPath(space.ownerPath(object), ZkCluster.utf8(id)));
     }
 
+    /** Ops per object in the fast path's multi(): create owner, bump generation, create and delete the marker. */
+    private static final int OPS_PER_OBJECT = 4;
+
     private void acquired(List<String> objects, List<CuratorTransactionResult> results) {
-        int i = 0;
-        for (String o : objects) {
-            i++;                                   // skip the create
-            held.put(o, results.get(i++).getResultStat().getVersion());
+        for (int k = 0; k < objects.size(); k++) {
+            held.put(objects.get(k), results.get(k * OPS_PER_OBJECT + 1).getResultStat().getVersion());
         }
     }
 
@@ -366,6 +375,7 @@ public final class ZkTransaction implements AutoCloseable {
         long woundedOwner = 0;
         cluster.register(wakeup);
         try {
+            markQueued(object);                     // inside the try: an interrupt here still removes the waiter node
             while (true) {
                 cluster.checkEpoch(epoch, "transaction " + id);
                 wakeup.drain();
@@ -373,9 +383,10 @@ public final class ZkTransaction implements AutoCloseable {
                     checkWounded(object);
                 }
                 List<String> children = children(space.objectPath(object));
+                if (!children.contains(ZkLockSpace.QUEUED)) markQueued(object);    // its creator took or died
                 long olderAhead = olderWaiterAhead(children, me);
                 if (!children.contains("owner")) {
-                    if (olderAhead == Long.MAX_VALUE && tryTakeAsWaiter(object, waiterPath)) {
+                    if (olderAhead == Long.MAX_VALUE && tryTakeAsWaiter(object, waiterPath, children, me)) {
                         queued = false;
                         return;
                     }
@@ -430,18 +441,48 @@ public final class ZkTransaction implements AutoCloseable {
         return oldest;
     }
 
-    /** The oldest waiter takes the free object, removing its waiter node in the same multi(). */
-    private boolean tryTakeAsWaiter(String object, String waiterPath) throws InterruptedException {
+    /**
+     * The oldest waiter takes the free object, removing its waiter node in the same multi(), and
+     * the "queued" marker too when it was the last waiter it saw (a waiter that queued since
+     * recreates the marker when it wakes on the owner's creation).
+     */
+    private boolean tryTakeAsWaiter(String object, String waiterPath, List<String> children, String me)
+            throws InterruptedException {
+        List<CuratorOp> ops = new ArrayList<>(List.of(
+                createOwnerOp(object),
+                ZkCluster.op(() -> op().setData().forPath(space.generationPath(object), new byte[0])),
+                ZkCluster.op(() -> op().delete().forPath(waiterPath))));
+        boolean last = children.stream().noneMatch(c -> ZkLockSpace.isWaiter(c) && !c.equals(me));
+        if (last && children.contains(ZkLockSpace.QUEUED)) {
+            ops.add(ZkCluster.op(() -> op().delete().forPath(space.queuedPath(object))));
+        }
         try {
-            List<CuratorTransactionResult> r = cluster.multi(List.of(
-                    createOwnerOp(object),
-                    ZkCluster.op(() -> op().setData().forPath(space.generationPath(object), new byte[0])),
-                    ZkCluster.op(() -> op().delete().forPath(waiterPath))));
+            List<CuratorTransactionResult> r = cluster.multi(ops);
             held.put(object, r.get(1).getResultStat().getVersion());
             return true;
         } catch (KeeperException e) {
-            if (ZkCluster.failedCode(e) == KeeperException.Code.NODEEXISTS) return false;
+            KeeperException.Code code = ZkCluster.failedCode(e);
+            if (code == KeeperException.Code.NODEEXISTS) return false;
+            if (code == KeeperException.Code.NONODE) {
+                wakeup.wake();                     // the marker went meanwhile: read again at once
+                return false;
+            }
             throw ZkCluster.unexpected(e, space.ownerPath(object));
+        }
+    }
+
+    /**
+     * Creates the object's "queued" marker, so that transactions not waiting cannot take it ahead
+     * of its waiters (their fast path fails on the marker and they queue). Ephemeral: a waiter
+     * that dies takes its marker along, and the others recreate it when they wake.
+     */
+    private void markQueued(String object) throws InterruptedException {
+        try {
+            create(space.queuedPath(object), CreateMode.EPHEMERAL, new byte[0]);
+        } catch (KeeperException.NodeExistsException already) {
+            // another waiter's marker serves as well
+        } catch (KeeperException e) {
+            throw ZkCluster.unexpected(e, space.queuedPath(object));
         }
     }
 

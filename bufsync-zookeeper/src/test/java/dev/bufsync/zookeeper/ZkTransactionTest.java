@@ -303,6 +303,39 @@ class ZkTransactionTest {
         }
     }
 
+    /**
+     * A transaction that is not waiting does not take a free object ahead of a queued waiter: its
+     * fast path fails on the waiters' marker and it queues behind (here the waiter is a process
+     * slow to wake, its nodes made by hand); once the waiter is gone it takes the object as the
+     * last waiter and removes the marker, so the next lock-all is one round trip again.
+     */
+    @Test
+    void aNewcomerDoesNotOvertakeTheOldestWaiterOfAFreeObject() throws Exception {
+        ZkCluster cluster = ensemble.attach(Ensemble.root());
+        ZkLockSpace space = space(cluster, Algorithm.WOUND_WAIT).withWaitTimeout(Duration.ofSeconds(1));
+        try (ZkTransaction warmUp = space.begin()) {
+            warmUp.lockAll(List.of("p"));
+        }
+        String ghost = space.objectPath("p") + "/" + ZkLockSpace.waiterName(1, "ghost-1");
+        ZkCluster other = ensemble.attach(space.cluster.root);
+        other.client.create().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL).forPath(ghost);
+        other.client.create().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL).forPath(space.queuedPath("p"));
+        try (ZkTransaction newcomer = space.begin()) {
+            assertThatThrownBy(() -> newcomer.lock("p")).isInstanceOf(java.util.concurrent.TimeoutException.class);
+            assertThat(newcomer.holds("p")).isFalse();
+            assertThat(space.lockedObjects()).isEmpty();
+            other.client.delete().forPath(ghost);           // the waiter gives up
+            newcomer.lock("p");
+            assertThat(newcomer.holds("p")).isTrue();
+        }
+        try (ZkTransaction next = space.begin()) {
+            long before = cluster.roundTrips();
+            next.lockAll(List.of("p"));
+            assertThat(cluster.roundTrips() - before).as("marker removed by the last waiter").isEqualTo(1);
+        }
+        other.close();
+    }
+
     /** Waits (watching the object's children) until it has {@code n} waiter nodes. */
     private static void awaitWaiters(ZkLockSpace space, String object, int n) throws Exception {
         long end = System.nanoTime() + Ensemble.WAIT.toNanos();
