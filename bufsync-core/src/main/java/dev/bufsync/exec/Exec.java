@@ -143,6 +143,7 @@ public final class Exec implements AutoCloseable {
             } catch (Contention c) {
                 retries++;
                 unlockAll();
+                ExecEvents.retry(ctx, contended, retries);
             }
         }
         if (ctx != null) {

@@ -312,5 +312,6 @@ public final class Fences {
         } catch (Throwable t) {
             LOG.log(Level.ERROR, "abandoned-fence handler threw", t);
         }
+        FenceEvents.abandoned(fence);
     }
 }

@@ -564,6 +564,7 @@ public final class Engine implements AutoCloseable {
             releaseCredits(job);
             finish(job, new JobTimeoutException(job, limit));
             dispatch();
+            SchedEvents.timeout(this, job, limit);
         }
     }
 
@@ -621,6 +622,7 @@ public final class Engine implements AutoCloseable {
             fencesSignaled.add(2);
         }, () -> {
             lastProgress.set(job.finished().timestamp());
+            SchedEvents.finished(this, job, error);
             listener.onFinish(job);
         });
     }

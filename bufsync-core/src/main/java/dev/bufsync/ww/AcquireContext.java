@@ -413,6 +413,7 @@ public final class AcquireContext implements AutoCloseable {
         if (reason == BackoffException.Reason.WOUNDED) {
             WOUNDED.setOpaque(this, false);
         }
+        WwEvents.backoff(this, m, reason, olderStamp);
         return new BackoffException(m, this, reason, olderStamp);
     }
 

@@ -611,6 +611,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (spinAcquire(ctx, me)) {
             return ACQUIRED;
         }
+        WwEvents.ContendedLock event = WwEvents.beginContended(this, ctx);
         lockQueue();
         if (head == null && holder == null && HOLDER.compareAndSet(this, null, owned(ctx, me))) {
             setExclusiveOwnerThread(me);
@@ -697,6 +698,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             lockQueue();
         }
         wwClass.waitNanos.add(System.nanoTime() - start);
+        WwEvents.endContended(event, h, result);
         if (interrupted) {
             me.interrupt();
         }
