@@ -1,5 +1,6 @@
 package dev.bufsync.cli.demo;
 
+import dev.bufsync.cli.JfrRecorder;
 import dev.bufsync.cli.Main;
 import dev.bufsync.cli.Output;
 import java.nio.file.Path;
@@ -44,6 +45,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--trace", description = "Write a Chrome trace (open it in Perfetto or chrome://tracing).")
     Path trace;
 
+    @Option(names = "--jfr", paramLabel = "FILE", description = "Record the run with JDK Flight Recorder, bufsync events included, to FILE.")
+    Path jfr;
+
     @Option(names = "--json", description = "Print a JSON summary as the last line of standard output.")
     boolean json;
 
@@ -62,6 +66,7 @@ public final class DemoCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        JfrRecorder recorder = JfrRecorder.start(spec.commandLine(), jfr);
         Output out = Output.stdout();
         TraceWriter writer = trace != null ? new TraceWriter() : null;
         out.line(String.format(Locale.ROOT, "%d drivers (%s) share %d buffers; each job reads 1-3 and writes 1-2 of them;"
@@ -76,6 +81,7 @@ public final class DemoCommand implements Callable<Integer> {
             results.add(r);
             out.line(describe(r));
         }
+        recorder.stop(out);
         table(out, results);
         if (writer != null) {
             writer.write(trace);

@@ -1,8 +1,10 @@
 package dev.bufsync.cli.torture;
 
+import dev.bufsync.cli.JfrRecorder;
 import dev.bufsync.cli.Main;
 import dev.bufsync.cli.Output;
 import dev.bufsync.ww.WwClass;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -69,6 +71,9 @@ public final class TortureCommand implements Callable<Integer> {
     @Option(names = "--hang-seconds", hidden = true, description = "Report a scenario as hung after this long without progress.")
     double hangSeconds = 30;
 
+    @Option(names = "--jfr", paramLabel = "FILE", description = "Record the run with JDK Flight Recorder, bufsync events included, to FILE.")
+    Path jfr;
+
     @Option(names = "--json", description = "Print a JSON summary as the last line of standard output.")
     boolean json;
 
@@ -79,11 +84,13 @@ public final class TortureCommand implements Callable<Integer> {
                     "--seconds, --threads and --hang-seconds must be positive");
         }
         List<Scenario> chosen = Suites.select(suites, scenarioNames);
+        JfrRecorder recorder = JfrRecorder.start(new picocli.CommandLine(this), jfr);
         Output out = Output.stdout();
         TortureRunner.Settings settings = new TortureRunner.Settings(algorithm.algorithms(),
                 Duration.ofMillis(Math.round(seconds * 1000)), threads, injectBackoff);
         List<TortureRunner.Result> results = new TortureRunner(out,
                 Duration.ofMillis(Math.round(hangSeconds * 1000))).run(chosen, settings);
+        recorder.stop(out);
         return report(out, results);
     }
 
