@@ -51,9 +51,7 @@ public final class JfrRecorder {
         } catch (IOException | ParseException e) {
             throw new CommandLine.ParameterException(commandLine, "--jfr " + file + ": " + e.getMessage());
         }
-        recording.setToDisk(true);
-        recording.setDumpOnExit(true);   // Ctrl-C: the JVM's exit still writes the file
-        recording.start();
+        recording.start();                // on exit (Ctrl-C too) the JVM stops it and writes the file
         return new JfrRecorder(recording, file);
     }
 

@@ -2,6 +2,8 @@ package dev.bufsync.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,6 +61,30 @@ class JfrRecorderTest {
                 "--jfr", file.toString());
         assertThat(run.status()).as(run.stdout() + run.stderr()).isEqualTo(Main.OK);
         assertThat(bufsyncEvents(file)).contains("dev.bufsync.ww.Backoff");
+    }
+
+    /**
+     * A run cut short (the JVM is asked to exit, as by Ctrl-C or a kill) still writes its
+     * recording: the JVM's exit dumps it.
+     */
+    @Test
+    void recordingWrittenWhenTheRunIsCutShort(@TempDir Path dir) throws Exception {
+        Path file = dir.resolve("cut.jfr");
+        String javaBin = ProcessHandle.current().info().command().orElseThrow();
+        Process p = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "demo", "--locking", "ww", "--seconds", "600", "--jfr", file.toString())
+                .redirectErrorStream(true).start();
+        try (var lines = new BufferedReader(new InputStreamReader(p.getInputStream(),
+                StandardCharsets.UTF_8))) {
+            String first = lines.readLine();                // printed once the recording runs
+            assertThat(first).as("the demo started").contains("drivers");
+            p.destroy();                                    // SIGTERM: the JVM runs its exit hooks
+            assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("exited").isTrue();
+        } finally {
+            p.destroyForcibly();
+        }
+        assertThat(RecordingFile.readAllEvents(file)).as("a readable recording")
+                .anySatisfy(e -> assertThat(e.getEventType().getName()).isEqualTo("jdk.JVMInformation"));
     }
 
     /** A missing directory, a directory, or an unwritable file is refused before the run, naming the option. */
