@@ -99,14 +99,21 @@ final class FenceEvents {
         }
     }
 
-    /** Commits an abandoned-fence event. */
+    /**
+     * Commits an abandoned-fence event. Never throws, as the report it belongs to: an event that
+     * cannot be recorded (out of memory) is dropped.
+     */
     static void abandoned(Fence f) {
-        Abandoned e = new Abandoned();
-        if (e.shouldCommit()) {
-            e.context = f.context();
-            e.timeline = f.timelineName();
-            e.seqno = f.seqno();
-            e.commit();
+        try {
+            Abandoned e = new Abandoned();
+            if (e.shouldCommit()) {
+                e.context = f.context();
+                e.timeline = f.timelineName();
+                e.seqno = f.seqno();
+                e.commit();
+            }
+        } catch (Throwable dropped) {
+            // nothing to report it to: the thread that abandons fences must carry on
         }
     }
 }

@@ -81,12 +81,8 @@ final class SchedEvents {
         long timeout;
     }
 
-    /**
-     * Commits a finished event for {@code job} of {@code engine}.
-     *
-     * @param error what it finished with, or {@code null} for success
-     */
-    static void finished(Engine engine, SubmittedJob job, Throwable error) {
+    /** Commits a finished event for {@code job} of {@code engine}, whose finished fence has signalled. */
+    static void finished(Engine engine, SubmittedJob job) {
         Finished e = new Finished();
         if (e.shouldCommit()) {
             e.engine = engine.name();
@@ -95,7 +91,7 @@ final class SchedEvents {
             e.seqno = job.seqno();
             long start = job.startNanos();
             e.runTime = start == 0L ? 0L : System.nanoTime() - start;
-            e.status = status(error);
+            e.status = status(job.finished().error());
             e.commit();
         }
     }

@@ -62,12 +62,12 @@ final class WwEvents {
         int waiterHeld;
 
         @Label("Holder Stamp")
-        @Description("The stamp of the context that held the mutex when the waiter queued; 0 if"
+        @Description("The stamp of the context that held the mutex as the waiter queued; 0 if"
                 + " the holder had no context")
         long holderStamp;
 
         @Label("Holder Thread")
-        @Description("The thread that held the mutex when the waiter queued")
+        @Description("The thread that held the mutex as the waiter queued")
         Thread holderThread;
 
         @Label("Outcome")
@@ -151,6 +151,9 @@ final class WwEvents {
                 e.waiterStamp = waiter.stamp();
                 e.waiterHeld = waiter.heldCount();
             }
+            AcquireContext hc = m.holderContext();
+            e.holderStamp = hc != null ? hc.stamp() : 0L;
+            e.holderThread = hc != null ? hc.owner() : m.owner();
         }
         e.begin();
         return e;
@@ -161,22 +164,14 @@ final class WwEvents {
      * own, so that it cannot fail between acquiring the mutex and reporting it. Call it without
      * the queue lock held.
      *
-     * @param holder the holder seen when the waiter queued: a context, a thread or null
      * @param outcome a {@code WwMutex} acquireQueued outcome
      */
-    static void endContended(ContendedLock e, Object holder, int outcome) {
+    static void endContended(ContendedLock e, int outcome) {
         e.end();
-        if (!e.shouldCommit()) {
-            return;
+        if (e.shouldCommit()) {
+            e.outcome = outcomeName(outcome);
+            e.commit();
         }
-        if (holder instanceof AcquireContext hc) {
-            e.holderStamp = hc.stamp();
-            e.holderThread = hc.owner();
-        } else if (holder instanceof Thread t) {
-            e.holderThread = t;
-        }
-        e.outcome = outcomeName(outcome);
-        e.commit();
     }
 
     /**

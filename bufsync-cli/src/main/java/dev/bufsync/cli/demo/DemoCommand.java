@@ -51,11 +51,34 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print a JSON summary as the last line of standard output.")
     boolean json;
 
+    @Option(names = "--cluster", description = "Drivers as separate JVM processes sharing the buffers through ZooKeeper.")
+    boolean cluster;
+
+    @Option(names = "--processes", description = "With --cluster: driver processes (default: ${DEFAULT-VALUE}).")
+    int processes = 4;
+
+    @Option(names = "--zookeeper", paramLabel = "HOST:PORT[,...]",
+            description = "With --cluster: an existing ensemble; default: an embedded three-server one.")
+    String zookeeper;
+
+    @Option(names = "--kill-driver-after", paramLabel = "SECONDS", description = "With --cluster: SIGKILL one driver process then.")
+    Double killDriverAfter;
+
+    @Option(names = "--kill-server-after", paramLabel = "SECONDS", description = "With --cluster: stop one embedded ZooKeeper server then.")
+    Double killServerAfter;
+
+    @Option(names = "--algorithm", description = "With --cluster: WOUND_WAIT or WAIT_DIE (default: ${DEFAULT-VALUE}).")
+    dev.bufsync.ww.WwClass.Algorithm algorithm = dev.bufsync.ww.WwClass.Algorithm.WOUND_WAIT;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
+        if (cluster) {
+            return dev.bufsync.cli.cluster.ClusterDemoCommand.run(spec, new dev.bufsync.cli.cluster.ClusterDemo.Settings(
+                    processes, buffers, seconds, seed, algorithm, zookeeper, killDriverAfter, killServerAfter), json);
+        }
         if (drivers < 2 || buffers < 2 || seconds <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--drivers and --buffers must be at least 2 and --seconds positive");
