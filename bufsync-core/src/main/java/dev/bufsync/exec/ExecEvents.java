@@ -19,8 +19,8 @@ final class ExecEvents {
     /*
      * Overview.
      *
-     * The standard JFR idiom (see dev.bufsync.ww.WwEvents): without a recording the event class
-     * is not instrumented and shouldCommit() is a constant false.
+     * The standard JFR idiom (see dev.bufsync.ww.WwEvents): shouldCommit() is a constant false
+     * until a recording first starts, then a check of one flag while none runs.
      */
 
     private ExecEvents() {

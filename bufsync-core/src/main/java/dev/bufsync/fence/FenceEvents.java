@@ -17,8 +17,8 @@ final class FenceEvents {
     /*
      * Overview.
      *
-     * The standard JFR idiom (see dev.bufsync.ww.WwEvents): without a recording the event
-     * classes are not instrumented and shouldCommit() is a constant false. The wait event is
+     * The standard JFR idiom (see dev.bufsync.ww.WwEvents): shouldCommit() is a constant false
+     * until a recording first starts, then a check of one flag while none runs. The wait event is
      * begun only on the slow path of await, after the fence was found pending.
      */
 

@@ -18,10 +18,11 @@ final class SchedEvents {
     /*
      * Overview.
      *
-     * The standard JFR idiom (see dev.bufsync.ww.WwEvents): without a recording the event classes
-     * are not instrumented and shouldCommit() is a constant false. A job starts on one thread and
-     * finishes on another, so JFR's own duration (and its threshold) cannot measure it: the run
-     * time is a field, from the job's start to its finish, and the events are instant.
+     * The standard JFR idiom (see dev.bufsync.ww.WwEvents): shouldCommit() is a constant false
+     * until a recording first starts, then a check of one flag while none runs. A job starts on
+     * one thread and finishes on another, so JFR's own duration (and its threshold) cannot
+     * measure it: the run time is a field, from the job's start to its finish, and the events are
+     * instant.
      */
 
     private SchedEvents() {

@@ -14,23 +14,24 @@ import jdk.jfr.Threshold;
  * JDK's {@code jdk.JavaMonitorEnter}.
  *
  * <p>Call sites in {@link WwMutex} and {@link AcquireContext} are one line each; everything else
- * lives here. No event is begun or committed while a mutex's queue lock (a spin bit) is held.
+ * lives here. No event is begun or committed while a mutex's queue bit is held.
  */
 final class WwEvents {
     /*
      * Overview.
      *
      * The standard JFR idiom: an event object is made, begun and ended, and filled and committed
-     * only if shouldCommit() says a recording wants it. Without a recording the event class is
-     * not instrumented, shouldCommit() is a constant false and the JIT removes the object where
-     * it does not escape. The uncontended lock path calls none of this.
+     * only if shouldCommit() says a recording wants it. Until a recording first starts, the event
+     * classes are not instrumented and shouldCommit() is a constant false; afterwards, with no
+     * recording running, it reads one flag. The JIT removes the object where it does not escape.
+     * The uncontended lock path calls none of this.
      *
-     * Wounds are delivered by another thread under the queue lock of the mutex the wounded
-     * context holds, where nothing may allocate, so the Wound event is committed on the wounded
+     * Wounds are delivered by another thread under the queue bit of a mutex the wounded context
+     * holds, where nothing may allocate, so the Wound event is committed on the wounded
      * context's own thread when it backs off for the wound.
      */
 
-    static final String CATEGORY = "bufsync";
+    private static final String CATEGORY = "bufsync";
 
     private WwEvents() {
     }
@@ -136,7 +137,7 @@ final class WwEvents {
     /**
      * Begins the contended-lock event of a thread that is about to queue, and fills in what needs
      * allocating (names) if a recording has the event enabled, so that ending it after the mutex
-     * has been acquired allocates nothing. Call it without the queue lock held.
+     * has been acquired allocates nothing. Call it without the queue bit held.
      *
      * @return the begun event, for {@link #endContended}
      */
@@ -162,7 +163,7 @@ final class WwEvents {
     /**
      * Ends and, if a recording wants it, commits a contended-lock event. Allocates nothing of its
      * own, so that it cannot fail between acquiring the mutex and reporting it. Call it without
-     * the queue lock held.
+     * the queue bit held.
      *
      * @param outcome a {@code WwMutex} acquireQueued outcome
      */
@@ -176,7 +177,7 @@ final class WwEvents {
 
     /**
      * Commits a back-off event (and a wound event for a wound) for {@code ctx}, which still holds
-     * its locks. Called on the context's thread, no queue lock held.
+     * its locks. Called on the context's thread, no queue bit held.
      */
     static void backoff(AcquireContext ctx, WwMutex m, BackoffException.Reason reason, long olderStamp) {
         Backoff b = new Backoff();
