@@ -87,6 +87,29 @@ class WwEventsTest {
         assertThat(e.getStackTrace()).as("stack trace").isNotNull();
     }
 
+    /**
+     * Without contexts: a timed lock that runs out while another thread holds the mutex records
+     * stamps 0, the holder thread and "timed out".
+     */
+    @Test
+    void plainTimedLockRecordsTimeout() throws Exception {
+        WwClass cls = wwClass("events-plain", WwClass.Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        List<RecordedEvent> events;
+        try (JfrCapture jfr = JfrCapture.everything(CONTENDED); Actor holder = new Actor("plain-holder")) {
+            holder.run(m::lock);
+            assertThat(m.tryLock(Duration.ofMillis(1))).isFalse();
+            holder.run(m::unlock);
+            events = of(jfr, CONTENDED, cls);
+        }
+        assertThat(events).singleElement().satisfies(e -> {
+            assertThat(e.getLong("waiterStamp")).isZero();
+            assertThat(e.getLong("holderStamp")).isZero();
+            assertThat(e.getThread("holderThread").getJavaName()).isEqualTo("plain-holder");
+            assertThat(e.getString("outcome")).isEqualTo("timed out");
+        });
+    }
+
     /** A contended lock shorter than the recording's threshold is not recorded. */
     @Test
     void contendedLockBelowThresholdIsNotRecorded() throws Exception {
