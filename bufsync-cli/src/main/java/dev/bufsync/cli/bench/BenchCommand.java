@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -29,14 +30,14 @@ import picocli.CommandLine.Option;
  * failed, 2 on a usage error.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Runs the benchmarks side by side against honest baselines and judges the",
-                "performance targets listed in docs/bench.md. Quick mode (the default) finishes",
-                "within three minutes on two cores and judges only what one short run can judge",
-                "(sizes; timed targets say \"not judged in quick mode\"); --full runs every point",
-                "in several forks and judges every target across them."})
+        description = "Runs the benchmarks side by side against honest baselines and judges the"
+                + " performance targets listed in docs/bench.md. Quick mode (the default) finishes"
+                + " within three minutes on two cores and judges only what one short run can judge"
+                + " (sizes; timed targets say \"not judged in quick mode\"); --full runs every point"
+                + " in several forks and judges every target across them.")
 public final class BenchCommand implements Callable<Integer> {
 
-    @Option(names = "--quick", description = "Fewer points and short iterations (the default).")
+    @Option(names = "--quick", description = "Fewer points, short iterations, one fork (the default); timed targets are not judged.")
     boolean quick;
 
     @Option(names = "--full", description = "Every point of every benchmark, longer iterations, 2-3 forks per point (about an hour on two cores).")
@@ -53,7 +54,7 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--json", description = "Print a JSON summary as the last line of standard output.")
     boolean json;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Write results.json and report.html into DIR.")
+    @Option(names = "--out", paramLabel = "DIR", description = "Write results.json and report.html into DIR (created before the run).")
     Path outDir;
 
     @CommandLine.Spec
@@ -299,7 +300,7 @@ public final class BenchCommand implements Callable<Integer> {
             return List.of();
         }
         List<Double> rs = r.forkRatios(b);
-        return List.of(java.util.Collections.min(rs), java.util.Collections.max(rs));
+        return List.of(Collections.min(rs), Collections.max(rs));
     }
 
     /** The ratio's spread as " (0.91–1.12)", or empty. */
