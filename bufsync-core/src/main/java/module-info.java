@@ -18,5 +18,6 @@ module dev.bufsync.core {
     exports dev.bufsync.resv;
     exports dev.bufsync.exec;
     exports dev.bufsync.sched;
+    exports dev.bufsync.check;
     exports dev.bufsync.management;
 }
