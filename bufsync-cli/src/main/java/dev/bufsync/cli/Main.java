@@ -50,13 +50,28 @@ public final class Main implements Runnable {
         return new CommandLine(new Main()).setCaseInsensitiveEnumValuesAllowed(true);
     }
 
-    /** Reports the version from the jar manifest, or "development". */
+    /** Reports the project's version, written into the jar by the build, and the Java it runs on. */
     static final class Version implements CommandLine.IVersionProvider {
         @Override
-        public String[] getVersion() {
-            String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"bufsync " + (v != null ? v : "development") + " on Java "
-                    + Runtime.version()};
+        public String[] getVersion() throws java.io.IOException {
+            return new String[] {"bufsync " + version() + " on Java " + Runtime.version()};
+        }
+    }
+
+    /**
+     * The project's version, from the resource the build filters ({@code version.properties}).
+     *
+     * @return the version, such as {@code 0.1.0}
+     * @throws java.io.IOException if the resource is missing or unreadable (a broken build)
+     */
+    public static String version() throws java.io.IOException {
+        try (var in = Main.class.getResourceAsStream("version.properties")) {
+            if (in == null) {
+                throw new java.io.FileNotFoundException("version.properties is missing from the command line's jar");
+            }
+            var p = new java.util.Properties();
+            p.load(in);
+            return p.getProperty("version");
         }
     }
 }
