@@ -83,7 +83,7 @@ final class DemoRun {
             Engine engine = Engine.builder(settings.locking() + "/" + name).credits(2)
                     .timeout(Duration.ofSeconds(10)).listener(listener).build();
             if (settings.trace() != null) {
-                settings.trace().register(engine);
+                settings.trace().register(engine, settings.locking(), d, name);
             }
             engines.add(engine);
             entities.add(engine.newEntity(name));
@@ -116,6 +116,9 @@ final class DemoRun {
                 cycle = detector.findCycle();
                 if (!cycle.isEmpty()) {
                     deadlockAfter = (now - start) / 1e9;
+                    if (settings.trace() != null) {
+                        settings.trace().deadlock(Locking.NAIVE, cycle, detector.waitingSince(), now);
+                    }
                     stop.set(true);
                     break;
                 }

@@ -87,7 +87,11 @@ class DemoCommandTest {
                 }
                 case "s" -> flowStarts++;
                 case "f" -> flowEnds++;
-                case "M" -> tracks.add(e.get("args").get("name").asText());
+                case "M" -> {
+                    if (e.get("name").asText().equals("thread_name")) {
+                        tracks.add(e.get("args").get("name").asText());
+                    }
+                }
                 default -> { }
             }
         }
