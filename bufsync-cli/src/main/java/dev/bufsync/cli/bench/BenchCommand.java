@@ -27,9 +27,9 @@ import picocli.CommandLine.Option;
  * is reported, not a failure), 1 if a benchmark failed, 2 on a usage error.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
-        description = {"Runs the benchmarks side by side against honest baselines and judges the",
-                "targets of DESIGN.md section 5. Quick mode (the default) finishes within three",
-                "minutes on two cores; --full runs every point."})
+        description = "Runs the benchmarks side by side against honest baselines and judges the"
+                + " targets of DESIGN.md section 5. Quick mode (the default) finishes within three"
+                + " minutes on two cores; --full runs every point.")
 public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--quick", description = "Fewer points and short iterations (the default).")

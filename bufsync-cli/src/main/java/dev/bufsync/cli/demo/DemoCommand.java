@@ -1,5 +1,8 @@
 package dev.bufsync.cli.demo;
 
+import dev.bufsync.cli.Checks;
+import dev.bufsync.cli.Interrupts;
+import dev.bufsync.cli.Listing;
 import dev.bufsync.cli.Main;
 import dev.bufsync.cli.Output;
 import java.nio.file.Path;
@@ -12,6 +15,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -21,46 +25,66 @@ import picocli.CommandLine.Option;
  * does neither. Without {@code --locking} it runs all three and compares them.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Drivers (camera, gpu, encoder, display) share a pool of buffers and submit jobs",
-                "that read and write random subsets of them: with bufsync (ww), with one global lock,",
-                "and with naive per-buffer locks, which deadlock."})
-public final class DemoCommand implements Callable<Integer> {
+        description = "Drivers (camera, gpu, encoder, display) share a pool of buffers and submit jobs that"
+                + " read and write random subsets of them: with bufsync (ww), with one global lock, and with"
+                + " naive per-buffer locks, which deadlock. Without --locking it runs all three and compares"
+                + " them.")
+public final class DemoCommand implements Callable<Integer>, Listing {
+    static final int MAX_DRIVERS = 64;
+    static final int MAX_BUFFERS = 4096;
+    static final double MAX_SECONDS = 3600;
 
-    @Option(names = "--locking", description = "ww, global or naive; default: all three, compared.")
+    @Option(names = "--locking", paramLabel = "MODE", description = "ww, global or naive; default: all three, compared.")
     String locking;
 
-    @Option(names = "--drivers", description = "Number of drivers, each with its own device (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--drivers", paramLabel = "N",
+            description = "Number of drivers, each with its own device, 2 to " + MAX_DRIVERS + " (default: ${DEFAULT-VALUE}).")
     int drivers = 4;
 
-    @Option(names = "--buffers", description = "Number of shared buffers (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--buffers", paramLabel = "N",
+            description = "Number of shared buffers, 2 to " + MAX_BUFFERS + " (default: ${DEFAULT-VALUE}).")
     int buffers = 16;
 
-    @Option(names = "--seconds", description = "Seconds per locking mode (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", paramLabel = "SECONDS",
+            description = "Seconds per locking mode, above 0 and at most 3600 (default: 5).")
     double seconds = 5;
 
-    @Option(names = "--seed", description = "Random seed, for repeatable job shapes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed, for repeatable job shapes (default: ${DEFAULT-VALUE}).")
     long seed = 1;
 
-    @Option(names = "--trace", description = "Write a Chrome trace (open it in Perfetto or chrome://tracing).")
+    @Option(names = "--trace", paramLabel = "FILE",
+            description = "Write a Chrome trace to FILE, to open in the Perfetto UI or in Chrome's tracing page.")
     Path trace;
 
-    @Option(names = "--json", description = "Print a JSON summary as the last line of standard output.")
+    @Option(names = "--json", description = "Print only the JSON summary on standard output (the report goes to standard error).")
     boolean json;
+
+    @Mixin
+    Listing.Flag list;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
-    public Integer call() throws Exception {
-        if (drivers < 2 || buffers < 2 || seconds <= 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--drivers and --buffers must be at least 2 and --seconds positive");
+    public List<String> listing() {
+        List<String> lines = new ArrayList<>();
+        for (Locking l : Locking.values()) {
+            lines.add(l.label);
         }
+        return lines;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+        Checks.count(spec, "--drivers", drivers, 2, MAX_DRIVERS);
+        Checks.count(spec, "--buffers", buffers, 2, MAX_BUFFERS);
+        Checks.seconds(spec, "--seconds", seconds, MAX_SECONDS);
+        Checks.outputFile(spec, "--trace", trace);
         List<Locking> modes;
         try {
             modes = locking == null ? List.of(Locking.WW, Locking.GLOBAL, Locking.NAIVE) : List.of(Locking.parse(locking));
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw Checks.usage(spec, "--locking: " + e.getMessage());
         }
         Output out = Output.stdout();
         TraceWriter writer = trace != null ? new TraceWriter() : null;
@@ -68,13 +92,20 @@ public final class DemoCommand implements Callable<Integer> {
                         + " devices work by parking (the CPU stays free). %s s per mode, seed %d.",
                 drivers, driverNames(), buffers, fmt(seconds), seed));
         List<DemoRun.Result> results = new ArrayList<>();
-        for (Locking mode : modes) {
+        for (int i = 0; i < modes.size() && (i == 0 || !Interrupts.requested()); i++) {
+            Locking mode = modes.get(i);
+            out.step(i + 1, modes.size(), mode + " locking", timeLeft(modes.subList(i, modes.size())));
             // The naive mode runs until it deadlocks, giving it at least 30 s to do so.
             double limit = mode == Locking.NAIVE ? Math.max(seconds, 30) : seconds;
             DemoRun.Result r = new DemoRun(new DemoRun.Settings(mode, drivers, buffers,
                     Duration.ofMillis(Math.round(limit * 1000)), seed, writer, out)).run();
             results.add(r);
             out.line(describe(r));
+        }
+        boolean interrupted = Interrupts.requested();
+        if (interrupted) {
+            out.line(String.format(Locale.ROOT, "interrupted: %d of %d modes ran, the last one cut short",
+                    results.size(), modes.size()));
         }
         table(out, results);
         if (writer != null) {
@@ -83,9 +114,20 @@ public final class DemoCommand implements Callable<Integer> {
         }
         int status = status(results);
         if (json) {
-            out.json(summary(results, status));
+            Map<String, Object> summary = summary(results, status);
+            summary.put("interrupted", interrupted);
+            out.json(summary);
         }
         return status;
+    }
+
+    /** About how long the given modes take: their seconds each; naive deadlocks within a second or so. */
+    private Duration timeLeft(List<Locking> modes) {
+        double s = 0;
+        for (Locking m : modes) {
+            s += m == Locking.NAIVE ? Math.min(seconds, 1) : seconds;
+        }
+        return Duration.ofMillis(Math.round(s * 1000));
     }
 
     private String driverNames() {

@@ -2,6 +2,7 @@ package dev.bufsync.cli.demo;
 
 import dev.bufsync.buffer.Access;
 import dev.bufsync.buffer.SharedBuffer;
+import dev.bufsync.cli.Interrupts;
 import dev.bufsync.cli.Output;
 import dev.bufsync.fence.Fence;
 import dev.bufsync.resv.HasReservation;
@@ -112,6 +113,10 @@ final class DemoRun {
         while (!stop.get()) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
             long now = System.nanoTime();
+            if (Interrupts.requested()) {
+                stop.set(true);
+                break;
+            }
             if (settings.locking() == Locking.NAIVE) {
                 cycle = detector.findCycle();
                 if (!cycle.isEmpty()) {
@@ -129,7 +134,8 @@ final class DemoRun {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        if (deadlockAfter == null) {
+        // Naive drivers may be stuck in a deadlock not yet detected (when interrupted): no join.
+        if (deadlockAfter == null && settings.locking() != Locking.NAIVE) {
             for (Thread t : drivers) {
                 t.join(DRAIN.toMillis());
             }
