@@ -98,6 +98,7 @@ public final class Main implements Runnable {
             return Interrupts.requested() ? INTERRUPTED : status;
         } finally {
             Output.jsonMode(false);
+            Interrupts.reset();         // a Ctrl-C belongs to the command it interrupted
         }
     }
 

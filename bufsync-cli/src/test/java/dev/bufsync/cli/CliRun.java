@@ -52,13 +52,16 @@ public record CliRun(int status, String stdout, String stderr) {
                 while (!err.toString(StandardCharsets.UTF_8).contains(marker) && command.isAlive()) {
                     LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(10));
                 }
-                Interrupts.request();
+                if (command.isAlive()) {
+                    Interrupts.request();
+                }
             }
             int status = run.get();
             return new CliRun(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
         } catch (InterruptedException | ExecutionException e) {
             throw new AssertionError("the command did not complete", e);
         } finally {
+            Interrupts.reset();
             System.setOut(oldOut);
             System.setErr(oldErr);
         }
