@@ -10,8 +10,9 @@ import dev.bufsync.resv.Usage;
  * {@code DMA_BUF_SYNC_RW}).
  *
  * <p>The rule of implicit synchronization, in both directions: an access waits for the fences of
- * {@link #awaited()} or stronger ({@link Usage#rw(boolean)}: a write waits for every reader and
- * writer, a read for writers only), and the fence of an access is added with {@link #usage()}.
+ * {@link #awaited()} or stronger ({@link Usage#beforeWrite()}, {@link Usage#beforeRead()}: a write
+ * waits for every reader and writer, a read for writers only), and the fence of an access is added
+ * with {@link #usage()}.
  */
 public enum Access {
     /** Reading only: waits for writers; read-only views. */
@@ -29,14 +30,14 @@ public enum Access {
     }
 
     /**
-     * The weakest usage this access waits for ({@link Usage#rw(boolean)}): {@link Usage#READ} for
-     * a write (every reader and writer, and {@code KERNEL}), {@link Usage#WRITE} for a read
+     * The weakest usage this access waits for ({@link Usage#beforeWrite()},
+     * {@link Usage#beforeRead()}): {@link Usage#READ} for a write (every reader and writer, and {@code KERNEL}), {@link Usage#WRITE} for a read
      * (writers and {@code KERNEL}). Neither waits for {@link Usage#BOOKKEEP}.
      *
      * @return the usage to wait for before this access
      */
     public Usage awaited() {
-        return Usage.rw(this == WRITE);
+        return this == WRITE ? Usage.beforeWrite() : Usage.beforeRead();
     }
 
     /**

@@ -192,9 +192,14 @@ public final class Attachment implements AutoCloseable {
      * @throws IllegalStateException if already detached
      */
     public void detach() {
+        detach(true);
+    }
+
+    /** Detaches; if already detached, throws when {@code strict}, else does nothing. */
+    private void detach(boolean strict) {
         buffer.lock().lock();
         try {
-            if (state == State.REVOKED) {
+            if (state == State.REVOKED || state == State.DETACHED && !strict) {
                 return;
             }
             if (state == State.DETACHED) {
@@ -209,13 +214,12 @@ public final class Attachment implements AutoCloseable {
     }
 
     /**
-     * Detaches; see {@link #detach()}.
-     *
-     * @throws IllegalStateException if already detached
+     * Detaches unless detached already (by {@link #detach()}, a close, or the buffer's close):
+     * unlike {@code detach()}, idempotent.
      */
     @Override
     public void close() {
-        detach();
+        detach(false);
     }
 
     /** The buffer's close freed the memory; holding the buffer's lock. */

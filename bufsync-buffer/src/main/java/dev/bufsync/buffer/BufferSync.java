@@ -73,7 +73,7 @@ import java.util.concurrent.TimeoutException;
  *
  * <p><b>Rules</b> (each broken rule is an exception naming the sync): get and put only while
  * unlocked; a buffer once; all buffers of one lock class; lock only while unlocked, unlock only
- * while locked; nothing after close; a second close is an error. Lock and unlock may run on
+ * while locked; nothing after close; a second close does nothing. Lock and unlock may run on
  * different threads, but a sync is not thread-safe: use it from one thread at a time.
  *
  * <p><b>Caveats.</b> The fence of a locked section is signalled by a thread, like the
@@ -390,20 +390,22 @@ public final class BufferSync implements AutoCloseable {
 
     /**
      * Ends the sync (the proposal's {@code dmabuf_sync_fini}): unlocks if locked, puts every
-     * buffer.
-     *
-     * @throws IllegalStateException if already closed
+     * buffer. Idempotent: a second close does nothing. If unlocking throws, the sync is closed and
+     * its buffers put all the same, then the throwable propagates.
      */
     @Override
     public void close() {
         if (phase == Phase.CLOSED) {
-            throw new IllegalStateException("close on BufferSync '" + name + "': already closed");
+            return;
         }
-        if (phase == Phase.LOCKED) {
-            unlock();
+        try {
+            if (phase == Phase.LOCKED) {
+                unlock();
+            }
+        } finally {
+            entries.clear();
+            phase = Phase.CLOSED;
         }
-        entries.clear();
-        phase = Phase.CLOSED;
     }
 
     /**

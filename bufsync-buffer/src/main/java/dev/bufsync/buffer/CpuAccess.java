@@ -83,16 +83,13 @@ public final class CpuAccess implements AutoCloseable {
 
     /**
      * Ends the access (the kernel's {@code dma_buf_end_cpu_access}); a buffer waiting to close
-     * can then free its memory.
-     *
-     * @throws IllegalStateException if the access has already ended
+     * can then free its memory. Idempotent: a second close does nothing.
      */
     @Override
     public void close() {
-        if (!ENDED.compareAndSet(this, false, true)) {
-            throw new IllegalStateException("CPU access to buffer '" + buffer.name() + "' ended twice");
+        if (ENDED.compareAndSet(this, false, true)) {
+            buffer.endCpuAccess();
         }
-        buffer.endCpuAccess();
     }
 
     /**

@@ -91,7 +91,10 @@ public final class SharedBuffer implements HasReservation, AutoCloseable {
      *      to signal after its decrement, and the closer reads USERS under `lock`, so the wake-up
      *      cannot be missed [pairs with endCpuAccess];
      *   3. under the reservation's mutex (a timed tryLock), the fences once more; then free, which
-     *      sets CLOSED and closes the arena under `lock`. Users that add fences under the
+     *      closes the arena under `lock` and, only if that succeeded, sets CLOSED and revokes the
+     *      attachments. arena.close() throws while a view is acquired by an NIO operation; then
+     *      the state stays CLOSING (new users refused, memory and attachments intact), the close
+     *      throws, and a later close runs the stages again. Users that add fences under the
      *      reservation lock check the state there (importFence, BufferSync.lock): they either add
      *      before stage 3 (which then sees the fence and goes round again) or see CLOSING and
      *      refuse [pairs with checkOpen].
@@ -397,6 +400,9 @@ public final class SharedBuffer implements HasReservation, AutoCloseable {
      *     last check could not be made (the buffer stays closing, its memory and views intact)
      * @throws InterruptedException if interrupted while waiting (the buffer stays closing)
      * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws IllegalStateException if the memory could not be freed because a view is still in
+     *     use by an I/O operation (a {@code ByteBuffer} of it handed to an NIO channel): the buffer
+     *     stays closing, its memory, views and attachments intact, and a later close tries again
      */
     public boolean close(Duration timeout) throws InterruptedException {
         Objects.requireNonNull(timeout, "timeout");
@@ -443,8 +449,8 @@ public final class SharedBuffer implements HasReservation, AutoCloseable {
      * memory is already freed.
      *
      * @throws IllegalStateException if work was still pending after {@link #CLOSE_TIMEOUT}, or the
-     *     thread was interrupted while waiting (its interrupt status is then set); the buffer stays
-     *     closing, and a later close tries again
+     *     thread was interrupted while waiting (its interrupt status is then set), or the memory is
+     *     still in use by I/O; the buffer stays closing, and a later close tries again
      */
     @Override
     public void close() {
@@ -476,15 +482,29 @@ public final class SharedBuffer implements HasReservation, AutoCloseable {
         return true;
     }
 
-    /** Frees the memory and revokes every attachment; holding the reservation, no CPU access open. */
+    /**
+     * Frees the memory and revokes every attachment; holding the reservation, no CPU access open.
+     * Closing the arena is the irreversible step, and the one that can fail (a view handed to
+     * NIO is still in use by an I/O operation): only once it succeeded does the state flip to
+     * CLOSED and the attachments go. If it fails, nothing changed but the refusal of new users,
+     * and a later close tries again.
+     *
+     * @throws IllegalStateException naming the buffer, if the memory is still in use by I/O
+     */
     private void free() {
         lock.lock();
         try {
             if (isFreed()) {
                 return;
             }
+            try {
+                arena.close();
+            } catch (IllegalStateException inUse) {
+                throw new IllegalStateException("close of buffer '" + name + "': its memory is still in use"
+                        + " by an I/O operation on a view (" + inUse.getMessage() + "); the buffer stays closing"
+                        + " with its memory and attachments intact, and a later close tries again", inUse);
+            }
             STATE.getAndBitwiseOr(this, CLOSED);
-            arena.close();
             for (Attachment a : attachments) {
                 a.revoke();
             }

@@ -7,11 +7,11 @@ import org.junit.jupiter.api.Test;
 
 /** Unit tests of {@link Access}: the usage rule and rights. */
 class AccessTest {
-    /** A write waits for readers and writers (READ), a read for writers (WRITE): Usage.rw. */
+    /** A write waits for readers and writers (READ), a read for writers (WRITE): the kernel's usage_rw. */
     @Test
     void awaitedIsTheKernelsUsageRw() {
-        assertThat(Access.WRITE.awaited()).isEqualTo(Usage.READ).isEqualTo(Usage.rw(true));
-        assertThat(Access.READ.awaited()).isEqualTo(Usage.WRITE).isEqualTo(Usage.rw(false));
+        assertThat(Access.WRITE.awaited()).isEqualTo(Usage.READ).isEqualTo(Usage.beforeWrite());
+        assertThat(Access.READ.awaited()).isEqualTo(Usage.WRITE).isEqualTo(Usage.beforeRead());
         for (Access a : Access.values()) {
             assertThat(Usage.BOOKKEEP.includedIn(a.awaited())).as("%s waits for BOOKKEEP", a).isFalse();
             assertThat(Usage.KERNEL.includedIn(a.awaited())).as("%s waits for KERNEL", a).isTrue();

@@ -104,6 +104,8 @@ class AttachmentTest {
         assertThatThrownBy(() -> a.beginCpuAccess(Access.READ, Duration.ZERO))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("detached");
         assertThatThrownBy(a::detach).isInstanceOf(IllegalStateException.class).hasMessageContaining("already detached");
+        a.close();                                              // close is idempotent, detach is not
+        assertThat(buf.attachments()).containsExactly(b);
         try (Attachment c = buf.attach("scoped", Access.READ)) {
             c.map();
         }

@@ -411,12 +411,13 @@ class BufferSyncTest {
                 () -> sync.lock(Duration.ZERO),
                 sync::unlock,
                 () -> sync.segment(a),
-                sync::fence,
-                sync::close);
+                sync::fence);
         for (ThrowingCallable op : operations) {
             assertThatThrownBy(op).isInstanceOf(IllegalStateException.class).hasMessageContaining("'closed'")
                     .hasMessageContaining("closed");
         }
+        sync.close();                                        // idempotent
+        assertThat(sync.toString()).contains("closed");
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.bufsync.buffer;
 
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -12,9 +13,15 @@ import dev.bufsync.resv.Reservation;
 import dev.bufsync.resv.Usage;
 import dev.bufsync.ww.WwClass;
 import java.lang.foreign.MemorySegment;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousServerSocketChannel;
+import java.nio.channels.AsynchronousSocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -251,6 +258,46 @@ class SharedBufferTest {
         job.signal();
         assertThat(buf.close(Duration.ZERO)).isTrue();
         assertThatThrownBy(() -> view.get(JAVA_LONG, 0)).isInstanceOf(IllegalStateException.class);
+    }
+
+    /**
+     * A view still in use by an NIO operation makes freeing the memory fail ("Session is acquired
+     * by 1 clients"): the close throws naming the buffer, the buffer stays closing with its memory
+     * and attachments intact, and once the I/O is done a later close frees it (the old close
+     * flipped to CLOSED first: it then answered "freed" for ever and never freed the memory).
+     */
+    @Test
+    void closeWhileAViewIsInUseByIoThrowsAndALaterCloseFrees() throws Exception {
+        SharedBuffer buf = SharedBuffer.allocate("nio-close", 64);
+        Attachment nic = buf.attach("nic", Access.WRITE);
+        MemorySegment view = nic.map();
+        try (AsynchronousServerSocketChannel server = AsynchronousServerSocketChannel.open()
+                .bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0));
+                AsynchronousSocketChannel client = AsynchronousSocketChannel.open()) {
+            client.connect(server.getLocalAddress()).get(30, TimeUnit.SECONDS);
+            try (AsynchronousSocketChannel peer = server.accept().get(30, TimeUnit.SECONDS)) {
+                Future<Integer> read = client.read(view.asByteBuffer());   // pending: holds the memory
+
+                assertThatThrownBy(buf::close).isInstanceOf(IllegalStateException.class)
+                        .hasMessageContaining("nio-close").hasMessageContaining("in use by an I/O operation")
+                        .hasRootCauseMessage("Session is acquired by 1 clients");
+                assertThat(buf.isClosed()).as("closing: refuses new users").isTrue();
+                assertThat(buf.toString()).contains("closing");
+                assertThat(nic.isAttached()).isTrue();
+                assertThat(buf.attachments()).containsExactly(nic);
+                view.set(JAVA_LONG, 8, 7L);                                 // the memory is intact
+
+                peer.write(ByteBuffer.wrap(new byte[] {1, 2, 3})).get(30, TimeUnit.SECONDS);
+                assertThat(read.get(30, TimeUnit.SECONDS)).isEqualTo(3);
+            }
+        }
+        assertThat(view.get(JAVA_BYTE, 0)).isEqualTo((byte) 1);
+        buf.close();
+        assertThat(nic.isAttached()).isFalse();
+        assertThat(buf.attachments()).isEmpty();
+        assertThatThrownBy(() -> view.get(JAVA_LONG, 8)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("Already closed");
+        buf.close();                                                        // idempotent
     }
 
     /** A close that waits returns once the pending fence signals, and not before. */

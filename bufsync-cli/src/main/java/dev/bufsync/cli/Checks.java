@@ -35,6 +35,25 @@ public final class Checks {
     }
 
     /**
+     * An optional number of seconds from {@code min} to {@code max}, both included, never NaN.
+     *
+     * @param spec the command, for the error
+     * @param option the option's name, such as {@code --kill-driver-after}
+     * @param value the value given, or {@code null} if the option was not given
+     * @param min the smallest value accepted
+     * @param max the largest value accepted
+     * @return {@code value}
+     * @throws CommandLine.ParameterException naming the option and the range
+     */
+    public static Double range(CommandSpec spec, String option, Double value, double min, double max) {
+        if (value != null && !(value >= min && value <= max)) {      // also true for NaN
+            throw usage(spec, String.format(Locale.ROOT, "%s must be a number of seconds from %s to %s, not %s",
+                    option, plain(min), plain(max), plain(value)));
+        }
+        return value;
+    }
+
+    /**
      * A count between {@code min} and {@code max}, both included.
      *
      * @param spec the command, for the error

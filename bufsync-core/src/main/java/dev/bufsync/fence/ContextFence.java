@@ -3,12 +3,11 @@ package dev.bufsync.fence;
 /**
  * A fence issued by a {@link FenceContext}, signalled through its {@link Signaller} only.
  *
- * <p>It keeps the phantom reference that watches its signaller strongly reachable, so that the
- * reference is enqueued if the signaller dies first, and never refers to the signaller itself.
+ * <p>It never refers to its signaller: the {@link Reaper} watches the signaller, so that the
+ * fence is abandoned when the signaller dies, whether or not the fence itself is still reachable.
  */
 final class ContextFence extends Fence {
     private final FenceContext owner;
-    Reaper.Ref watcher;   // set once at creation; dropped (plain write) by the signaller after signalling
 
     ContextFence(FenceContext owner, long seqno) {
         super(owner.id(), seqno);
@@ -20,11 +19,16 @@ final class ContextFence extends Fence {
         return owner.name();
     }
 
-    /** Called by the reaper: the signaller is unreachable; signal with an error if still pending. */
+    /**
+     * Called by the reaper: the signaller is unreachable. Signals with an error if still pending,
+     * on the reaper thread, and hands the registrations and the report to another thread.
+     */
     void abandon() {
-        String message = describe() + " abandoned: its Signaller became unreachable while the fence was pending";
-        if (complete(null, message)) {
-            Fences.reportAbandoned(this);
+        FenceAbandonedException error = new FenceAbandonedException(describe()
+                + " abandoned: its Signaller became unreachable while the fence was pending");
+        Node run = tryComplete(null, error);
+        if (run != LOST) {
+            Reaper.handOff(this, run);
         }
     }
 }

@@ -7,6 +7,7 @@ import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.locks.LockSupport;
 
@@ -40,18 +41,29 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p><b>Callbacks.</b> {@link #addCallback(FenceCallback)} on a pending fence returns
  * {@code true}, and the callback then runs exactly once, synchronously on the thread that signals
- * (the producer's thread; the thread that signals the last member of a container; the reaper
- * thread for an abandoned fence), in the order callbacks were added. On a signalled fence it
- * returns {@code false} and the callback is not run. A callback must be short and must not block;
- * hand longer work to an executor with {@link #addCallback(FenceCallback, Executor)}. An exception
- * thrown by a callback does not stop the others, never propagates out of {@code signal()}, and is
- * reported to the handler set with {@link Fences#setCallbackExceptionHandler}.
+ * (the producer's thread; the thread that signals the last member of a container; for an
+ * abandoned fence, a virtual thread named {@code bufsync-fence-abandoned}), in the order callbacks
+ * were added. On a signalled fence it returns {@code false} and the callback is not run (the
+ * kernel's contract). {@link #whenSignaled(FenceCallback)} is the form that cannot be forgotten:
+ * on a signalled fence it runs the callback at once, on the calling thread. A callback must be
+ * short and must not block; hand longer work to an executor with
+ * {@link #addCallback(FenceCallback, Executor)}. Whatever a callback throws, {@code Error}s
+ * included, does not stop the others, never propagates out of {@code signal()}, and is reported
+ * to the handler set with {@link Fences#setCallbackExceptionHandler}.
  *
  * <p><b>Waiting.</b> {@link #await()} waits until the fence signals; {@link #await(Duration)} also
  * gives up when the time runs out and says so by returning {@code false}; a zero duration polls.
  * Both are interruptible and park the thread with {@link LockSupport}, holding no monitor, so
  * virtual threads wait cheaply. A wait returns normally whether the fence signalled with or
- * without an error; ask {@link #error()}. {@link Fences} waits for any or all of many fences.
+ * without an error; ask {@link #error()}, or use {@link #awaitSuccess()}, which throws the
+ * fence's error wrapped in an {@link ExecutionException} (as {@code Future.get} does).
+ * {@link Fences} waits for any or all of many fences.
+ *
+ * <p><b>Exception safety.</b> Signalling flips the state first (one CAS, after which nothing can
+ * fail: even the error of an abandoned fence is allocated before it), publishes the outcome, and
+ * only then runs foreign code. The fire loop continues past any throwable a registration, the
+ * callback exception handler or its logging throws, so every callback runs, every waiter wakes
+ * and every container is told, whatever happens.
  *
  * <p><b>Errors and time.</b> {@link #status()} tells pending, signalled and failed apart;
  * {@link #error()} gives the error of a failed fence; {@link #timestamp()} the
@@ -285,6 +297,42 @@ public abstract class Fence {
     }
 
     /**
+     * Runs {@code callback} once this fence has signalled: registers it like
+     * {@link #addCallback(FenceCallback)} while the fence is pending (it then runs on the
+     * signalling thread), and runs it at once, on the calling thread, before this method returns,
+     * if the fence has already signalled. Either way it runs exactly once, unless removed with
+     * {@link #removeCallback} first; what it throws goes to the callback exception handler, never
+     * to the caller.
+     *
+     * @param callback the callback; it must not block
+     */
+    public final void whenSignaled(FenceCallback callback) {
+        if (!addCallback(callback)) {
+            CallbackNode.run(callback, this);
+        }
+    }
+
+    /**
+     * Runs {@code callback} on {@code executor} once this fence has signalled: registers it like
+     * {@link #addCallback(FenceCallback, Executor)} while the fence is pending, and hands it to the
+     * executor at once, from the calling thread, if the fence has already signalled. If the
+     * executor rejects it, or the callback throws, the exception goes to the callback exception
+     * handler.
+     *
+     * @param callback the callback
+     * @param executor runs the callback
+     */
+    public final void whenSignaled(FenceCallback callback, Executor executor) {
+        if (!addCallback(callback, executor)) {
+            try {
+                executor.execute(() -> CallbackNode.run(callback, this));
+            } catch (Throwable rejected) {
+                reportQuietly(this, rejected);
+            }
+        }
+    }
+
+    /**
      * Removes one pending registration of {@code callback} (the kernel's
      * {@code dma_fence_remove_callback}). If the fence signals concurrently, exactly one of the
      * two wins: the callback either runs or is removed.
@@ -358,6 +406,45 @@ public abstract class Fence {
             throw new InterruptedException();
         }
         return awaitNanos(true, nanos);
+    }
+
+    /**
+     * Waits until this fence signals, like {@link #await()}, and throws its error if it signalled
+     * with one.
+     *
+     * @throws ExecutionException if the fence signalled with an error, which is its
+     *     {@linkplain ExecutionException#getCause() cause}
+     * @throws InterruptedException as {@link #await()}
+     */
+    public final void awaitSuccess() throws ExecutionException, InterruptedException {
+        await();
+        throwError();
+    }
+
+    /**
+     * Waits until this fence signals or the timeout elapses, like {@link #await(Duration)}, and
+     * throws its error if it signalled with one.
+     *
+     * @param timeout how long to wait at most; not negative
+     * @return {@code true} if the fence signalled without error, {@code false} if the time ran out
+     * @throws ExecutionException if the fence signalled with an error, which is its
+     *     {@linkplain ExecutionException#getCause() cause}
+     * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws InterruptedException as {@link #await(Duration)}
+     */
+    public final boolean awaitSuccess(Duration timeout) throws ExecutionException, InterruptedException {
+        if (!await(timeout)) {
+            return false;
+        }
+        throwError();
+        return true;
+    }
+
+    private void throwError() throws ExecutionException {
+        Throwable e = error();
+        if (e != null) {
+            throw new ExecutionException(describe() + " signalled with an error", e);
+        }
     }
 
     /** Parks until signalled, timed out or interrupted. The fence was pending on entry. */
@@ -571,11 +658,12 @@ public abstract class Fence {
      * Signals this fence and fires its registrations on this thread.
      *
      * @param error the error to signal with, or {@code null} to use the pending one, if any
-     * @param abandonment if not {@code null}, signal with a {@link FenceAbandonedException} with
-     *     this message (and the pending error as its cause) instead
+     * @param abandonment if not {@code null}, signal with this instead, its cause set to the
+     *     pending error (allocated by the caller: nothing may fail between the state flip and
+     *     the publication of the outcome)
      * @return {@code true} if this call signalled the fence, {@code false} if it was signalled
      */
-    final boolean complete(Throwable error, String abandonment) {
+    final boolean complete(Throwable error, FenceAbandonedException abandonment) {
         Node run = tryComplete(error, abandonment);
         if (run == LOST) {
             return false;
@@ -590,7 +678,7 @@ public abstract class Fence {
      * @return the registrations to fire in FIFO order (linked by {@code fifo}, possibly
      *     {@code null}), or {@link #LOST} if the fence was already signalled
      */
-    final Node tryComplete(Throwable error, String abandonment) {
+    final Node tryComplete(Throwable error, FenceAbandonedException abandonment) {
         Object s;
         do {
             s = state;
@@ -611,7 +699,10 @@ public abstract class Fence {
             }
         }
         if (abandonment != null) {
-            error = new FenceAbandonedException(abandonment, pending);
+            if (pending != null) {
+                abandonment.initCause(pending);
+            }
+            error = abandonment;
         } else if (error == null) {
             error = pending;
         }
@@ -629,20 +720,25 @@ public abstract class Fence {
         Container tail = null;
         for (;;) {
             while (run != null) {
-                Node next = run.fifo;
-                run.fifo = null;
-                if (run.claim()) {
-                    Container c = run.fire(f);
-                    if (c != null) {
-                        if (tail == null) {
-                            head = c;
-                        } else {
-                            tail.nextToFire = c;
-                        }
-                        tail = c;
+                Node n = run;
+                run = n.fifo;
+                n.fifo = null;
+                Container c = null;
+                try {
+                    if (n.claim()) {
+                        c = n.fire(f);
                     }
+                } catch (Throwable t) {                 // whatever escaped a registration: go on
+                    reportQuietly(f, t);
                 }
-                run = next;
+                if (c != null) {
+                    if (tail == null) {
+                        head = c;
+                    } else {
+                        tail.nextToFire = c;
+                    }
+                    tail = c;
+                }
             }
             if (head == null) {
                 return;
@@ -656,6 +752,18 @@ public abstract class Fence {
             if (head == null) {
                 tail = null;
             }
+        }
+    }
+
+    /**
+     * Reports a throwable that escaped a registration, swallowing whatever the report itself
+     * throws (the fire loop must go on; there is nobody left to tell).
+     */
+    static void reportQuietly(Fence f, Throwable t) {
+        try {
+            Fences.reportCallbackFailure(f, t);
+        } catch (Throwable reporterFailed) {
+            // the handler and the log both threw: dropped, so that the fire loop continues
         }
     }
 
@@ -711,22 +819,19 @@ public abstract class Fence {
         @Override
         Container fire(Fence f) {
             if (executor == null) {
-                run(callback, f);
+                callback.onSignal(f);                   // a throwable goes to the fire loop
             } else {
-                try {
-                    executor.execute(() -> run(callback, f));
-                } catch (Throwable rejected) {
-                    Fences.reportCallbackFailure(f, rejected);
-                }
+                executor.execute(() -> run(callback, f));
             }
             return null;
         }
 
-        private static void run(FenceCallback callback, Fence f) {
+        /** Runs the callback, reporting whatever it throws (on an executor, or for whenSignaled). */
+        static void run(FenceCallback callback, Fence f) {
             try {
                 callback.onSignal(f);
             } catch (Throwable t) {
-                Fences.reportCallbackFailure(f, t);
+                reportQuietly(f, t);
             }
         }
     }

@@ -31,4 +31,15 @@ public final class FenceAbandonedException extends RuntimeException {
     FenceAbandonedException(String message, Throwable cause) {
         super(message, cause);
     }
+
+    /**
+     * Creates the error of an abandoned fence whose cause is set later, once, with
+     * {@link #initCause} (allocated before the fence's state flips, so that nothing allocates
+     * between the flip and the publication of the outcome).
+     *
+     * @param message names the fence and how it was abandoned
+     */
+    FenceAbandonedException(String message) {
+        super(message);
+    }
 }

@@ -3,6 +3,7 @@ package dev.bufsync.fence;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.List;
 
@@ -17,10 +18,12 @@ import java.util.List;
  * deps.addCallback(f -> submit(job));   // once both are done
  * }</pre>
  *
- * <p><b>Flat, never nested.</b> Members are leaves: containers given as members are replaced by
- * their leaves ({@link Fences#unwrap}) for an all-of array, and an any-of array given as a member
- * of an any-of array is replaced by its members. The one nesting that cannot be flattened, an
- * all-of container inside an any-of array, is refused. Each array takes a fresh context and has
+ * <p><b>Flat where flattening keeps the meaning.</b> Containers given as members of an all-of
+ * array are replaced by their leaves ({@link Fences#unwrap}); an any-of array is such a leaf, kept
+ * whole (its members are alternatives, not requirements). An any-of array given as a member of an
+ * any-of array is replaced by its members. The nesting that cannot be flattened, an all-of
+ * container inside an any-of array, is refused. A {@code null} member is refused with a
+ * {@link NullPointerException} naming its index. Each array takes a fresh context and has
  * sequence number 1. Deadline hints given to an array are passed on to its members.
  *
  * <p><b>Implementation notes.</b> An array registers one node on each member and counts
@@ -61,15 +64,13 @@ public final class FenceArray extends Container {
      * Creates an array that signals once every member has signalled, with the first member error
      * if any. An empty array is signalled at once.
      *
-     * @param fences the members; containers among them are flattened into their leaves
+     * @param fences the members; chains and all-of arrays among them are flattened into their
+     *     leaves, any-of arrays are kept as members
      * @return the array
+     * @throws NullPointerException if a member is {@code null} (the message names its index)
      */
     public static FenceArray allOf(Collection<? extends Fence> fences) {
-        List<Fence> leaves = new ArrayList<>(fences.size());
-        for (Fence f : fences) {
-            Fences.addLeaves(f, leaves);
-        }
-        return new FenceArray(List.copyOf(leaves), false).arm();
+        return new FenceArray(List.copyOf(Fences.leavesOf(fences, "an all-of array")), false).arm();
     }
 
     /**
@@ -79,7 +80,7 @@ public final class FenceArray extends Container {
      * @return the array
      */
     public static FenceArray allOf(Fence... fences) {
-        return allOf(List.of(fences));
+        return allOf(Arrays.asList(fences));
     }
 
     /**
@@ -94,8 +95,9 @@ public final class FenceArray extends Container {
      */
     public static FenceArray anyOf(Collection<? extends Fence> fences) {
         List<Fence> leaves = new ArrayList<>(fences.size());
+        int i = 0;
         for (Fence f : fences) {
-            if (f instanceof FenceArray a && a.any) {
+            if (Fences.requireMember(f, i++, "an any-of array") instanceof FenceArray a && a.any) {
                 leaves.addAll(a.members);
             } else if (f instanceof Container) {
                 throw new IllegalArgumentException("an any-of array cannot contain " + f
@@ -118,7 +120,7 @@ public final class FenceArray extends Container {
      * @throws IllegalArgumentException as {@link #anyOf(Collection)}
      */
     public static FenceArray anyOf(Fence... fences) {
-        return anyOf(List.of(fences));
+        return anyOf(Arrays.asList(fences));
     }
 
     /** Registers on every member; completes at once if nothing is left to wait for. */

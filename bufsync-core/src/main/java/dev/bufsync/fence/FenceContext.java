@@ -86,7 +86,7 @@ public final class FenceContext {
     Signaller signallerAt(long seqno) {
         ContextFence fence = new ContextFence(this, seqno);
         Signaller signaller = new Signaller(fence);
-        fence.watcher = new Reaper.Ref(signaller, fence);
+        signaller.watcher = Reaper.watch(signaller, fence);
         return signaller;
     }
 

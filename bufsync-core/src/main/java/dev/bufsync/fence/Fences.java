@@ -4,10 +4,12 @@ import java.lang.System.Logger;
 import java.lang.System.Logger.Level;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.BiConsumer;
 import java.util.function.Consumer;
@@ -188,16 +190,19 @@ public final class Fences {
 
     /**
      * The leaf fences inside {@code fence} (the kernel's {@code dma_fence_unwrap_for_each}): the
-     * members of an array; for a chain, the contained fence of each link from the newest back
-     * (and the members of those that are arrays), skipping links whose fence has signalled, as
-     * the kernel's chain walk does (it also unlinks them); any other fence is its own only leaf.
-     * No leaf is a container.
+     * members of an all-of array; for a chain, the contained fence of each link from the newest
+     * back (and the members of those that are all-of arrays), skipping links whose fence has
+     * signalled, as the kernel's chain walk does (it also unlinks them); any other fence is its
+     * own only leaf. An any-of array is a leaf: its members are alternatives, and listing them as
+     * leaves would turn "any of" into "all of" for every caller that waits for all the leaves.
+     * No leaf is a chain or an all-of array.
      *
      * @param fence a fence or container
      * @return the leaves, in container order, as an unmodifiable list; may contain duplicates
      */
     public static List<Fence> unwrap(Fence fence) {
-        if (!(fence instanceof FenceChain) && !(fence instanceof FenceArray)) {
+        Objects.requireNonNull(fence, "fence");
+        if (!(fence instanceof FenceChain) && !isAllOf(fence)) {
             return List.of(fence);                   // a leaf: no list to grow
         }
         List<Fence> leaves = new ArrayList<>();
@@ -205,15 +210,43 @@ public final class Fences {
         return Collections.unmodifiableList(leaves);
     }
 
+    /** Tells whether {@code f} is an all-of array, whose members can stand for it. */
+    private static boolean isAllOf(Fence f) {
+        return f instanceof FenceArray a && !a.signalOnAny();
+    }
+
     static void addLeaves(Fence fence, List<Fence> leaves) {
         for (Fence it = fence; it != null; it = it instanceof FenceChain c ? c.walk() : null) {
             Fence contained = it instanceof FenceChain c ? c.contained() : it;
-            if (contained instanceof FenceArray a) {
-                leaves.addAll(a.fences());
+            if (isAllOf(contained)) {
+                leaves.addAll(((FenceArray) contained).fences());
             } else {
                 leaves.add(contained);
             }
         }
+    }
+
+    /**
+     * The leaves of every fence of {@code fences}, refusing a {@code null} member by its index.
+     *
+     * @param what names the caller for the message, e.g. {@code "an all-of array"}
+     */
+    static List<Fence> leavesOf(Collection<? extends Fence> fences, String what) {
+        List<Fence> leaves = new ArrayList<>(fences.size());
+        int i = 0;
+        for (Fence f : fences) {
+            addLeaves(requireMember(f, i++, what), leaves);
+        }
+        return leaves;
+    }
+
+    /** Refuses a {@code null} member of a collection of fences, naming its index and the rule. */
+    static Fence requireMember(Fence f, int index, String what) {
+        if (f == null) {
+            throw new NullPointerException("fences[" + index + "] is null: " + what
+                    + " cannot have a null member");
+        }
+        return f;
     }
 
     /**
@@ -233,9 +266,10 @@ public final class Fences {
      *
      * @param fences the fences to merge
      * @return a fence for all of them
+     * @throws NullPointerException if a member is {@code null} (the message names its index)
      */
     public static Fence merge(Fence... fences) {
-        return merge(List.of(fences));
+        return merge(Arrays.asList(fences));
     }
 
     /**
@@ -243,12 +277,10 @@ public final class Fences {
      *
      * @param fences the fences to merge
      * @return a fence for all of them
+     * @throws NullPointerException if a member is {@code null} (the message names its index)
      */
     public static Fence merge(Collection<? extends Fence> fences) {
-        List<Fence> leaves = new ArrayList<>();
-        for (Fence f : fences) {
-            addLeaves(f, leaves);
-        }
+        List<Fence> leaves = leavesOf(fences, "a merge");
         List<Fence> pending = new ArrayList<>(leaves.size());
         Fence latestSignaled = null;
         for (Fence leaf : leaves) {
@@ -288,9 +320,11 @@ public final class Fences {
 
     /**
      * Sets the handler told about every fence abandoned because its {@link Signaller} became
-     * unreachable while it was pending; it runs on the reaper thread after the fence has
-     * signalled with a {@link FenceAbandonedException}. The default logs at {@code WARNING} to the
-     * {@link System.Logger} named {@code dev.bufsync.fence}.
+     * unreachable while it was pending; it runs after the fence has signalled with a
+     * {@link FenceAbandonedException} and its callbacks have run, on a virtual thread named
+     * {@code bufsync-fence-abandoned} (one per abandoned fence, never the reaper thread itself).
+     * The default logs at {@code WARNING} to the {@link System.Logger} named
+     * {@code dev.bufsync.fence}.
      *
      * @param handler the handler, or {@code null} to restore the default
      */
@@ -310,7 +344,11 @@ public final class Fences {
         try {
             abandonedHandler.accept(fence);
         } catch (Throwable t) {
-            LOG.log(Level.ERROR, "abandoned-fence handler threw", t);
+            try {
+                LOG.log(Level.ERROR, "abandoned-fence handler threw", t);
+            } catch (Throwable logFailed) {
+                // the handler and the log both threw: nobody left to tell
+            }
         }
     }
 }

@@ -26,14 +26,18 @@ import java.util.OptionalLong;
  * handler, never to the signaller), and wakes every waiter.
  *
  * <p><b>Do not forget the fence.</b> If a signaller becomes unreachable while its fence is
- * pending, the fence is signalled with a {@link FenceAbandonedException} by a reaper thread, and
- * the abandoned-fence handler is told. The fence does not keep its signaller reachable; a callback
- * on the fence that captures the signaller does (see {@link FenceCallback}).
+ * pending, the fence is signalled with a {@link FenceAbandonedException}, whether or not anything
+ * still refers to the fence: a fence kept only by its own callbacks is abandoned too, so the
+ * callbacks run. The reaper thread flips the fence's state; its callbacks and the abandoned-fence
+ * handler then run on a virtual thread of their own, so one blocking callback delays no other
+ * abandonment. The fence does not keep its signaller reachable; a callback on the fence that
+ * captures the signaller does (see {@link FenceCallback}).
  *
  * <p>A signaller may be used from any thread; if two threads race to signal, exactly one wins.
  */
 public final class Signaller {
     private final ContextFence fence;
+    Reaper.Ref watcher;     // set once by FenceContext before the handle is published
 
     Signaller(ContextFence fence) {
         this.fence = fence;
@@ -128,7 +132,7 @@ public final class Signaller {
             if (!fence.complete(error, null)) {
                 return false;
             }
-            fence.watcher = null;   // the reaper's reference dies with no enqueue (see Reaper)
+            Reaper.forget(watcher);     // the reference dies with this handle, never enqueued
             return true;
         } finally {
             Reference.reachabilityFence(this);

@@ -36,7 +36,7 @@ final class FenceList {
     List<Fence> select(Usage query) {
         List<Fence> out = new ArrayList<>(fences.length);
         for (int i = 0; i < fences.length; i++) {
-            if (usages[i] <= query.ordinal() && !fences[i].isSignaled()) {
+            if (USAGES[usages[i]].includedIn(query) && !fences[i].isSignaled()) {
                 out.add(fences[i]);
             }
         }

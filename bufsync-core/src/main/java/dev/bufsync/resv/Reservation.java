@@ -33,7 +33,7 @@ import java.util.Optional;
  * resv.addFence(jobDone, Usage.WRITE);  // replaces this context's earlier fence
  * resv.unlock();                        // voids unused slots
  *
- * resv.await(Usage.rw(true), timeout);  // anyone, no lock: wait for all readers and writers
+ * resv.await(Usage.beforeWrite(), timeout);  // anyone, no lock: wait for all readers and writers
  * }</pre>
  *
  * <p><b>Rules</b> (each broken rule is an {@link IllegalStateException} naming the reservation):
@@ -272,7 +272,7 @@ public final class Reservation implements HasReservation {
      */
     public void addFence(Fence fence, Usage usage) {
         Objects.requireNonNull(fence, "fence");
-        Objects.requireNonNull(usage, "usage");
+        requireUsage(usage);
         checkHeld("addFence");
         List<Fence> leaves = Fences.unwrap(fence);
         if (leaves.size() > reserved) {
@@ -301,7 +301,7 @@ public final class Reservation implements HasReservation {
      */
     public void replaceFences(long context, Fence replacement, Usage usage) {
         Objects.requireNonNull(replacement, "replacement");
-        Objects.requireNonNull(usage, "usage");
+        requireUsage(usage);
         checkHeld("replaceFences");
         if (replacement instanceof FenceArray || replacement instanceof FenceChain) {
             throw new IllegalArgumentException("replaceFences on " + name() + ": " + replacement
@@ -318,6 +318,7 @@ public final class Reservation implements HasReservation {
      * @throws IllegalStateException if the calling thread does not hold this reservation's lock
      */
     public void copyFrom(Reservation other) {
+        Objects.requireNonNull(other, "other");
         checkHeld("copyFrom");
         publish(other.snapshot().pruned());
     }
@@ -332,7 +333,7 @@ public final class Reservation implements HasReservation {
      * @return an immutable list
      */
     public List<Fence> fences(Usage usage) {
-        return Collections.unmodifiableList(snapshot().select(usage));
+        return Collections.unmodifiableList(snapshot().select(requireUsage(usage)));
     }
 
     /**
@@ -344,7 +345,7 @@ public final class Reservation implements HasReservation {
      * @return the fence to wait for, or empty if there is nothing to wait for
      */
     public Optional<Fence> singleton(Usage usage) {
-        List<Fence> list = snapshot().select(usage);
+        List<Fence> list = snapshot().select(requireUsage(usage));
         return switch (list.size()) {
             case 0 -> Optional.empty();
             case 1 -> Optional.of(list.get(0));
@@ -360,6 +361,7 @@ public final class Reservation implements HasReservation {
      * @return {@code true} if nothing of that usage is pending
      */
     public boolean isSignaled(Usage usage) {
+        requireUsage(usage);
         FenceList list = snapshot();
         for (int i = 0; i < list.size(); i++) {
             if (list.usage(i).includedIn(usage) && !list.fence(i).isSignaled()) {
@@ -380,7 +382,8 @@ public final class Reservation implements HasReservation {
      * @throws IllegalArgumentException if {@code timeout} is negative
      */
     public boolean await(Usage usage, Duration timeout) throws InterruptedException {
-        return Fences.awaitAll(snapshot().select(usage), timeout);
+        Objects.requireNonNull(timeout, "timeout");
+        return Fences.awaitAll(snapshot().select(requireUsage(usage)), timeout);
     }
 
     /**
@@ -391,7 +394,7 @@ public final class Reservation implements HasReservation {
      * @throws InterruptedException if interrupted while waiting
      */
     public void await(Usage usage) throws InterruptedException {
-        Fences.awaitAll(snapshot().select(usage));
+        Fences.awaitAll(snapshot().select(requireUsage(usage)));
     }
 
     /**
@@ -402,7 +405,7 @@ public final class Reservation implements HasReservation {
      * @param deadlineNanos the deadline, in {@link System#nanoTime()} units
      */
     public void setDeadline(Usage usage, long deadlineNanos) {
-        for (Fence f : snapshot().select(usage)) {
+        for (Fence f : snapshot().select(requireUsage(usage))) {
             f.setDeadline(deadlineNanos);
         }
     }
@@ -438,10 +441,16 @@ public final class Reservation implements HasReservation {
 
     private void checkHeld(String op) {
         if (!mutex.isHeldByCurrentThread()) {
+            Thread holder = mutex.owner();              // one read: the holder may unlock meanwhile
             throw new IllegalStateException(op + " on " + name() + " needs its lock, which "
                     + Thread.currentThread().getName() + " does not hold"
-                    + (mutex.isLocked() ? " (it is held by " + mutex.owner().getName() + ")" : ""));
+                    + (holder != null ? " (it is held by " + holder.getName() + ")" : ""));
         }
+    }
+
+    /** Refuses a null usage before anything else, whatever the state of the reservation. */
+    private static Usage requireUsage(Usage usage) {
+        return Objects.requireNonNull(usage, "usage");
     }
 
     // VarHandle mechanics

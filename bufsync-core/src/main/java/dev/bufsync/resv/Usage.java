@@ -6,8 +6,8 @@ package dev.bufsync.resv;
  * returns every fence whose usage is {@code U} or stronger, so asking for {@link #READ} also
  * returns {@link #WRITE} and {@link #KERNEL} fences (the kernel's {@code enum dma_resv_usage}).
  *
- * <p>Which usage to wait for before an access is given by {@link #rw(boolean)}: a writer waits
- * for every reader and writer, a reader for writers only.
+ * <p>Which usage to wait for before an access is given by {@link #beforeWrite()} (every reader
+ * and writer) and {@link #beforeRead()} (writers only).
  */
 public enum Usage {
     /**
@@ -25,15 +25,36 @@ public enum Usage {
     BOOKKEEP;
 
     /**
-     * The usage to wait for before an access (the kernel's {@code dma_resv_usage_rw}): a write must
-     * wait for every reader and writer ({@link #READ}, which includes the stronger usages); a read
-     * only for writers ({@link #WRITE}).
+     * The usage to wait for before writing: every reader and writer, {@link #READ} (which
+     * includes the stronger usages). The kernel's {@code dma_resv_usage_rw(true)}.
+     *
+     * @return {@link #READ}
+     */
+    public static Usage beforeWrite() {
+        return READ;
+    }
+
+    /**
+     * The usage to wait for before reading: writers only, {@link #WRITE} (and {@link #KERNEL}).
+     * The kernel's {@code dma_resv_usage_rw(false)}.
+     *
+     * @return {@link #WRITE}
+     */
+    public static Usage beforeRead() {
+        return WRITE;
+    }
+
+    /**
+     * The usage to wait for before an access (the kernel's {@code dma_resv_usage_rw}).
      *
      * @param write whether the access writes
-     * @return {@link #READ} for a write, {@link #WRITE} for a read
+     * @return {@link #beforeWrite()} for a write, {@link #beforeRead()} for a read
+     * @deprecated a bare {@code boolean} reads badly at the call site; use {@link #beforeWrite()}
+     *     or {@link #beforeRead()}
      */
+    @Deprecated(since = "0.1.0")
     public static Usage rw(boolean write) {
-        return write ? READ : WRITE;
+        return write ? beforeWrite() : beforeRead();
     }
 
     /**

@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BiConsumer;
 
 /**
  * A job scheduler for one device (the kernel's {@code drm_gpu_scheduler}): jobs submitted through
@@ -45,10 +46,18 @@ import java.util.concurrent.locks.ReentrantLock;
  * thread of its own: submission, dependency callbacks and completions dispatch on the thread that
  * causes them, briefly, under the engine lock.
  *
- * <p><b>In-order engines.</b> Like a hardware ring, an engine is assumed to finish its jobs in the
- * order they start ({@link Builder#inOrder(boolean)}, on by default). That is what lets a job
- * depend only on the start of an earlier job of the same engine (pipelining). Asynchronous work
- * that can complete out of order must run on an engine built with {@code inOrder(false)}.
+ * <p><b>In-order engines.</b> Like a hardware ring, an engine with its own device thread is assumed
+ * to run its jobs one at a time and finish them in the order they start
+ * ({@link Builder#inOrder(boolean)}). That is what lets a job depend only on the start of an earlier
+ * job of the same engine (pipelining). Asynchronous work that can complete out of order must run on
+ * an engine built with {@code inOrder(false)}; an engine given an executor is not in order unless
+ * it says so.
+ *
+ * <p><b>Faults.</b> The listener, the executor and fence callbacks may throw anything: a job never
+ * stays half-started (it runs and is timed, or fails with the throwable), credits come back, later
+ * jobs run, and whatever could not go to a job's fence goes to the
+ * {@linkplain Builder#failureReporter failure reporter}. However many finished jobs wait behind a
+ * hung one for their in-order signal, they are signalled in a loop, never by recursion.
  */
 public final class Engine implements AutoCloseable {
     /*
@@ -65,17 +74,43 @@ public final class Engine implements AutoCloseable {
      * chain of pipelined jobs starts iteratively, and the lock is taken by one dispatcher at a time.
      *
      * A job leaves RUNNING exactly once (SubmittedJob.claimDone): by its work's fence, its
-     * timeout or a cancellation. Whoever claims it returns the credits, signals the finished fence
-     * (after the entity's previous one: finished fences of an entity signal in order) and
-     * dispatches again.
+     * timeout or a cancellation. Whoever claims it returns the credits, records the outcome, asks
+     * its entity to drain (the entity's drainer signals finished fences in sequence order, in a
+     * loop: Entity's Overview) and dispatches again.
      *
-     * Every entity keeps its jobs not finished yet, in sequence order (they finish in that order),
-     * and `allEntities` lists the entities, so that a fence of this engine leads to its job without
-     * a map: for pipelining (a dependency on a job of this engine waits for its scheduled fence)
-     * and for the watchdog's wait-for graph. `unfinishedCount` counts those jobs.
+     * Every entity keeps its jobs not retired yet in its books, in sequence order, and
+     * `allEntities` lists the entities, so that a fence of this engine leads to its job without a
+     * map: for pipelining (a dependency on a job of this engine waits for its scheduled fence),
+     * for refusing work that returns a later job's fence, and for the watchdog's wait-for graph.
+     * `unfinishedCount` counts those jobs.
+     *
+     * Foreign code and who may throw where. The listener, the executor, fence callbacks (run when
+     * the engine signals a fence), the work and the failure reporter are foreign code and may
+     * throw anything; none runs under the engine lock or an entity's books lock.
+     *   - Work: its throwable, or its fence's error, is the job's error.
+     *   - Executor: a throwable from execute() (RejectedExecutionException, an Error) fails that
+     *     job with it; the job still gets its timer if execute() had started it anyway.
+     *   - Listener: its throwable goes to the failure reporter and changes nothing: onSubmit after
+     *     the job is queued and wired, onStart after the job took its credits, between its
+     *     scheduled fence and handing it to the executor (which happens anyway), onFinish after the
+     *     finished fence signalled.
+     *   - A throwable escaping a fence signal (a throwing callback failure handler) is reported;
+     *     the fence has signalled, the loop goes on.
+     *   - The failure reporter: if it throws, the engine logs both; if logging throws too, the
+     *     throwable is dropped (there is no one left to tell).
+     * Loops that continue past a throwable: dispatch (each job started is run and timed whatever
+     * the previous one threw; a pass that throws is reported and requests that arrived meanwhile
+     * are served), the entity's drain (each retired job is signalled and announced), close (each
+     * victim is cancelled). Between arming and queueing, a throwable fails the job (its fences
+     * signal with it) before it reaches the submitter.
+     *
+     * Timeouts: the one timer thread only hands an expired job to a new virtual thread, which
+     * claims it and signals its fences, so a blocking callback delays no other timeout.
      */
 
     private static final ScheduledExecutorService TIMER = timer();
+    private static final System.Logger LOG = System.getLogger("dev.bufsync.sched");
+    private static final Thread.Builder TIMEOUT_THREADS = Thread.ofVirtual().name("bufsync-sched-timeout");
 
     private final String name;
     private final int creditLimit;
@@ -84,6 +119,7 @@ public final class Engine implements AutoCloseable {
     private final Executor executor;
     private final ExecutorService ownExecutor;                 // null when the caller gave one
     private final JobListener listener;
+    private final BiConsumer<? super SubmittedJob, ? super Throwable> failureReporter;
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<Priority, List<Entity>> entities = new EnumMap<>(Priority.class);  // guarded by lock
     private final Set<SubmittedJob> running = new LinkedHashSet<>();                     // guarded by lock
@@ -106,8 +142,9 @@ public final class Engine implements AutoCloseable {
         this.name = b.name;
         this.creditLimit = b.credits;
         this.timeout = b.timeout;
-        this.inOrder = b.inOrder;
+        this.inOrder = b.inOrder != null ? b.inOrder : b.executor == null;
         this.listener = b.listener;
+        this.failureReporter = b.failureReporter;
         if (b.executor != null) {
             this.executor = b.executor;
             this.ownExecutor = null;
@@ -236,6 +273,9 @@ public final class Engine implements AutoCloseable {
     public String describeWaits(List<Engine> engines) {
         StringBuilder sb = new StringBuilder();
         for (SubmittedJob job : unfinishedJobs()) {
+            if (job.isDone()) {
+                continue;                                   // finished, waiting to retire in order
+            }
             sb.append("  ").append(job).append(" on ").append(name).append(": reads ")
                     .append(Job.names(job.job().reads())).append(", writes ")
                     .append(Job.names(job.job().writes())).append('\n');
@@ -263,21 +303,19 @@ public final class Engine implements AutoCloseable {
     private List<SubmittedJob> unfinishedJobs() {
         List<SubmittedJob> jobs = new ArrayList<>();
         for (Entity e : allEntities) {
-            jobs.addAll(e.unfinished);
+            jobs.addAll(e.unfinished());
         }
         return jobs;
     }
 
-    /** The unfinished job of this engine whose scheduled or finished fence {@code f} is, or null. */
+    /**
+     * The unretired job of this engine whose scheduled or finished fence {@code f} is, or null:
+     * one look per entity, then one index into the owner's books.
+     */
     private SubmittedJob producerOf(Fence f) {
         for (Entity e : allEntities) {
             if (e.owns(f)) {
-                for (SubmittedJob j : e.unfinished) {
-                    if (j.seqno() == f.seqno()) {
-                        return j;
-                    }
-                }
-                return null;
+                return e.bySeqno(f.seqno());
             }
         }
         return null;
@@ -287,7 +325,12 @@ public final class Engine implements AutoCloseable {
      * Finishes every job that has not finished, queued or running, with a
      * {@link JobCancelledException} (their scheduled fences too, if they never started), refuses
      * further submissions, and stops the engine's own device thread. Work already running is not
-     * interrupted; what it does afterwards is ignored. Idempotent.
+     * interrupted; what it does afterwards is ignored. Jobs whose work finished but whose finished
+     * fence waited for an earlier job of their entity signal with their own outcome. When it
+     * returns, no fence of the engine is pending and {@link #hasPendingJobs()} is false (unless
+     * another thread is submitting right now: that job is cancelled by its own submission).
+     * Idempotent; a throwable from a callback on a cancelled fence is reported, and the other
+     * jobs are cancelled all the same.
      */
     @Override
     public void close() {
@@ -309,11 +352,18 @@ public final class Engine implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        for (SubmittedJob j : victims) {
-            cancel(j, "engine " + name + " closed");
-        }
-        if (ownExecutor != null) {
-            ownExecutor.shutdown();
+        try {
+            for (SubmittedJob j : victims) {
+                try {
+                    cancel(j, "engine " + name + " closed");
+                } catch (Throwable t) {
+                    report(j, t);
+                }
+            }
+        } finally {
+            if (ownExecutor != null) {
+                ownExecutor.shutdown();
+            }
         }
     }
 
@@ -356,44 +406,71 @@ public final class Engine implements AutoCloseable {
         return dependency;
     }
 
-    /** Queues an armed job. Under the entity's submit lock. */
-    void push(Entity entity, SubmittedJob job) {
-        entity.unfinished.add(job);
+    /** Enters an armed job in its entity's books and the counts. Under the entity's submit lock. */
+    void enter(Entity entity, SubmittedJob job) {
+        entity.enter(job);
         unfinishedCount.incrementAndGet();
         submitted.increment();
+    }
+
+    /**
+     * Queues an entered job, unless the engine or entity closed: then returns false and
+     * {@link #armed} cancels it. Under the entity's submit lock.
+     */
+    boolean push(Entity entity, SubmittedJob job) {
         lock.lock();
         try {
             if (closed || entity.closed) {
-                job.claimDone();
-            } else {
-                job.order = ++pushed;
-                entity.queue.add(job);
+                return false;
             }
+            job.order = ++pushed;
+            entity.queue.add(job);
+            return true;
         } finally {
             lock.unlock();
         }
     }
 
-    /** After the buffers are unlocked: wire the dependencies, tell the listener, dispatch. */
-    void armed(SubmittedJob job, int execRetries) {
+    /** Fails an entered job that could not be queued: {@code t} was thrown while publishing it. */
+    void abort(SubmittedJob job, Throwable t) {
+        if (job.claimDone()) {
+            failed.increment();
+            signalScheduled(job, t);
+            finish(job, t);
+        }
+    }
+
+    /**
+     * After the buffers are unlocked: wire the dependencies, dispatch, tell the listener. A
+     * job found closed by {@link #push} is cancelled here, outside every lock.
+     */
+    void armed(SubmittedJob job, int execRetries, boolean queued) {
         retries.add(execRetries);
-        listener.onSubmit(job, execRetries);
-        if (job.isDone()) {                                     // the engine closed meanwhile
-            finishCancelled(job, "engine " + name + " closed");
-            return;
-        }
-        for (Fence f : job.dependencies) {
-            job.pending.incrementAndGet();
-            if (!f.addCallback(signalled -> {
-                if (job.dependencySignalled(signalled)) {
-                    dispatch();
+        if (!queued) {
+            cancel(job, "engine " + name + " closed");
+        } else {
+            try {
+                for (Fence f : job.dependencies) {
+                    job.pending.incrementAndGet();
+                    if (!f.addCallback(signalled -> {
+                        if (job.dependencySignalled(signalled)) {
+                            dispatch();
+                        }
+                    })) {
+                        job.dependencySignalled(f);
+                    }
                 }
-            })) {
-                job.dependencySignalled(f);
+            } catch (Throwable t) {
+                abort(job, t);                      // a callback could not be added: never wedge
             }
+            job.pending.decrementAndGet();         // armed: the +1 in SubmittedJob goes
+            dispatch();
         }
-        job.pending.decrementAndGet();                         // armed: the +1 in SubmittedJob goes
-        dispatch();
+        try {
+            listener.onSubmit(job, execRetries);
+        } catch (Throwable t) {
+            report(job, t);
+        }
     }
 
     void closeEntity(Entity entity) {
@@ -410,10 +487,17 @@ public final class Engine implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        for (SubmittedJob j : victims) {
-            cancel(j, "entity " + entity.name() + " closed");
+        try {
+            for (SubmittedJob j : victims) {
+                try {
+                    cancel(j, "entity " + entity.name() + " closed");
+                } catch (Throwable t) {
+                    report(j, t);
+                }
+            }
+        } finally {
+            dispatch();
         }
-        dispatch();
     }
 
     // ------------------------------------------------------------ dispatch and completion
@@ -427,15 +511,14 @@ public final class Engine implements AutoCloseable {
         if (dispatchRequests.getAndIncrement() != 0) {
             return;
         }
-        try {
-            do {
-                dispatchRequests.set(1);
+        do {
+            dispatchRequests.set(1);
+            try {
                 dispatchOnce();
-            } while (!dispatchRequests.compareAndSet(1, 0));
-        } catch (RuntimeException | Error e) {
-            dispatchRequests.set(0);        // let the next request dispatch; do not stall the engine
-            throw e;
-        }
+            } catch (Throwable t) {
+                report(null, t);            // reported; requests that came meanwhile still go round
+            }
+        } while (!dispatchRequests.compareAndSet(1, 0));
     }
 
     private void dispatchOnce() {
@@ -468,12 +551,12 @@ public final class Engine implements AutoCloseable {
         for (SubmittedJob j : fail) {
             if (j.claimDone()) {
                 DependencyFailedException e = new DependencyFailedException(j, j.blockingFailure());
-                j.scheduledSignaller().trySignal(e);
+                signalScheduled(j, e);
                 finish(j, e);
             }
         }
         for (SubmittedJob j : start) {
-            run(j);
+            run(j);                         // never throws: each started job runs and is timed
         }
     }
 
@@ -486,6 +569,10 @@ public final class Engine implements AutoCloseable {
             SubmittedJob best = null;
             for (Entity e : entities.get(p)) {
                 SubmittedJob head = e.queue.peek();
+                while (head != null && head.isDone()) {     // failed while arming: skip it
+                    e.queue.poll();
+                    head = e.queue.peek();
+                }
                 if (head != null && head.ready() && (best == null || head.order < best.order)) {
                     best = head;
                 }
@@ -499,18 +586,45 @@ public final class Engine implements AutoCloseable {
         return null;
     }
 
+    /**
+     * Starts a job that took its credits: signals its scheduled fence, tells the listener, hands
+     * the work to the executor and arms the timer. Each step's throwable is caught: a throwing
+     * listener or signal is reported, a throwing executor fails the job; the timer is armed
+     * whatever happened, unless the job is done, so no job stays RUNNING without one.
+     */
     private void run(SubmittedJob job) {
         long now = System.nanoTime();
         job.startNanos = now;
-        job.scheduledSignaller().trySignal();
+        signalScheduled(job, null);
         lastProgress.set(now);
-        listener.onStart(job);
+        try {
+            listener.onStart(job);
+        } catch (Throwable t) {
+            report(job, t);
+        }
         try {
             executor.execute(() -> work(job));
-        } catch (RuntimeException rejected) {
+        } catch (Throwable rejected) {
             complete(job, rejected);
         }
-        armTimer(job);
+        try {
+            armTimer(job);
+        } catch (Throwable t) {
+            complete(job, t);                       // no timer, no job: fail it now
+        }
+    }
+
+    /** Signals the job's scheduled fence ({@code error} null: started); a throwable is reported. */
+    private void signalScheduled(SubmittedJob job, Throwable error) {
+        try {
+            if (error == null) {
+                job.scheduledSignaller().trySignal();
+            } else {
+                job.scheduledSignaller().trySignal(error);
+            }
+        } catch (Throwable t) {
+            report(job, t);
+        }
     }
 
     /**
@@ -527,7 +641,7 @@ public final class Engine implements AutoCloseable {
         try {
             if (!job.isDone()) {
                 long left = limit.toNanos() - (System.nanoTime() - job.startNanos);
-                job.timer = TIMER.schedule(() -> timeOut(job, limit), Math.max(0L, left), TimeUnit.NANOSECONDS);
+                job.timer = TIMER.schedule(() -> expire(job, limit), Math.max(0L, left), TimeUnit.NANOSECONDS);
             }
         } finally {
             lock.unlock();
@@ -541,29 +655,66 @@ public final class Engine implements AutoCloseable {
         Fence done;
         try {
             done = Objects.requireNonNull(job.job().work().start(job), "work returned no fence");
-        } catch (Throwable t) {
-            complete(job, t);
-            return;
-        }
-        for (Fence leaf : Fences.unwrap(done)) {
-            if (job.entity().owns(leaf) && Long.compareUnsigned(leaf.seqno(), job.seqno()) >= 0) {
-                complete(job, new IllegalStateException("the work of " + job + " returned " + leaf
-                        + ", a fence of its own job or of a later job of its entity: it would wait on"
-                        + " its own future, so the job fails instead"));
+            job.work = done;                            // reachable while the job is: reaped if dropped
+            IllegalStateException refused = refusal(job, done);
+            if (refused != null) {
+                complete(job, refused);
                 return;
             }
+            if (!done.addCallback(f -> complete(job, f.error()))) {
+                complete(job, done.error());
+            }
+        } catch (Throwable t) {
+            complete(job, t);
         }
-        if (!done.addCallback(f -> complete(job, f.error()))) {
-            complete(job, done.error());
+    }
+
+    /**
+     * Why the job must not wait for {@code done}, or null: a fence of its own job or a later job
+     * of its entity, or of a job of another entity of this engine queued after it. Such a job
+     * may wait for this one, so waiting for its fence could never end.
+     */
+    private IllegalStateException refusal(SubmittedJob job, Fence done) {
+        for (Fence leaf : Fences.unwrap(done)) {
+            if (job.entity().owns(leaf)) {
+                if (Long.compareUnsigned(leaf.seqno(), job.seqno()) >= 0) {
+                    return new IllegalStateException("the work of " + job + " returned " + leaf
+                            + ", a fence of its own job or of a later job of its entity: it would wait on"
+                            + " its own future, so the job fails instead");
+                }
+                continue;
+            }
+            SubmittedJob producer = producerOf(leaf);
+            if (producer != null && (producer.order == 0 || producer.order > job.order)) {
+                return new IllegalStateException("the work of " + job + " returned " + leaf + ", a fence of "
+                        + producer + ", which was submitted after it and may wait for it: the job fails"
+                        + " instead of waiting on its own future");
+            }
+        }
+        return null;
+    }
+
+    /** On the timer thread: hands the expired job to a thread of its own, so callbacks never block the timer. */
+    private void expire(SubmittedJob job, Duration limit) {
+        if (job.isDone()) {
+            return;
+        }
+        try {
+            TIMEOUT_THREADS.start(() -> timeOut(job, limit));
+        } catch (Throwable t) {
+            timeOut(job, limit);                        // no thread to be had: time it out here
         }
     }
 
     private void timeOut(SubmittedJob job, Duration limit) {
         if (job.claimDone()) {
             timedOut.increment();
-            releaseCredits(job);
-            finish(job, new JobTimeoutException(job, limit));
-            dispatch();
+            try {
+                releaseCredits(job);
+            } finally {
+                finish(job, new JobTimeoutException(job, limit));
+                dispatch();
+            }
         }
     }
 
@@ -571,28 +722,30 @@ public final class Engine implements AutoCloseable {
         if (!job.claimDone()) {
             return;
         }
-        releaseCredits(job);
         if (error == null) {
             completed.increment();
         } else {
             failed.increment();
         }
-        finish(job, error);
-        dispatch();
+        try {
+            releaseCredits(job);
+        } finally {
+            finish(job, error);
+            dispatch();
+        }
     }
 
     private void cancel(SubmittedJob job, String why) {
         if (job.claimDone()) {
-            releaseCredits(job);
-            finishCancelled(job, why);
+            cancelled.increment();
+            JobCancelledException e = new JobCancelledException(job, why);
+            try {
+                releaseCredits(job);
+                signalScheduled(job, e);
+            } finally {
+                finish(job, e);
+            }
         }
-    }
-
-    private void finishCancelled(SubmittedJob job, String why) {
-        cancelled.increment();
-        JobCancelledException e = new JobCancelledException(job, why);
-        job.scheduledSignaller().trySignal(e);
-        finish(job, e);
     }
 
     private void releaseCredits(SubmittedJob job) {
@@ -609,20 +762,53 @@ public final class Engine implements AutoCloseable {
         }
     }
 
-    /**
-     * Retires the job from the books, then signals its finished fence, in entity order: a caller
-     * that sees the fence signalled sees the job counted as finished.
-     */
+    /** Records the outcome of a job just claimed DONE and lets its entity retire it in order. */
     private void finish(SubmittedJob job, Throwable error) {
-        job.signalFinishedInOrder(error, () -> {
-            SubmittedJob head = job.entity().unfinished.poll();   // retired in order: the head
-            assert head == job : head + " retired before " + job;
-            unfinishedCount.decrementAndGet();
-            fencesSignaled.add(2);
-        }, () -> {
-            lastProgress.set(job.finished().timestamp());
+        job.record(error);
+        job.entity().drain();
+    }
+
+    /**
+     * Retires a job from the engine's books, then signals its finished fence and tells the
+     * listener: a caller that sees the fence signalled sees the job counted as finished. By the
+     * entity's drainer, in sequence order; never throws (a throwable is reported).
+     */
+    void retire(SubmittedJob job) {
+        unfinishedCount.decrementAndGet();
+        fencesSignaled.add(2);
+        try {
+            job.signalFinished();
+        } catch (Throwable t) {
+            report(job, t);
+        }
+        lastProgress.set(System.nanoTime());
+        try {
             listener.onFinish(job);
-        });
+        } catch (Throwable t) {
+            report(job, t);
+        }
+    }
+
+    /**
+     * Tells the failure reporter about a throwable the engine caught and could not hand to a
+     * job's fence; if the reporter throws, logs both; if logging throws, gives up. Never throws.
+     */
+    private void report(SubmittedJob job, Throwable failure) {
+        try {
+            failureReporter.accept(job, failure);
+        } catch (Throwable reporterFailure) {
+            try {
+                failure.addSuppressed(reporterFailure);
+                LOG.log(System.Logger.Level.ERROR, "engine " + name + ": the failure reporter threw", failure);
+            } catch (Throwable ignored) {
+                // the logging itself failed: nobody is left to tell
+            }
+        }
+    }
+
+    private static void logFailure(SubmittedJob job, Throwable failure) {
+        LOG.log(System.Logger.Level.ERROR, (job != null ? job + ": " : "")
+                + "a listener, executor or fence callback threw; the engine carries on", failure);
     }
 
     private static ScheduledExecutorService timer() {
@@ -640,9 +826,10 @@ public final class Engine implements AutoCloseable {
         private final String name;
         private int credits = 1;
         private Duration timeout = Duration.ofSeconds(10);
-        private boolean inOrder = true;
+        private Boolean inOrder;                  // null: true with the engine's own thread, else false
         private Executor executor;
         private JobListener listener = JobListener.NONE;
+        private BiConsumer<? super SubmittedJob, ? super Throwable> failureReporter = Engine::logFailure;
 
         private Builder(String name) {
             this.name = Objects.requireNonNull(name, "name");
@@ -679,10 +866,16 @@ public final class Engine implements AutoCloseable {
         }
 
         /**
-         * Declares whether the engine finishes jobs in the order they start (default {@code true}),
-         * which allows pipelining dependencies on its own jobs.
+         * Declares whether the engine is a serial device: it runs the work of one job at a time,
+         * in the order the jobs start, and finishes them in that order. That allows pipelining: a
+         * dependency on an earlier job of the same entity is dropped and one on a job of another
+         * entity waits only for its start. Default: {@code true} with the engine's own device
+         * thread, {@code false} with an {@linkplain #executor executor} (a thread pool would run
+         * two writers of one buffer at once); declare {@code true} with an executor only if it,
+         * and the device behind it, is serial ({@code Runnable::run} is: the engine dispatches
+         * on one thread at a time).
          *
-         * @param inOrder whether work completes in start order
+         * @param inOrder whether work runs and completes one job at a time, in start order
          * @return this builder
          */
         public Builder inOrder(boolean inOrder) {
@@ -692,7 +885,10 @@ public final class Engine implements AutoCloseable {
 
         /**
          * Runs work on {@code executor} instead of the engine's own device thread; the engine does
-         * not shut it down. {@code Runnable::run} runs work on the thread that dispatches it.
+         * not shut it down. {@code Runnable::run} runs work on the thread that dispatches it. The
+         * engine is then not in order unless {@link #inOrder(boolean)} says so. If
+         * {@code execute} throws (a {@code RejectedExecutionException}, an {@code Error}), the job
+         * fails with that throwable and the engine carries on.
          *
          * @param executor where {@link Work#start} runs
          * @return this builder
@@ -705,11 +901,27 @@ public final class Engine implements AutoCloseable {
         /**
          * Tells {@code listener} about every submission, start and finish (for traces and metrics).
          *
-         * @param listener the listener; its methods must be quick and must not block
+         * @param listener the listener; its methods must be quick and must not block; what they
+         *     throw goes to the {@linkplain #failureReporter failure reporter} and changes nothing
          * @return this builder
          */
         public Builder listener(JobListener listener) {
             this.listener = Objects.requireNonNull(listener, "listener");
+            return this;
+        }
+
+        /**
+         * Receives every throwable the engine catches and cannot hand to a job's fence: thrown by
+         * the {@linkplain #listener listener}, or escaping a fence signal (a throwing callback
+         * failure handler), with the job concerned (null if none). The engine carries on. The
+         * default logs at {@code ERROR} to the {@link System.Logger} named {@code dev.bufsync.sched};
+         * if the reporter throws, both are logged there.
+         *
+         * @param reporter the reporter; it must be quick and must not block
+         * @return this builder
+         */
+        public Builder failureReporter(BiConsumer<? super SubmittedJob, ? super Throwable> reporter) {
+            this.failureReporter = Objects.requireNonNull(reporter, "reporter");
             return this;
         }
 

@@ -12,8 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Queue;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -49,6 +48,20 @@ public final class Entity implements AutoCloseable {
      * kernel requires drm_sched_job_arm and drm_sched_entity_push_job to run under one lock. It is
      * taken while the job's buffers are locked (buffers, then submitLock: never the reverse). The
      * queue itself and `closed` are guarded by the engine lock, which the dispatcher takes.
+     *
+     * The books: every pushed job not retired yet, in sequence order, in a ring guarded by
+     * `booksLock` (a leaf lock: nothing else is taken and no foreign code runs under it). Sequence
+     * numbers are consecutive, so the job of a fence is found by index, not by a scan.
+     *
+     * Retirement is a drain loop, not a chain of callbacks: a job that finished records its outcome
+     * and calls drain(). `drainRequests` serialises draining as `dispatchRequests` serialises
+     * dispatching: the thread that moves it from 0 retires heads whose outcome is recorded (retire
+     * from the engine's books, signal the finished fence, tell the listener) until the head is
+     * not finished or the books are empty, and goes round again while requests arrived meanwhile;
+     * others only count their request. A finished fence's callbacks may finish more jobs of this
+     * entity: they only request, so the stack depth stays constant whatever the backlog. Each
+     * step's throwable is caught, reported and the loop continues: one throwing callback cannot
+     * leave a later fence pending.
      */
 
     private final Engine engine;
@@ -58,9 +71,12 @@ public final class Entity implements AutoCloseable {
     private final FenceContext finishedContext;
     private final ReentrantLock submitLock = new ReentrantLock();
     final ArrayDeque<SubmittedJob> queue = new ArrayDeque<>();   // guarded by the engine lock
-    final Queue<SubmittedJob> unfinished = new ConcurrentLinkedQueue<>();  // pushed, not finished; seqno order
+    private final ReentrantLock booksLock = new ReentrantLock();
+    private SubmittedJob[] books = new SubmittedJob[16];          // guarded by booksLock: a ring
+    private int booksHead;                                         // guarded by booksLock
+    private int booksSize;                                         // guarded by booksLock
+    private final AtomicInteger drainRequests = new AtomicInteger();   // > 0 while a thread drains
     boolean closed;                                                // guarded by the engine lock
-    private Fence lastFinished;                                    // guarded by submitLock
 
     Entity(Engine engine, String name, Priority priority) {
         this.engine = engine;
@@ -117,14 +133,21 @@ public final class Entity implements AutoCloseable {
      * @throws IllegalArgumentException if the job needs more credits than the engine has
      * @throws RuntimeException whatever the job's {@linkplain Job.Builder#whileLocked validation}
      *     throws; nothing was submitted
+     * @throws Error (or a RuntimeException) if publishing the job's fence failed after it was
+     *     armed: its fences signal with that throwable, the job does not run. If unlocking the
+     *     buffers fails after the job was queued, the job runs and the throwable propagates. What
+     *     the engine's {@link JobListener} throws never reaches the submitter: once the fence is on
+     *     the buffers the submission stands, and the listener's throwable goes to the engine's
+     *     {@linkplain Engine.Builder#failureReporter failure reporter}.
      */
     public SubmittedJob submit(Job job) throws InterruptedException {
         if (job.credits() > engine.creditLimit()) {
             throw new IllegalArgumentException("job " + job.name() + " needs " + job.credits()
                     + " credits but engine " + engine.name() + " has " + engine.creditLimit());
         }
-        SubmittedJob submitted;
-        int retries;
+        SubmittedJob pushed = null;
+        int retries = 0;
+        boolean queued = false;
         try (Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE, Exec.Option.IGNORE_DUPLICATES)) {
             exec.untilAllLocked(e -> {
                 for (HasReservation b : job.writes()) {
@@ -138,10 +161,10 @@ public final class Entity implements AutoCloseable {
             job.whileLocked().run();
             Map<Long, Fence> deps = Map.of();         // made a LinkedHashMap by the first dependency
             for (HasReservation b : job.writes()) {
-                deps = addDependencies(deps, b.reservation().fences(Usage.rw(true)));
+                deps = addDependencies(deps, b.reservation().fences(Usage.beforeWrite()));
             }
             for (HasReservation b : job.reads()) {
-                deps = addDependencies(deps, b.reservation().fences(Usage.rw(false)));
+                deps = addDependencies(deps, b.reservation().fences(Usage.beforeRead()));
             }
             for (Fence f : job.dependencies()) {
                 deps = addDependencies(deps, Fences.unwrap(f));
@@ -149,26 +172,36 @@ public final class Entity implements AutoCloseable {
             submitLock.lock();
             try {
                 engine.checkOpen(this);
-                submitted = arm(job);
-                for (Fence dependency : deps.values()) {
-                    Fence wait = engine.dependencyFor(this, job, dependency);
-                    if (wait != null) {
-                        submitted.dependencies.add(wait);
+                SubmittedJob submitted = arm(job);
+                engine.enter(this, submitted);     // from here on its fences must signal, whatever throws
+                try {
+                    for (Fence dependency : deps.values()) {
+                        Fence wait = engine.dependencyFor(this, job, dependency);
+                        if (wait != null) {
+                            submitted.dependencies.add(wait);
+                        }
                     }
+                    for (HasReservation b : job.writes()) {
+                        b.reservation().addFence(submitted.finished(), Usage.WRITE);
+                    }
+                    for (HasReservation b : job.reads()) {
+                        b.reservation().addFence(submitted.finished(), Usage.READ);
+                    }
+                } catch (Throwable t) {
+                    engine.abort(submitted, t);    // its fences signal with t; the caller is told
+                    throw t;
                 }
-                for (HasReservation b : job.writes()) {
-                    b.reservation().addFence(submitted.finished(), Usage.WRITE);
-                }
-                for (HasReservation b : job.reads()) {
-                    b.reservation().addFence(submitted.finished(), Usage.READ);
-                }
-                engine.push(this, submitted);
+                queued = engine.push(this, submitted);
+                pushed = submitted;
             } finally {
                 submitLock.unlock();
             }
+        } finally {
+            if (pushed != null) {                   // queued: arm it even if unlocking threw
+                engine.armed(pushed, retries, queued);
+            }
         }
-        engine.armed(submitted, retries);
-        return submitted;
+        return pushed;
     }
 
     /**
@@ -208,9 +241,89 @@ public final class Entity implements AutoCloseable {
     private SubmittedJob arm(Job job) {
         Signaller scheduled = scheduledContext.next();
         Signaller finished = finishedContext.next();
-        SubmittedJob s = new SubmittedJob(job, this, scheduled, finished, lastFinished);
-        lastFinished = finished.fence();
-        return s;
+        return new SubmittedJob(job, this, scheduled, finished);
+    }
+
+    // ------------------------------------------------------------ the books and retirement
+
+    /** Enters a just-armed job in the books, after the jobs armed before it. Under submitLock. */
+    void enter(SubmittedJob job) {
+        booksLock.lock();
+        try {
+            if (booksSize == books.length) {
+                SubmittedJob[] grown = new SubmittedJob[books.length * 2];
+                for (int i = 0; i < booksSize; i++) {
+                    grown[i] = books[(booksHead + i) % books.length];
+                }
+                books = grown;
+                booksHead = 0;
+            }
+            books[(booksHead + booksSize) % books.length] = job;
+            booksSize++;
+        } finally {
+            booksLock.unlock();
+        }
+    }
+
+    /** The unretired job whose fences have sequence number {@code seqno}, or null. */
+    SubmittedJob bySeqno(long seqno) {
+        booksLock.lock();
+        try {
+            if (booksSize == 0) {
+                return null;
+            }
+            long index = seqno - books[booksHead].seqno();
+            return index >= 0 && index < booksSize ? books[(int) ((booksHead + index) % books.length)] : null;
+        } finally {
+            booksLock.unlock();
+        }
+    }
+
+    /** The unretired jobs, in sequence order. */
+    List<SubmittedJob> unfinished() {
+        booksLock.lock();
+        try {
+            List<SubmittedJob> out = new ArrayList<>(booksSize);
+            for (int i = 0; i < booksSize; i++) {
+                out.add(books[(booksHead + i) % books.length]);
+            }
+            return out;
+        } finally {
+            booksLock.unlock();
+        }
+    }
+
+    /** Removes and returns the head of the books if its outcome is recorded, else null. */
+    private SubmittedJob pollRecorded() {
+        booksLock.lock();
+        try {
+            SubmittedJob head = books[booksHead];
+            if (head == null || !head.isRecorded()) {
+                return null;
+            }
+            books[booksHead] = null;
+            booksHead = (booksHead + 1) % books.length;
+            booksSize--;
+            return head;
+        } finally {
+            booksLock.unlock();
+        }
+    }
+
+    /**
+     * Retires every finished job at the head of the books, in order (see Overview). Returns at
+     * once if another thread drains: that thread goes round again for this request.
+     */
+    void drain() {
+        if (drainRequests.getAndIncrement() != 0) {
+            return;
+        }
+        do {
+            drainRequests.set(1);
+            for (SubmittedJob job; (job = pollRecorded()) != null; ) {
+                engine.retire(job);
+            }
+        } while (!drainRequests.compareAndSet(1, 0));
     }
 
     /** Tells whether {@code f} is a fence of this entity (scheduled or finished). */

@@ -3,7 +3,8 @@ package dev.bufsync.sched;
 /**
  * Told about the life of every job of an engine, for traces and metrics. Methods run on the thread
  * that causes the event (a submitter, a dispatcher, a completing device) and must be quick and must
- * not block. The default methods do nothing.
+ * not block. What they throw goes to the engine's failure reporter and changes nothing: the job
+ * goes on as if the call had returned. The default methods do nothing.
  */
 public interface JobListener {
     /** A listener that ignores everything. */

@@ -32,6 +32,15 @@ public final class SubmittedJob {
      * callback decrements it and asks the engine to dispatch. `failed` is the first dependency
      * that signalled with an error (CAS from null).
      *
+     * Retirement: the claimer of DONE records the outcome (`outcome`, then `recorded`, a release
+     * write) and asks the entity to drain; the entity's single drainer signals finished fences
+     * from the head of its books while the head has its outcome recorded (Entity.drain). So an
+     * entity's finished fences signal in order without any fence waiting on another.
+     *
+     * `work` holds the fence the work returned while the job runs: the engine's books reach the
+     * job, so the fence stays reachable and a dropped Signaller is reaped (the fence signals
+     * abandoned) instead of stalling the job until its timeout.
+     *
      * Fields written before the job is published to the queue (under the entity lock) are plain
      * and final or effectively final; the engine lock orders the rest.
      */
@@ -42,8 +51,7 @@ public final class SubmittedJob {
     private final Entity entity;
     private final Signaller scheduled;
     private final Signaller finished;
-    private final Fence previousFinished;        // the entity's previous job's finished fence, or null
-    long order;                                  // submission order in the engine; set under the engine lock
+    volatile long order;                         // engine-wide queue order, 0 until queued; set under the engine lock
     final List<Fence> dependencies = new ArrayList<>();   // written before publication, then read-only
     final AtomicInteger pending = new AtomicInteger(1);   // dependencies not signalled + 1 until armed
     @SuppressWarnings("unused")
@@ -51,13 +59,15 @@ public final class SubmittedJob {
     private volatile Fence failed;               // the first failed dependency; CAS from null
     volatile long startNanos;                    // written when the job starts
     ScheduledFuture<?> timer;                    // guarded by the engine lock
+    volatile Fence work;                         // the work's fence, kept reachable; written by the runner
+    private Throwable outcome;                   // the finished fence's error; written by the DONE claimer
+    private volatile boolean recorded;           // outcome written (release); read by the drainer
 
-    SubmittedJob(Job job, Entity entity, Signaller scheduled, Signaller finished, Fence previousFinished) {
+    SubmittedJob(Job job, Entity entity, Signaller scheduled, Signaller finished) {
         this.job = job;
         this.entity = entity;
         this.scheduled = scheduled;
         this.finished = finished;
-        this.previousFinished = previousFinished;
     }
 
     /**
@@ -193,23 +203,24 @@ public final class SubmittedJob {
         return scheduled;
     }
 
-    /**
-     * Once the previous job of the entity has finished: runs {@code retire}, signals the finished
-     * fence with {@code error}, then runs {@code announce}. So an entity's finished fences signal
-     * in order, and whoever sees one signalled also sees its job retired.
-     */
-    void signalFinishedInOrder(Throwable error, Runnable retire, Runnable announce) {
-        Runnable signal = () -> {
-            retire.run();
-            if (error != null) {
-                finished.trySignal(error);
-            } else {
-                finished.trySignal();
-            }
-            announce.run();
-        };
-        if (previousFinished == null || !previousFinished.addCallback(f -> signal.run())) {
-            signal.run();
+    /** Records how the job finished; by the claimer of DONE, once. The entity drains it. */
+    void record(Throwable error) {
+        outcome = error;
+        work = null;
+        recorded = true;                         // publishes outcome [pairs with isRecorded]
+    }
+
+    boolean isRecorded() {
+        return recorded;
+    }
+
+    /** Signals the finished fence with the recorded outcome; by the entity's drainer. */
+    void signalFinished() {
+        Throwable error = outcome;
+        if (error != null) {
+            finished.trySignal(error);
+        } else {
+            finished.trySignal();
         }
     }
 

@@ -61,17 +61,21 @@ public final class AcquireContext implements AutoCloseable {
      *  - acquired, by threads holding a mutex's queue lock while this context is queued on that
      *    mutex. The owner wrote it before it took the same queue lock to enqueue, and does not
      *    change it while queued, so the queue lock orders the accesses.
-     *  - wounded, written by older waiters (setRelease, under the queue lock of a mutex this
-     *    context holds) and read by the owner (getAcquire) on its contended lock paths. The owner
-     *    clears it with a plain store when it holds nothing, as the kernel does; a wound that
-     *    races with that reset is stale and at worst causes one unnecessary back-off.
+     *  - wounded, a hint written by older waiters (getAndSetRelease, under the queue bit of a
+     *    mutex this context holds, after queueing there) and read by the owner on its contended
+     *    lock paths. The owner clears it when it holds nothing, as the kernel does, and confirms
+     *    it before backing off (confirmWound): it clears the flag, then looks for an older waiter
+     *    that holds locks in the queues of the mutexes it holds, under each queue bit. A waiter
+     *    queued before the clear is found by the look; one queued after it sets the flag again.
+     *    So a back-off for a wound always names a context that waits, live, at that moment, and
+     *    a wound from a context that has left (or closed) never makes anyone back off.
      */
 
     private static final int DONE = 1, CLOSED = 2, CONTENDING = 4;
     private static final int NO_INJECTION = -1;
     private static final WwMutex[] EMPTY = new WwMutex[0];
     private static final int INITIAL_HELD = 4;
-    private static final int MAX_SPARE_HELD = 1 << 16;  // larger lists are left to the GC
+    private static final int MAX_SPARE_HELD = 256;  // larger lists are left to the GC (1 KB per thread and class)
 
     private final WwClass wwClass;
     private final long stamp;
@@ -88,9 +92,8 @@ public final class AcquireContext implements AutoCloseable {
     private int injectCountdown;         // owner only; NO_INJECTION when off
     private int injectInterval;          // owner only
     @SuppressWarnings("unused")
-    private boolean wounded;             // WOUNDED: setRelease by wounders, getAcquire by owner
-    @SuppressWarnings("unused")
-    private long woundedBy;              // WOUNDED_BY: opaque; stamp of a wounder
+    private boolean wounded;             // WOUNDED: a hint; getAndSetRelease by wounders, read and
+                                         // cleared (volatile) by the owner
 
     AcquireContext(WwClass wwClass, long stamp, WwClass.ThreadState threadState) {
         this.wwClass = wwClass;
@@ -150,15 +153,37 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * Unlocks every mutex this context holds, newest first.
+     * Unlocks every mutex this context holds, newest first. Every mutex is unlocked even if a
+     * mutex's {@linkplain WwMutex#WwMutex(WwClass, Runnable) before-unlock hook} throws; the first
+     * throwable is rethrown at the end, with the others suppressed.
      *
      * @throws WwMisuseException if called from another thread or after close
      */
     public void unlockAll() {
         checkOwner("unlockAll");
+        Throwable first = null;
         while (acquired > 0) {
-            held[acquired - 1].unlock();
+            try {
+                held[acquired - 1].unlock();          // releases even when its hook throws
+            } catch (Throwable t) {
+                first = addTo(first, t);
+            }
         }
+        if (first != null) {
+            throw WwMutex.rethrow(first);
+        }
+    }
+
+    /** Keeps the first throwable of a loop and suppresses the later ones in it. */
+    private static Throwable addTo(Throwable first, Throwable t) {
+        if (first == null) {
+            return t;
+        }
+        try {
+            first.addSuppressed(t);
+        } catch (Throwable lost) {                    // out of memory, or t is first: keep first
+        }
+        return first;
     }
 
     /**
@@ -215,8 +240,9 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * Tells whether an older transaction has wounded this one (wound-wait). The context will back
-     * off at its next contended lock while it holds locks.
+     * Tells whether an older transaction has wounded this one (wound-wait). A hint: at its next
+     * contended lock the context backs off only if an older transaction that holds locks still
+     * waits for a mutex this one holds; otherwise the wound is dropped.
      *
      * @return {@code true} if wounded and not yet reset
      */
@@ -256,7 +282,8 @@ public final class AcquireContext implements AutoCloseable {
      * released; if some are still held they are unlocked and a misuse is reported.
      *
      * @throws WwMisuseException ({@link WwMisuseException.Rule#CLOSE_WITH_LOCKS_HELD}) after
-     *     unlocking what was still held, ({@link WwMisuseException.Rule#CONTEXT_CLOSED}) on a second
+     *     unlocking what was still held (if a before-unlock hook threw meanwhile, the context is
+     *     closed all the same and the hook's throwable is thrown instead), ({@link WwMisuseException.Rule#CONTEXT_CLOSED}) on a second
      *     close, ({@link WwMisuseException.Rule#FOREIGN_THREAD}) from another thread
      */
     @Override
@@ -264,7 +291,12 @@ public final class AcquireContext implements AutoCloseable {
         checkOwner("close");
         int stillHeld = acquired;
         String heldNames = stillHeld > 0 ? heldLocks().toString() : "";
-        unlockAll();
+        Throwable hookFailure = null;
+        try {
+            unlockAll();                              // releases everything even if a hook throws
+        } catch (Throwable t) {
+            hookFailure = t;
+        }
         flags |= CLOSED;
         threadState.live = null;
         if (held.length <= MAX_SPARE_HELD) {
@@ -272,7 +304,10 @@ public final class AcquireContext implements AutoCloseable {
         }
         held = EMPTY;
         if (acquisitions != 0) {
-            wwClass.acquisitions.add(acquisitions);
+            wwClass.counters.add(Counters.ACQUISITIONS, acquisitions);
+        }
+        if (hookFailure != null) {
+            throw WwMutex.rethrow(hookFailure);
         }
         if (stillHeld > 0) {
             throw misuse(CLOSE_WITH_LOCKS_HELD, this + " was closed while holding " + stillHeld
@@ -352,18 +387,46 @@ public final class AcquireContext implements AutoCloseable {
 
     // ------------------------------------------------------------ bookkeeping (owner thread)
 
-    /** Clears a stale wound before the first lock of a round, as the kernel does. */
-    void resetWoundIfIdle() {
+    /**
+     * Prepares a lock: clears a stale wound before the first lock of a round, as the kernel does,
+     * and makes room in the held list, so that nothing is allocated once the mutex is acquired.
+     */
+    void beforeAcquire() {
         if (acquired == 0) {
             WOUNDED.setOpaque(this, false);
+        } else if (acquired == held.length) {
+            held = Arrays.copyOf(held, held.length * 2);
         }
     }
 
-    /** Records that {@code m} was acquired. */
-    void recordAcquired(WwMutex m) {
-        if (acquired == held.length) {
-            held = Arrays.copyOf(held, held.length * 2);
+    /**
+     * Wound-wait: tells whether this context, which holds locks, must back off now. The wounded
+     * flag is a hint: the wounder may have left its queue since (timed out, interrupted, backed
+     * off, closed), or wounded this context just as it released the mutex. So the owner clears
+     * the flag and then looks, in the queue of each mutex it holds, for a context that holds
+     * locks and is older; only if one waits there now does it set the flag again, record that
+     * waiter's stamp in {@code olderStamp} and back off. A wound delivered after the clear sets
+     * the flag again (its wounder queued first), so no wound is lost. Owner thread only, holding
+     * no queue bit.
+     *
+     * @return {@code true} if an older context that holds locks waits for a mutex this one holds
+     */
+    boolean confirmWound() {
+        if (!(boolean) WOUNDED.getAcquire(this)) {
+            return false;
         }
+        WOUNDED.setVolatile(this, false);
+        for (int i = 0; i < acquired; i++) {
+            if (held[i].hasOlderWaiterHoldingLocks(this)) {
+                WOUNDED.setVolatile(this, true);
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Records that {@code m} was acquired; {@link #beforeAcquire()} made room for it. */
+    void recordAcquired(WwMutex m) {
         held[acquired++] = m;
         acquisitions++;
         if ((flags & CONTENDING) != 0) {
@@ -384,7 +447,7 @@ public final class AcquireContext implements AutoCloseable {
             injectInterval = next;
             injectCountdown = next;
             m.unlock();
-            wwClass.injected.increment();
+            wwClass.counters.add(Counters.INJECTED, 1);
             throw backoff(m, BackoffException.Reason.INJECTED, stamp);
         }
     }
@@ -409,7 +472,7 @@ public final class AcquireContext implements AutoCloseable {
         contending = m;
         flags |= CONTENDING;
         backoffs++;
-        wwClass.backoffs.increment();
+        wwClass.counters.add(Counters.BACKOFFS, 1);
         if (reason == BackoffException.Reason.WOUNDED) {
             WOUNDED.setOpaque(this, false);
         }
@@ -420,18 +483,13 @@ public final class AcquireContext implements AutoCloseable {
         return (boolean) WOUNDED.getAcquire(this);
     }
 
-    long woundedBy() {
-        return (long) WOUNDED_BY.getOpaque(this);
-    }
-
     /**
-     * Wounds this context on behalf of the older context {@code by}; called by a waiter holding
-     * the queue lock of a mutex this context holds.
+     * Wounds this context; called by an older waiter that holds locks, holding the queue bit of
+     * a mutex this context holds, after it queued there (see {@link #confirmWound()}).
      *
      * @return {@code true} if this call delivered the wound (it was not wounded before)
      */
-    boolean wound(AcquireContext by) {
-        WOUNDED_BY.setOpaque(this, by.stamp);
+    boolean wound() {
         return !(boolean) WOUNDED.getAndSetRelease(this, true);
     }
 
@@ -458,13 +516,11 @@ public final class AcquireContext implements AutoCloseable {
 
     // VarHandle mechanics
     private static final VarHandle WOUNDED;
-    private static final VarHandle WOUNDED_BY;
 
     static {
         try {
             MethodHandles.Lookup l = MethodHandles.lookup();
             WOUNDED = l.findVarHandle(AcquireContext.class, "wounded", boolean.class);
-            WOUNDED_BY = l.findVarHandle(AcquireContext.class, "woundedBy", long.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

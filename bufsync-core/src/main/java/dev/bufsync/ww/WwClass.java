@@ -3,7 +3,6 @@ package dev.bufsync.ww;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.Objects;
-import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A lock class: a family of {@link WwMutex}es that transactions may lock in any order without
@@ -42,8 +41,9 @@ public final class WwClass {
      * same class, so stamps are only compared within one class. The stamp counter is the only hot
      * shared word; contexts read it once when they begin. The number of contexts begun is the
      * number of stamps handed out, so begin() updates no counter of its own. The other counters are
-     * LongAdders updated on slow paths only (contexts accumulate their uncontended acquisitions
-     * locally and flush on close).
+     * striped cells (Counters) updated on slow paths only (contexts accumulate their uncontended
+     * acquisitions locally and flush on close); an update never allocates, so it may run under a
+     * mutex's queue bit.
      */
 
     /** How a class resolves a conflict between an older and a younger transaction. */
@@ -75,12 +75,7 @@ public final class WwClass {
     private volatile long nextStamp;      // getAndAdd only (STAMP)
     private final ThreadLocal<ThreadState> threadStates = ThreadLocal.withInitial(ThreadState::new);
 
-    final LongAdder acquisitions = new LongAdder();
-    final LongAdder contended = new LongAdder();
-    final LongAdder backoffs = new LongAdder();
-    final LongAdder injected = new LongAdder();
-    final LongAdder wounds = new LongAdder();
-    final LongAdder waitNanos = new LongAdder();
+    final Counters counters = new Counters();
 
     private WwClass(Builder b) {
         this.name = b.name;
@@ -175,8 +170,10 @@ public final class WwClass {
      * @return the counters now
      */
     public WwStats stats() {
-        return new WwStats(nextStamp - firstStamp, acquisitions.sum(), contended.sum(), backoffs.sum(),
-                injected.sum(), wounds.sum(), waitNanos.sum());
+        Counters c = counters;
+        return new WwStats(nextStamp - firstStamp, c.sum(Counters.ACQUISITIONS),
+                c.sum(Counters.CONTENDED), c.sum(Counters.BACKOFFS), c.sum(Counters.INJECTED),
+                c.sum(Counters.WOUNDS), c.sum(Counters.WAIT_NANOS));
     }
 
     /**

@@ -8,6 +8,7 @@ import static dev.bufsync.ww.WwMisuseException.Rule.UNLOCK_NOT_HELD;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
+import java.util.Objects;
 import java.util.concurrent.locks.AbstractOwnableSynchronizer;
 import java.util.concurrent.locks.LockSupport;
 
@@ -33,9 +34,9 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Fairness.</b> Waiters queue in stamp order, oldest first; waiters without a context keep
  * their arrival (FIFO) order among them. An unlock frees the mutex and wakes the first waiter; a
  * running thread may take it before the waiter runs (barging keeps the mutex busy instead of
- * idle for a context switch), but only once: the waiter is then marked, and the next unlock hands
- * the mutex directly to it. No waiter is starved by barging, and queued waiters never overtake
- * each other.
+ * idle for a context switch), but only once per wait of that first waiter: the next unlock hands
+ * the mutex directly to it, however long it takes to be scheduled. No waiter is starved by
+ * barging, and queued waiters never overtake each other.
  *
  * <p><b>Diagnostics.</b> A held mutex records its owner thread as an
  * {@link AbstractOwnableSynchronizer}, and waiters park with the mutex as blocker, so thread dumps
@@ -117,13 +118,13 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     private static final int QLOCKED = 1;   // the queue lock (spin bit)
     private static final int WAITERS = 2;   // the wait list is non-empty
 
-    // acquireQueued outcomes
-    static final int ACQUIRED = 0, TIMED_OUT = 1, INTERRUPTED = 2, DIED = 3, WOUNDED = 4;
+    // acquireQueued outcomes, and WAIT: no outcome yet, wait on
+    static final int ACQUIRED = 0, TIMED_OUT = 1, INTERRUPTED = 2, DIED = 3, WOUNDED = 4, WAIT = 5;
     // acquireQueued modes
     private static final int INTERRUPTIBLE = 1, TIMED = 2;
 
-    /** The class whose contexts may lock this mutex. */
-    private final WwClass wwClass;
+    /** The WwClass, or a Hooked pairing it with a beforeUnlock hook; final. */
+    private final Object binding;
     /** The holder: null, an AcquireContext or a Thread; CAS from null, else holder/granter writes. */
     private volatile Object holder;
     /** QLOCKED | WAITERS; CAS to take QLOCKED, then only its holder writes. */
@@ -152,16 +153,39 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         }
     }
 
+    /** A mutex's class with the hook that runs before each release (kept apart: 32-byte mutex). */
+    private record Hooked(WwClass wwClass, Runnable beforeUnlock) { }
+
     /**
      * Creates an unlocked mutex of a class.
      *
      * @param wwClass the class whose contexts may lock it
      */
     public WwMutex(WwClass wwClass) {
-        if (wwClass == null) {
-            throw new NullPointerException("wwClass");
-        }
-        this.wwClass = wwClass;
+        this.binding = Objects.requireNonNull(wwClass, "wwClass");
+    }
+
+    /**
+     * Creates an unlocked mutex of a class that runs {@code beforeUnlock} on every release: its
+     * holder's {@link #unlock()}, {@link AcquireContext#unlockAll()} (and so
+     * {@link AcquireContext#close()}), and the release that an injected back-off makes. The hook
+     * runs in the releasing thread while the mutex is still held (its holder and the context's
+     * {@link AcquireContext#heldLocks()} still show it), before anything is released, and with no
+     * internal lock or spin bit held; so what it writes happens-before the next acquisition of the
+     * mutex. A layer that keeps per-holder state beside the mutex uses it to void that state
+     * whichever way the holder lets go.
+     *
+     * <p>If the hook throws, the mutex is released all the same and the throwable propagates after
+     * the release. {@link AcquireContext#unlockAll()} then goes on with the remaining mutexes and
+     * rethrows the first throwable at the end, with the others suppressed. The hook must not lock
+     * or unlock this mutex.
+     *
+     * @param wwClass the class whose contexts may lock it
+     * @param beforeUnlock runs before every release, in the releasing thread
+     */
+    public WwMutex(WwClass wwClass, Runnable beforeUnlock) {
+        this.binding = new Hooked(Objects.requireNonNull(wwClass, "wwClass"),
+                Objects.requireNonNull(beforeUnlock, "beforeUnlock"));
     }
 
     /**
@@ -170,7 +194,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * @return the class
      */
     public WwClass wwClass() {
-        return wwClass;
+        return binding instanceof WwClass c ? c : ((Hooked) binding).wwClass();
     }
 
     // ------------------------------------------------------------ locking with a context
@@ -252,7 +276,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         }
         int r;
         if (nanos == 0L) {                            // poll: the fast path only
-            ctx.resetWoundIfIdle();
+            ctx.beforeAcquire();
             r = tryAcquireFree(ctx, ctx.owner()) ? ACQUIRED : TIMED_OUT;
         } else {
             r = acquire(ctx, INTERRUPTIBLE | TIMED, System.nanoTime() + nanos);
@@ -286,7 +310,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (h != null) {
             return LockResult.BUSY;
         }
-        ctx.resetWoundIfIdle();
+        ctx.beforeAcquire();
         if (!tryAcquireFree(ctx, ctx.owner())) {
             return LockResult.BUSY;
         }
@@ -346,7 +370,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             acquireQueued(null, 0, 0L);
         }
         ts.noContextHeld++;
-        wwClass.acquisitions.increment();
+        wwClass().counters.add(Counters.ACQUISITIONS, 1);
     }
 
     /**
@@ -365,7 +389,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             throw new InterruptedException();
         }
         ts.noContextHeld++;
-        wwClass.acquisitions.increment();
+        wwClass().counters.add(Counters.ACQUISITIONS, 1);
     }
 
     /**
@@ -374,34 +398,43 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * @return {@code true} if acquired; {@code false} if anyone, this thread included, holds it
      */
     public boolean tryLock() {
-        if (holder != null || !tryAcquireFree(null, Thread.currentThread())) {
+        if (holder != null) {
             return false;
         }
-        wwClass.threadState().noContextHeld++;
-        wwClass.acquisitions.increment();
+        WwClass.ThreadState ts = wwClass().threadState();   // before acquiring: it may allocate
+        if (!tryAcquireFree(null, Thread.currentThread())) {
+            return false;
+        }
+        ts.noContextHeld++;
+        wwClass().counters.add(Counters.ACQUISITIONS, 1);
         return true;
     }
 
     /**
      * Locks this mutex without a context, waiting at most {@code timeout}; interruptible. A timed
      * wait cannot deadlock forever, so it is allowed while the thread holds other mutexes of the
-     * class.
+     * class. Waiting for a mutex the thread holds itself (with or without a context) could only
+     * time out, so it is reported as a misuse, as {@link #lock()} reports it.
      *
      * @param timeout how long to wait at most; not negative
-     * @return {@code true} if acquired; {@code false} if the time ran out or this thread holds it
+     * @return {@code true} if acquired; {@code false} if the time ran out
      * @throws InterruptedException if interrupted; nothing was acquired
      * @throws IllegalArgumentException if {@code timeout} is negative
+     * @throws WwMisuseException ({@link WwMisuseException.Rule#RECURSIVE_LOCK}) if the thread
+     *     holds this mutex already
      */
     public boolean tryLock(Duration timeout) throws InterruptedException {
         long nanos = toNanos(timeout);
+        Thread me = Thread.currentThread();
+        if (isHeldByCurrentThread()) {
+            throw new WwMisuseException(RECURSIVE_LOCK, me + " called tryLock(" + timeout + ") on "
+                    + describe() + ", which it already holds" + (holder == me ? ""
+                            : " through " + holder) + "; a WwMutex is not reentrant");
+        }
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
-        Thread me = Thread.currentThread();
-        Object h = holder;
-        if (h == me) {
-            return false;
-        }
+        WwClass.ThreadState ts = wwClass().threadState();   // before acquiring: it may allocate
         if (!tryAcquireFree(null, me)) {
             if (nanos == 0L) {
                 return false;
@@ -413,8 +446,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 return false;
             }
         }
-        wwClass.threadState().noContextHeld++;
-        wwClass.acquisitions.increment();
+        ts.noContextHeld++;
+        wwClass().counters.add(Counters.ACQUISITIONS, 1);
         return true;
     }
 
@@ -424,11 +457,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             throw new WwMisuseException(RECURSIVE_LOCK, me + " called lock() on " + describe()
                     + ", which it already holds; a WwMutex is not reentrant");
         }
-        WwClass.ThreadState ts = wwClass.threadState();
+        WwClass.ThreadState ts = wwClass().threadState();
         if (ts.noContextHeld != 0 || (ts.live != null && ts.live.acquired > 0)) {
             throw new WwMisuseException(MIXED_LOCKING, me + " called a blocking lock() without a"
                     + " context on " + describe() + " while holding other mutexes of class "
-                    + wwClass.name() + (ts.live != null && ts.live.acquired > 0
+                    + wwClass().name() + (ts.live != null && ts.live.acquired > 0
                             ? " through " + ts.live : " without a context")
                     + "; this can deadlock undetected, lock them all with one context instead");
         }
@@ -439,7 +472,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /**
      * Unlocks this mutex, whether it was locked with a context or without one. If threads wait,
-     * the mutex passes directly to the first of them.
+     * the first of them is woken to take it; a running thread may take it first (bounded
+     * barging), but only once per wait of that first waiter: the release after such an overtaking
+     * hands the mutex directly to the waiter, which then owns it before it runs. A mutex made with a
+     * {@linkplain #WwMutex(WwClass, Runnable) before-unlock hook} runs it first, while still held;
+     * if the hook throws, the mutex is released and then the throwable propagates.
      *
      * @throws WwMisuseException ({@link WwMisuseException.Rule#UNLOCK_NOT_HELD}) if nobody holds
      *     it, ({@link WwMisuseException.Rule#UNLOCK_FOREIGN}) if another thread or another thread's
@@ -453,15 +490,30 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 throw new WwMisuseException(UNLOCK_FOREIGN, me + " called unlock() on "
                         + describe() + ", which is held by " + c);
             }
-            c.onReleased(this);
-        } else if (h == me) {
-            wwClass.threadState().noContextHeld--;
         } else if (h == null) {
             throw new WwMisuseException(UNLOCK_NOT_HELD, me + " called unlock() on "
                     + describe() + ", which is not locked");
-        } else {
+        } else if (h != me) {
             throw new WwMisuseException(UNLOCK_FOREIGN, me + " called unlock() on " + describe()
                     + ", which is held by " + h);
+        }
+        if (binding instanceof Hooked hooked) {
+            try {
+                hooked.beforeUnlock().run();
+            } finally {
+                releaseHeld(h);
+            }
+        } else {
+            releaseHeld(h);
+        }
+    }
+
+    /** Its holder {@code h} (context or thread) lets go: bookkeeping, then the release. */
+    private void releaseHeld(Object h) {
+        if (h instanceof AcquireContext c) {
+            c.onReleased(this);
+        } else {
+            wwClass().threadState().noContextHeld--;
         }
         release();
     }
@@ -536,44 +588,55 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** A short name for messages: identity and class. */
     String describe() {
-        return "WwMutex@" + Integer.toHexString(System.identityHashCode(this)) + "(" + wwClass.name()
+        return "WwMutex@" + Integer.toHexString(System.identityHashCode(this)) + "(" + wwClass().name()
                 + ")";
     }
 
     /**
      * Describes the mutex: class, holder (context stamp and thread, or thread) and waiters in queue
      * order; a waiter that was overtaken once, and gets the mutex at the next unlock, is marked
-     * "(hand-off)".
+     * "(hand-off)". Nothing is allocated under the queue bit: the waiters are counted, arrays for
+     * them allocated, then filled under the bit; waiters that queued in between are shown as "…".
      *
      * @return a description, for diagnostics
      */
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder(describe()).append('[');
+        int n = waiterCount();
+        Thread[] threads = new Thread[n];
+        AcquireContext[] contexts = new AcquireContext[n];
+        boolean[] handoffs = new boolean[n];
+        Object h;
+        int shown = 0;
+        boolean more;
         lockQueue();
         try {
-            Object h = holder;
-            if (h == null) {
-                sb.append("unlocked");
-            } else if (h instanceof AcquireContext c) {
-                sb.append("held by context #").append(c.stamp()).append(" on ")
-                        .append(c.owner().getName());
-            } else {
-                sb.append("held by ").append(((Thread) h).getName()).append(" without a context");
+            h = holder;
+            Waiter w = head;
+            for (; w != null && shown < n; w = next(w), shown++) {
+                threads[shown] = w.thread;
+                contexts[shown] = w.ctx;
+                handoffs[shown] = w.handoff;
             }
-            if (head != null) {
-                sb.append(", waiters=[");
-                for (Waiter w = head; w != null; w = next(w)) {
-                    if (w != head) {
-                        sb.append(", ");
-                    }
-                    sb.append(w.ctx != null ? "#" + w.ctx.stamp() + " on " : "")
-                            .append(w.thread.getName()).append(w.handoff ? " (hand-off)" : "");
-                }
-                sb.append(']');
-            }
+            more = w != null;
         } finally {
             unlockQueue();
+        }
+        StringBuilder sb = new StringBuilder(describe()).append('[');
+        if (h == null) {
+            sb.append("unlocked");
+        } else if (h instanceof AcquireContext c) {
+            sb.append("held by context #").append(c.stamp()).append(" on ").append(c.owner().getName());
+        } else {
+            sb.append("held by ").append(((Thread) h).getName()).append(" without a context");
+        }
+        if (shown > 0 || more) {
+            sb.append(", waiters=[");
+            for (int i = 0; i < shown; i++) {
+                sb.append(i > 0 ? ", " : "").append(contexts[i] != null ? "#" + contexts[i].stamp() + " on " : "")
+                        .append(threads[i].getName()).append(handoffs[i] ? " (hand-off)" : "");
+            }
+            sb.append(more ? (shown > 0 ? ", …" : "…") : "").append(']');
         }
         return sb.append(']').toString();
     }
@@ -582,7 +645,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** With a context: the fast path, else queue and wait. Returns an acquireQueued outcome. */
     private int acquire(AcquireContext ctx, int mode, long deadline) {
-        ctx.resetWoundIfIdle();
+        ctx.beforeAcquire();
         return tryAcquireFree(ctx, ctx.owner()) ? ACQUIRED : acquireQueued(ctx, mode, deadline);
     }
 
@@ -597,10 +660,13 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             return false;
         }
         setExclusiveOwnerThread(me);
-        if (ctx != null && (state & WAITERS) != 0) {   // [A] pairs with [W] in acquireQueued
+        if (ctx != null && (state & WAITERS) != 0) {   // [A] pairs with [W] in enqueueOrTake
             lockQueue();
-            checkWaiters(ctx);
-            unlockQueue();
+            try {
+                checkWaiters(ctx);
+            } finally {
+                unlockQueue();
+            }
         }
         return true;
     }
@@ -608,80 +674,150 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     /**
      * Queues the current thread and waits until the mutex is handed to it, or a kill check, the
      * deadline or an interrupt ends the wait. On any outcome but ACQUIRED the thread is no longer
-     * queued and holds nothing new.
+     * queued and holds nothing new. When no Waiter can be allocated it polls instead, as AQS's
+     * acquireOnOOME does, trying the allocation again each round.
      */
     private int acquireQueued(AcquireContext ctx, int mode, long deadline) {
         final Thread me = Thread.currentThread();
-        if (spinAcquire(ctx, me)) {
-            return ACQUIRED;
-        }
-        lockQueue();
-        if (head == null && holder == null && HOLDER.compareAndSet(this, null, owned(ctx, me))) {
-            setExclusiveOwnerThread(me);
-            unlockQueue();
-            return ACQUIRED;
-        }
-        if (ctx != null && ctx.acquired > 0) {
-            int kill = killBeforeQueue(ctx);
-            if (kill != ACQUIRED) {
-                unlockQueue();
-                return kill;
-            }
-        }
-        Waiter w = new Waiter(me, ctx);
-        enqueue(w);
-        STATE.setVolatile(this, state | WAITERS);     // [W] pairs with [R] in release, [A] above
-        Object h = holder;
-        if (h == null) {
-            grantHead();
-        } else if (ctx != null && !wwClass.isWaitDie() && h instanceof AcquireContext hc) {
-            woundIfYounger(hc, ctx);
-        }
-        wwClass.contended.increment();
-        final long start = System.nanoTime();
         boolean interrupted = false;
         int result;
-        boolean spin = head == w;                     // only the first waiter spins before parking
-        for (;;) {                                    // the queue lock is held here
-            if (w.granted) {
-                unlockQueue();
+        for (long pause = 0L; ; ) {
+            if (spinAcquire(ctx, me)) {
                 result = ACQUIRED;
                 break;
             }
-            w.recheck = false;
-            boolean freed = w.freed;
-            w.freed = false;
-            result = ctx != null && ctx.acquired > 0 ? killQueued(ctx, w) : ACQUIRED;
-            if (result == ACQUIRED && (mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L) {
-                result = TIMED_OUT;
-            }
-            if (result == ACQUIRED && (mode & INTERRUPTIBLE) != 0 && Thread.interrupted()) {
-                result = INTERRUPTED;
-            }
-            if (result != ACQUIRED) {
-                dequeue(w);
-                unlockQueue();
+            if (ctx != null && ctx.acquired > 0 && !wwClass().isWaitDie() && ctx.confirmWound()) {
+                result = WOUNDED;
                 break;
             }
-            if (head == w && holder == null && HOLDER.compareAndSet(this, null, owned(ctx, me))) {
-                admit(w);
-                unlockQueue();
+            Waiter w = newWaiter(me, ctx);
+            if (w != null) {
+                result = queueAndWait(w, ctx, mode, deadline);
                 break;
             }
-            if (freed) {
-                w.handoff = true;                     // overtaken once: the next release hands over,
-                spin = head == w;                     // likely soon: spin for it before parking
+            result = pollOnOOME(ctx, mode, deadline);
+            if (result != WAIT) {
+                break;
             }
-            if (spin) {
-                w.spinning = true;                    // before the queue lock is released: a
-            }                                         // hand-off from then on needs no unpark
-            unlockQueue();
-            if (spin) {
-                spin = false;
-                if (spinUntilGranted(w, ctx, mode, deadline)) {
-                    result = ACQUIRED;
-                    break;
+            pause = Math.min(Math.max(pause * 2, 1_000L), 1L << 30);  // 1 µs doubling to about 1 s
+            LockSupport.parkNanos(this, (mode & TIMED) != 0
+                    ? Math.min(pause, deadline - System.nanoTime()) : pause);
+            if ((mode & INTERRUPTIBLE) == 0 && Thread.interrupted()) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            me.interrupt();
+        }
+        return result;
+    }
+
+    /** A new Waiter, or {@code null} when the heap is exhausted (allocated before the queue bit). */
+    private static Waiter newWaiter(Thread me, AcquireContext ctx) {
+        try {
+            return new Waiter(me, ctx);
+        } catch (OutOfMemoryError oome) {
+            return null;
+        }
+    }
+
+    /**
+     * One round of waiting without a Waiter, out of memory: take the mutex if it is free, else
+     * the checks a queued waiter would make (a wait-die death, the deadline, an interrupt).
+     * A wound-wait waiter here cannot wound the holder (the holder confirms a wound in the queues),
+     * so it waits for memory to queue.
+     *
+     * @return an acquireQueued outcome, or WAIT to pause and poll again
+     */
+    private int pollOnOOME(AcquireContext ctx, int mode, long deadline) {
+        if (tryAcquireFree(ctx, Thread.currentThread())) {
+            return ACQUIRED;
+        }
+        if (ctx != null && ctx.acquired > 0 && wwClass().isWaitDie()) {
+            lockQueue();
+            try {
+                int kill = killBeforeQueue(ctx);
+                if (kill != ACQUIRED) {
+                    return kill;
                 }
+            } finally {
+                unlockQueue();
+            }
+        }
+        if ((mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L) {
+            return TIMED_OUT;
+        }
+        return (mode & INTERRUPTIBLE) != 0 && Thread.interrupted() ? INTERRUPTED : WAIT;
+    }
+
+    /** Queues {@code w} (or takes the free mutex) and waits; counts the contended acquisition. */
+    private int queueAndWait(Waiter w, AcquireContext ctx, int mode, long deadline) {
+        int result = enqueueOrTake(w, ctx);
+        if (result != WAIT) {
+            return result;
+        }
+        Counters counters = wwClass().counters;
+        counters.add(Counters.CONTENDED, 1);
+        long start = System.nanoTime();
+        try {
+            result = awaitTurn(w, ctx, mode, deadline);
+        } catch (Throwable t) {
+            abandon(w);
+            throw t;
+        }
+        counters.add(Counters.WAIT_NANOS, System.nanoTime() - start);
+        return result;
+    }
+
+    /**
+     * Under the queue bit: takes the mutex if nobody holds or awaits it; else, after the wait-die
+     * check of a context that holds locks, queues {@code w}, announces it [W] and makes the
+     * announcement's checks: grant the mutex if it was freed meanwhile, wound a younger holder.
+     *
+     * @return ACQUIRED, DIED, or WAIT (queued; {@code w.spinning} tells whether to spin first)
+     */
+    private int enqueueOrTake(Waiter w, AcquireContext ctx) {
+        lockQueue();
+        try {
+            if (head == null && holder == null && HOLDER.compareAndSet(this, null, owned(ctx, w.thread))) {
+                setExclusiveOwnerThread(w.thread);
+                return ACQUIRED;
+            }
+            if (ctx != null && ctx.acquired > 0 && wwClass().isWaitDie()) {
+                int kill = killBeforeQueue(ctx);
+                if (kill != ACQUIRED) {
+                    return kill;
+                }
+            }
+            enqueue(w);
+            STATE.setVolatile(this, state | WAITERS);    // [W] pairs with [R] in release, [A]
+            Object h = holder;
+            if (h == null) {
+                grantHead();
+            } else if (ctx != null && !wwClass().isWaitDie() && h instanceof AcquireContext hc) {
+                woundIfYounger(hc, ctx);
+            }
+            if (head == w && !w.granted) {
+                w.spinning = true;                       // only the first waiter spins before parking
+            }
+            return WAIT;
+        } finally {
+            unlockQueue();
+        }
+    }
+
+    /**
+     * Waits, queued, until granted or until {@link #look} ends the wait. The queue bit is not held
+     * between looks; a wound is confirmed before the look, outside any queue bit.
+     */
+    private int awaitTurn(Waiter w, AcquireContext ctx, int mode, long deadline) {
+        boolean interrupted = false;
+        boolean woundWait = !wwClass().isWaitDie();
+        int result;
+        for (boolean spin = w.spinning; ; ) {
+            if (spin && spinUntilGranted(w, ctx, mode, deadline)) {
+                result = ACQUIRED;
+                break;
             }
             while (!w.granted && !mustLook(w, ctx, mode, deadline)) {
                 // park until granted or a reason to look
@@ -698,13 +834,81 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 result = ACQUIRED;
                 break;
             }
+            boolean wounded = woundWait && ctx != null && ctx.acquired > 0 && ctx.confirmWound();
             lockQueue();
+            try {
+                result = look(w, ctx, mode, deadline, wounded);
+            } finally {
+                unlockQueue();
+            }
+            if (result != WAIT) {
+                break;
+            }
+            spin = w.spinning;
         }
-        wwClass.waitNanos.add(System.nanoTime() - start);
         if (interrupted) {
-            me.interrupt();
+            Thread.currentThread().interrupt();
         }
         return result;
+    }
+
+    /**
+     * A queued waiter looks at its fate, under the queue bit: granted meanwhile; must back off
+     * ({@code wounded}, confirmed by the caller, or a wait-die death); timed out; interrupted;
+     * the first waiter takes the free mutex; or waits on. A first waiter that was freed to take
+     * the mutex and finds it taken by a barger is marked for hand-off.
+     *
+     * @return an acquireQueued outcome, or WAIT ({@code w.spinning} set to spin first)
+     */
+    private int look(Waiter w, AcquireContext ctx, int mode, long deadline, boolean wounded) {
+        if (w.granted) {
+            return ACQUIRED;
+        }
+        w.recheck = false;
+        boolean freed = w.freed;
+        w.freed = false;
+        int result = wounded ? WOUNDED
+                : ctx != null && ctx.acquired > 0 && wwClass().isWaitDie() ? killQueued(ctx, w)
+                : ACQUIRED;
+        if (result == ACQUIRED && (mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L) {
+            result = TIMED_OUT;
+        }
+        if (result == ACQUIRED && (mode & INTERRUPTIBLE) != 0 && Thread.interrupted()) {
+            result = INTERRUPTED;
+        }
+        if (result != ACQUIRED) {
+            dequeue(w);
+            return result;
+        }
+        if (head == w && holder == null && HOLDER.compareAndSet(this, null, owned(ctx, w.thread))) {
+            admit(w);
+            return ACQUIRED;
+        }
+        if (freed) {
+            w.handoff = true;                         // overtaken: the next release hands over,
+            w.spinning = head == w;                   // likely soon: spin for it before parking
+        }
+        return WAIT;
+    }
+
+    /**
+     * A waiter leaves on a throwable (AQS's cancelAcquire): unlinks it, or, if it was granted the
+     * mutex meanwhile, releases the mutex again so that nobody waits behind a holder that left.
+     */
+    private void abandon(Waiter w) {
+        boolean granted;
+        lockQueue();
+        try {
+            granted = w.granted;
+            if (!granted && w.next != null) {
+                dequeue(w);
+            }
+        } finally {
+            unlockQueue();
+        }
+        if (granted) {
+            release();
+        }
     }
 
     /**
@@ -745,7 +949,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (!(h instanceof AcquireContext hc)) {
             return true;
         }
-        if (wwClass.isWaitDie()) {
+        if (wwClass().isWaitDie()) {
             return !WwClass.isOlder(hc.stamp(), ctx.stamp());
         }
         return !ctx.woundedAcquire() && WwClass.isOlder(hc.stamp(), ctx.stamp());
@@ -789,11 +993,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         LockSupport.unpark(w.thread);
     }
 
-    /** A context that holds locks checks whether it must back off before it queues. */
+    /**
+     * Wait-die: a context that holds locks dies before it queues if the holder or a context
+     * waiter is older. Queue bit held.
+     */
     private int killBeforeQueue(AcquireContext ctx) {
-        if (!wwClass.isWaitDie()) {
-            return ctx.woundedAcquire() ? WOUNDED : ACQUIRED;
-        }
         if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
             ctx.olderStamp = hc.stamp();
             return DIED;
@@ -807,11 +1011,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         return ACQUIRED;
     }
 
-    /** A queued context that holds locks checks whether it must back off (the kernel's check_kill). */
+    /**
+     * Wait-die: a queued context that holds locks dies if the holder or a context waiter ahead of
+     * it is older (the kernel's check_kill). Queue bit held.
+     */
     private int killQueued(AcquireContext ctx, Waiter w) {
-        if (!wwClass.isWaitDie()) {
-            return ctx.woundedAcquire() ? WOUNDED : ACQUIRED;
-        }
         if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
             ctx.olderStamp = hc.stamp();
             return DIED;
@@ -826,6 +1030,28 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /**
+     * Wound-wait: finds a queued context that holds locks and is older than {@code ctx}, which
+     * holds this mutex; records its stamp in {@code ctx.olderStamp}. Called by the holder, which
+     * holds no other queue bit, to confirm a wound.
+     *
+     * @return {@code true} if such a waiter is queued now
+     */
+    boolean hasOlderWaiterHoldingLocks(AcquireContext ctx) {
+        lockQueue();
+        try {
+            for (Waiter c = head; c != null; c = next(c)) {
+                if (c.ctx != null && c.ctx.acquired > 0 && WwClass.isOlder(c.ctx.stamp(), ctx.stamp())) {
+                    ctx.olderStamp = c.ctx.stamp();
+                    return true;
+                }
+            }
+            return false;
+        } finally {
+            unlockQueue();
+        }
+    }
+
+    /**
      * Inserts {@code w}: a waiter without a context at the tail; one with a context after the last
      * older context waiter, walking back from the tail over younger ones (wait-die wakes those
      * that hold locks, so that they die).
@@ -834,7 +1060,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         Waiter pos = null;                            // insert before pos; null means at the tail
         if (w.ctx != null && head != null) {
             long stamp = w.ctx.stamp();
-            boolean waitDie = wwClass.isWaitDie();
+            boolean waitDie = wwClass().isWaitDie();
             for (Waiter c = head.prev; ; c = c.prev) {
                 if (c.ctx != null) {
                     if (WwClass.isOlder(c.ctx.stamp(), stamp)) {
@@ -932,7 +1158,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * younger, so that it dies (the kernel's check_waiters). Queue lock held.
      */
     private void checkWaiters(AcquireContext holderCtx) {
-        boolean waitDie = wwClass.isWaitDie();
+        boolean waitDie = wwClass().isWaitDie();
         for (Waiter c = head; c != null; c = next(c)) {
             if (c.ctx == null) {
                 continue;
@@ -960,8 +1186,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (waiter.acquired == 0 || !WwClass.isOlder(waiter.stamp(), holderCtx.stamp())) {
             return false;
         }
-        if (holderCtx.wound(waiter)) {
-            wwClass.wounds.increment();
+        if (holderCtx.wound()) {
+            wwClass().counters.add(Counters.WOUNDS, 1);
         }
         if (holderCtx.owner() != Thread.currentThread()) {
             LockSupport.unpark(holderCtx.owner());
@@ -969,33 +1195,44 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         return true;
     }
 
-    /** Releases the mutex: free it [R], or hand it to the first waiter. */
+    /**
+     * Releases the mutex: free it [R], or hand it to the first waiter. The first waiter is handed
+     * the mutex if it is marked for hand-off, or if it was freed to take it by an earlier release
+     * and has not taken it yet (so a barger took it in between): so it is overtaken at most once
+     * per wait, however late it runs.
+     */
     private void release() {
         setExclusiveOwnerThread(null);
         if ((state & WAITERS) == 0) {
             holder = null;
-            if ((state & WAITERS) == 0) {        // [R] pairs with [W] in acquireQueued
+            if ((state & WAITERS) == 0) {        // [R] pairs with [W] in enqueueOrTake
                 return;
             }
             lockQueue();
-            if (holder == null) {
-                grantHead();
+            try {
+                if (holder == null) {
+                    grantHead();
+                }
+            } finally {
+                unlockQueue();
             }
-            unlockQueue();
             return;
         }
         lockQueue();
-        Waiter g = head;
-        if (g == null) {
-            holder = null;                        // the waiters gave up meanwhile
-        } else if (g.handoff) {
-            holder = owned(g.ctx, g.thread);
-            handOver(g);
-        } else {
-            holder = null;                        // a running thread may take it before g does, once
-            wakeToTake(g);
+        try {
+            Waiter g = head;
+            if (g == null) {
+                holder = null;                    // the waiters gave up meanwhile
+            } else if (g.handoff || g.freed) {
+                holder = owned(g.ctx, g.thread);
+                handOver(g);
+            } else {
+                holder = null;                    // a running thread may take it before g does, once
+                wakeToTake(g);
+            }
+        } finally {
+            unlockQueue();
         }
-        unlockQueue();
     }
 
     /**
@@ -1011,9 +1248,14 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     private BackoffException backoff(AcquireContext ctx, int killed) {
-        return killed == WOUNDED
-                ? ctx.backoff(this, BackoffException.Reason.WOUNDED, ctx.woundedBy())
-                : ctx.backoff(this, BackoffException.Reason.DIED, ctx.olderStamp);
+        return ctx.backoff(this, killed == WOUNDED ? BackoffException.Reason.WOUNDED
+                : BackoffException.Reason.DIED, ctx.olderStamp);
+    }
+
+    /** Throws {@code t} unchanged, checked or not (a hook's throwable, caught to finish a loop). */
+    @SuppressWarnings("unchecked")
+    static <T extends Throwable> RuntimeException rethrow(Throwable t) throws T {
+        throw (T) t;
     }
 
     private static Object owned(AcquireContext ctx, Thread thread) {

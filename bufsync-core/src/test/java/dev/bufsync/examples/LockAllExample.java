@@ -26,12 +26,12 @@ public class LockAllExample {
 
         // A reader, elsewhere, without any lock: the writer has not finished yet.
         Reservation buffer = buffers.get(0);
-        System.out.println("idle before: " + buffer.await(Usage.rw(false), Duration.ZERO));
+        System.out.println("idle before: " + buffer.await(Usage.beforeRead(), Duration.ZERO));
 
         // ... the device finishes the job ...
         done.signal();
 
         // Now the wait for the buffer's writers returns at once.
-        System.out.println("idle after: " + buffer.await(Usage.rw(false), Duration.ofSeconds(1)));
+        System.out.println("idle after: " + buffer.await(Usage.beforeRead(), Duration.ofSeconds(1)));
     }
 }

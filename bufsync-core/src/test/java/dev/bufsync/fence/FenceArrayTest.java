@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
@@ -185,5 +187,48 @@ class FenceArrayTest {
         FenceArray all = FenceArray.allOf(Fences.stub());
         assertThat(all).hasToString("Fence[all-of#" + all.context() + ":1 SIGNALED]");
         assertThat(FenceArray.anyOf(Fences.stub()).toString()).startsWith("Fence[any-of#");
+    }
+
+    /** allOf and anyOf refuse a null member by its index, in the collection and varargs forms. */
+    @Test
+    void nullMember_NullPointerException() {
+        Signaller a = mock();
+        assertThatThrownBy(() -> FenceArray.allOf(Arrays.asList(a.fence(), null)))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessageContaining("fences[1] is null")
+                .hasMessageContaining("all-of");
+        assertThatThrownBy(() -> FenceArray.allOf(null, a.fence()))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessageContaining("fences[0] is null");
+        assertThatThrownBy(() -> FenceArray.anyOf(Arrays.asList(a.fence(), null)))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessageContaining("fences[1] is null")
+                .hasMessageContaining("any-of");
+        a.signal();
+    }
+
+    /**
+     * A completed any-of array withdraws from its pending members: a long-lived pending member
+     * does not keep the array (and its callbacks) reachable.
+     */
+    @Test
+    void completedAnyOfWithdrawsFromPendingMembers() {
+        Signaller x = mock();
+        Signaller longLived = mock();
+        WeakReference<FenceArray> array = anyOfSignalledBy(x, longLived.fence());
+        for (int i = 0; i < 50 && array.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(array.get()).as("the completed any-of array is still registered on its pending member")
+                .isNull();
+        assertThat(longLived.fence().isSignaled()).isFalse();
+        longLived.signal();
+    }
+
+    /** Builds anyOf(x, other) with a callback, signals x, and lets go of the array. */
+    private static WeakReference<FenceArray> anyOfSignalledBy(Signaller x, Fence other) {
+        FenceArray any = FenceArray.anyOf(x.fence(), other);
+        AtomicInteger ran = new AtomicInteger();
+        any.addCallback(f -> ran.incrementAndGet());
+        x.signal();
+        assertThat(ran).hasValue(1);
+        return new WeakReference<>(any);
     }
 }

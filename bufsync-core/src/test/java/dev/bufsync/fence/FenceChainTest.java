@@ -280,6 +280,22 @@ class FenceChainTest {
         c.signal();
     }
 
+    /** A point equal to the previous link's is not later: it starts a new context at that point. */
+    @Test
+    void equalPointStartsNewContext() {
+        Signaller a = FenceContext.create("a").next();
+        Signaller b = FenceContext.create("b").next();
+        FenceChain one = FenceChain.link(null, a.fence(), 5);
+        FenceChain same = FenceChain.link(one, b.fence(), 5);
+        assertThat(same.context()).isNotEqualTo(one.context());
+        assertThat(same.seqno()).isEqualTo(5);
+        assertThat(same.find(5)).containsSame(same);
+        b.signal();
+        assertThat(same.isSignaled()).as("waits for the previous point").isFalse();
+        a.signal();
+        assertThat(same.isSignaled()).isTrue();
+    }
+
     /** A link signals with the error of its own fence only; earlier errors stay with their links. */
     @Test
     void linkCarriesItsOwnError() {

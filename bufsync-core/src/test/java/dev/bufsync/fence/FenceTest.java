@@ -367,6 +367,135 @@ class FenceTest {
         assertThat(after).hasValue(1);
     }
 
+    /**
+     * Whatever escapes a registration - an Error from the callback exception handler, then an
+     * Error from a java.util.logging handler while the failure is logged - stops neither the fire
+     * loop nor the signal: signal() returns, the later callback runs, and a thread parked in
+     * await() behind the failing callback wakes.
+     */
+    @Test
+    void fireLoopContinuesPastErrorsOfTheReporter() throws Exception {
+        java.util.logging.Logger jul = java.util.logging.Logger.getLogger("dev.bufsync.fence");
+        java.util.logging.Handler throwing = new java.util.logging.Handler() {
+            @Override
+            public void publish(java.util.logging.LogRecord record) {
+                throw new Error("log handler");
+            }
+
+            @Override
+            public void flush() {
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        boolean parents = jul.getUseParentHandlers();
+        jul.addHandler(throwing);
+        jul.setUseParentHandlers(false);
+        try {
+            Fences.setCallbackExceptionHandler((f, t) -> {
+                throw new StackOverflowError("handler");
+            });
+            Signaller s = mock();
+            s.fence().addCallback(f -> {
+                throw new StackOverflowError("callback");
+            });
+            CompletableFuture<Boolean> woke = new CompletableFuture<>();
+            Thread waiter = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    s.fence().await();
+                    woke.complete(true);
+                } catch (Throwable t) {
+                    woke.completeExceptionally(t);
+                }
+            });
+            awaitParked(waiter);
+            AtomicInteger after = new AtomicInteger();
+            s.fence().addCallback(f -> after.incrementAndGet());
+            s.signal();
+            assertThat(s.fence().status()).isEqualTo(Fence.Status.SIGNALED);
+            assertThat(after).hasValue(1);
+            assertThat(woke.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        } finally {
+            jul.removeHandler(throwing);
+            jul.setUseParentHandlers(parents);
+        }
+    }
+
+    /** An Error thrown by an inline callback is reported, and the callbacks after it still run. */
+    @Test
+    void callbackErrorsAreReportedAndContained() {
+        List<Throwable> reported = new CopyOnWriteArrayList<>();
+        Fences.setCallbackExceptionHandler((f, t) -> reported.add(t));
+        Signaller s = mock();
+        AssertionError error = new AssertionError("callback");
+        AtomicInteger after = new AtomicInteger();
+        s.fence().addCallback(f -> {
+            throw error;
+        });
+        s.fence().addCallback(f -> after.incrementAndGet());
+        s.signal();
+        assertThat(after).hasValue(1);
+        assertThat(reported).containsExactly(error);
+    }
+
+    /**
+     * whenSignaled registers on a pending fence (the callback runs on the signalling thread) and
+     * runs the callback at once, on the caller's thread, on a signalled fence; what it throws goes
+     * to the handler, never to the caller.
+     */
+    @Test
+    void whenSignaledRunsOnceEitherWay() throws Exception {
+        List<Throwable> reported = new CopyOnWriteArrayList<>();
+        Fences.setCallbackExceptionHandler((f, t) -> reported.add(t));
+        Signaller s = mock();
+        List<Thread> ranOn = new CopyOnWriteArrayList<>();
+        s.fence().whenSignaled(f -> ranOn.add(Thread.currentThread()));
+        assertThat(ranOn).isEmpty();
+        Thread signaller = Thread.ofPlatform().start(s::signal);
+        signaller.join();
+        assertThat(ranOn).containsExactly(signaller);
+        s.fence().whenSignaled(f -> ranOn.add(Thread.currentThread()));
+        assertThat(ranOn).containsExactly(signaller, Thread.currentThread());
+        IllegalStateException boom = new IllegalStateException("late callback");
+        s.fence().whenSignaled(f -> {
+            throw boom;
+        });
+        assertThat(reported).containsExactly(boom);
+        ExecutorService executor = Executors.newSingleThreadExecutor(r -> new Thread(r, "when-signaled"));
+        try {
+            CompletableFuture<String> onExecutor = new CompletableFuture<>();
+            s.fence().whenSignaled(f -> onExecutor.complete(Thread.currentThread().getName()), executor);
+            assertThat(onExecutor.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo("when-signaled");
+        } finally {
+            executor.shutdownNow();
+        }
+        s.fence().whenSignaled(f -> { }, r -> {
+            throw new java.util.concurrent.RejectedExecutionException("full");
+        });
+        assertThat(reported).hasSize(2).last().isInstanceOf(java.util.concurrent.RejectedExecutionException.class);
+    }
+
+    /** awaitSuccess returns for a fence signalled without error and throws the error of a failed one. */
+    @Test
+    void awaitSuccessThrowsTheFenceError() throws Exception {
+        Signaller ok = mock();
+        Signaller bad = mock();
+        assertThat(ok.fence().awaitSuccess(Duration.ZERO)).isFalse();
+        ok.signal();
+        ok.fence().awaitSuccess();
+        assertThat(ok.fence().awaitSuccess(Duration.ZERO)).isTrue();
+        IOException eio = new IOException("EIO");
+        bad.signal(eio);
+        assertThatThrownBy(() -> bad.fence().awaitSuccess()).isExactlyInstanceOf(ExecutionException.class)
+                .hasCause(eio).hasMessageContaining("mock#" + bad.fence().context());
+        assertThatThrownBy(() -> bad.fence().awaitSuccess(Duration.ofSeconds(1)))
+                .isExactlyInstanceOf(ExecutionException.class).hasCause(eio);
+        assertThatThrownBy(() -> bad.fence().awaitSuccess(Duration.ofNanos(-1)))
+                .isExactlyInstanceOf(IllegalArgumentException.class);
+    }
+
     /** The executor variant hands the callback to the executor, which runs it once. */
     @Test
     void executorCallbackRunsOnExecutor() throws Exception {
@@ -483,6 +612,7 @@ class FenceTest {
     static void awaitParked(Thread t) throws InterruptedException {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
         while (t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
+            assertThat(t.getState()).as("thread ended instead of parking").isNotEqualTo(Thread.State.TERMINATED);
             assertThat(System.nanoTime() - deadline).as("thread never parked").isNegative();
             Thread.onSpinWait();
             Thread.yield();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -284,5 +285,68 @@ class FencesTest {
         all.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
         assertThat(Fences.awaitAll(fences, Duration.ZERO)).isTrue();
         assertThat(Fences.awaitAll(List.of(), Duration.ZERO)).isTrue();
+    }
+
+    /**
+     * An any-of array is a leaf: unwrap keeps it whole, and an all-of array or a merge of it
+     * signals as soon as one of its members does, not when all of them have.
+     */
+    @Test
+    void anyOfIsNotFlattenedIntoAllOf() {
+        Signaller x = mock();
+        Signaller y = mock();
+        FenceArray any = FenceArray.anyOf(x.fence(), y.fence());
+        assertThat(Fences.unwrap(any)).containsExactly(any);
+        FenceArray all = FenceArray.allOf(any);
+        Fence merged = Fences.merge(any);
+        FenceChain link = FenceChain.link(null, any, 1);
+        Fence mergedWithOther = Fences.merge(List.of(any, Fences.stub()));
+        assertThat(all.fences()).containsExactly(any);
+        assertThat(Fences.unwrap(link)).containsExactly(any);
+        x.signal();
+        assertThat(all.isSignaled()).isTrue();
+        assertThat(merged.isSignaled()).isTrue();
+        assertThat(link.isSignaled()).isTrue();
+        assertThat(mergedWithOther.isSignaled()).isTrue();
+        y.signal();
+    }
+
+    /** merge refuses a null member by its index, in the collection and the varargs forms alike. */
+    @Test
+    void mergeNullMember_NullPointerException() {
+        Signaller a = mock();
+        assertThatThrownBy(() -> Fences.merge(Arrays.asList(a.fence(), null)))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessageContaining("fences[1] is null");
+        assertThatThrownBy(() -> Fences.merge(a.fence(), null, a.fence()))
+                .isExactlyInstanceOf(NullPointerException.class).hasMessageContaining("fences[1] is null");
+        assertThatThrownBy(() -> Fences.unwrap(null)).isExactlyInstanceOf(NullPointerException.class);
+        a.signal();
+    }
+
+    /**
+     * A timed awaitAll waits for the whole budget across its fences: a generous timeout lets a
+     * waiter parked on the second fence see both signal (a deadline computed in the past would
+     * give up at once).
+     */
+    @Test
+    void timedAwaitAllWaitsWithinTheDeadline() throws Exception {
+        for (Duration timeout : List.of(Duration.ofDays(1), Duration.ofSeconds(Long.MAX_VALUE))) {
+            Signaller a = mock();
+            Signaller b = mock();
+            CompletableFuture<Boolean> all = new CompletableFuture<>();
+            Thread waiter = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    all.complete(Fences.awaitAll(List.of(a.fence(), b.fence()), timeout));
+                } catch (Throwable t) {
+                    all.completeExceptionally(t);
+                }
+            });
+            FenceTest.awaitParked(waiter);
+            a.signal();
+            FenceTest.awaitParked(waiter);
+            assertThat(all).isNotDone();
+            b.signal();
+            assertThat(all.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        }
     }
 }

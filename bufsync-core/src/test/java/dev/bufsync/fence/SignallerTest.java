@@ -8,8 +8,11 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.LockSupport;
+import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -49,6 +52,30 @@ class SignallerTest {
             System.gc();
             fence.await(Duration.ofMillis(20));
         }
+    }
+
+    /** Requests garbage collection until {@code outcome} completes, or gives up; returns it. */
+    private static <T> CompletableFuture<T> collectUntilDone(CompletableFuture<T> outcome) {
+        collectUntil(outcome::isDone);
+        return outcome;
+    }
+
+    /** Requests garbage collection until {@code done} holds, or gives up. */
+    private static void collectUntil(BooleanSupplier done) {
+        for (int i = 0; i < GC_ATTEMPTS && !done.getAsBoolean(); i++) {
+            System.gc();
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
+        }
+    }
+
+    /**
+     * Creates a fence, registers a callback that records the fence's error into the returned
+     * future, and drops both the fence and its signaller: only the callback registration is left.
+     */
+    private static CompletableFuture<Throwable> callbackOnlyFence(Fence fence) {
+        CompletableFuture<Throwable> seen = new CompletableFuture<>();
+        assertThat(fence.addCallback(f -> seen.complete(f.error()))).isTrue();
+        return seen;
     }
 
     /** A forgotten fence signals with FenceAbandonedException naming it, and the handler is told. */
@@ -98,6 +125,60 @@ class SignallerTest {
         Fence fence = Fence.from(new CompletableFuture<Void>());
         collectUntilReported(fence);
         assertThat(fence.error()).isInstanceOf(FenceAbandonedException.class);
+    }
+
+    /**
+     * A fence that nothing refers to but its own callback, dropped together with its signaller,
+     * is still abandoned: the callback runs with the error (the engine keeps a job's work fence
+     * only through such a callback).
+     */
+    @Test
+    void fenceKeptOnlyByItsCallbackIsAbandoned() {
+        CompletableFuture<Throwable> seen = collectUntilDone(
+                callbackOnlyFence(FenceContext.create("callback-only").next().fence()));
+        assertThat(seen).isCompletedWithValueMatching(e -> e instanceof FenceAbandonedException,
+                "abandoned");
+    }
+
+    /** The same for a fence made from a stage that is dropped without completing. */
+    @Test
+    void stageFenceKeptOnlyByItsCallbackIsAbandoned() {
+        CompletableFuture<Throwable> seen = collectUntilDone(
+                callbackOnlyFence(Fence.from(new CompletableFuture<Void>())));
+        assertThat(seen).isCompletedWithValueMatching(e -> e instanceof FenceAbandonedException,
+                "abandoned");
+    }
+
+    /**
+     * A callback of an abandoned fence that blocks delays no other abandonment: the reaper only
+     * flips the state, and callbacks run on a thread of their own.
+     */
+    @Test
+    void blockingCallbackDoesNotDelayOtherAbandonments() throws InterruptedException {
+        CountDownLatch blocked = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        List<String> threads = new CopyOnWriteArrayList<>();
+        Fence first = forgotten("blocking", null);
+        first.addCallback(f -> {
+            threads.add(Thread.currentThread().getName());
+            blocked.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        try {
+            collectUntil(() -> blocked.getCount() == 0);
+            assertThat(blocked.getCount()).as("the first fence's callback ran").isZero();
+            Fence second = forgotten("behind-a-blocking-callback", null);
+            collectUntilReported(second);
+            assertThat(reported).as("abandoned while another callback blocks").contains(second);
+            assertThat(second.error()).isInstanceOf(FenceAbandonedException.class);
+            assertThat(threads).containsExactly("bufsync-fence-abandoned");
+        } finally {
+            release.countDown();
+        }
     }
 
     /** A signalled fence is never reported when its signaller is collected later. */

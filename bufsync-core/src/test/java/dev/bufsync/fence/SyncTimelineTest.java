@@ -4,7 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Unit tests of {@link SyncTimeline}, the sw_sync analogue. */
@@ -96,6 +100,68 @@ class SyncTimelineTest {
             timeline.advance(Long.MAX_VALUE);
             assertThat(timeline.value()).isEqualTo(Long.MAX_VALUE);
             assertThat(far.isSignaled()).isTrue();
+        }
+    }
+
+    /**
+     * The boundaries: a point equal to the counter has been reached (signalled at once), the next
+     * one has not; advancing by 0 is allowed and signals nothing; advancing exactly to a point
+     * signals it.
+     */
+    @Test
+    void boundaries() {
+        try (SyncTimeline timeline = SyncTimeline.create("sw")) {
+            timeline.advance(3);
+            assertThat(timeline.fenceAt(3).isSignaled()).isTrue();
+            Fence four = timeline.fenceAt(4);
+            assertThat(four.isSignaled()).isFalse();
+            timeline.advance(0);
+            assertThat(timeline.value()).isEqualTo(3);
+            assertThat(four.isSignaled()).isFalse();
+            timeline.advance(1);
+            assertThat(four.isSignaled()).isTrue();
+        }
+    }
+
+    /**
+     * Several threads advancing and creating points at once, released together by a barrier: no
+     * advance is lost, every point up to the final value signals without error, and points
+     * signal in increasing order.
+     */
+    @Test
+    void concurrentAdvancesAreSerialised() throws Exception {
+        int threads = 4;
+        int steps = 2_000;
+        List<Long> order = Collections.synchronizedList(new ArrayList<>());
+        List<Fence> points = Collections.synchronizedList(new ArrayList<>());
+        List<Throwable> failures = new CopyOnWriteArrayList<>();
+        try (SyncTimeline timeline = SyncTimeline.create("sw")) {
+            CyclicBarrier start = new CyclicBarrier(threads);
+            List<Thread> workers = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                workers.add(Thread.ofPlatform().start(() -> {
+                    try {
+                        start.await();
+                        for (int i = 0; i < steps; i++) {
+                            Fence f = timeline.fenceAt(timeline.value() + 2);
+                            if (f.addCallback(x -> order.add(x.seqno()))) {
+                                points.add(f);
+                            }
+                            timeline.advance(1);
+                        }
+                    } catch (Throwable e) {
+                        failures.add(e);
+                    }
+                }));
+            }
+            for (Thread w : workers) {
+                w.join(TimeUnit.SECONDS.toMillis(60));
+                assertThat(w.isAlive()).as("a worker is stuck on the timeline's lock").isFalse();
+            }
+            assertThat(failures).isEmpty();
+            assertThat(timeline.value()).isEqualTo((long) threads * steps);
+            assertThat(points).allMatch(f -> f.seqno() > timeline.value() || f.status() == Fence.Status.SIGNALED);
+            assertThat(order).isSorted();
         }
     }
 }

@@ -16,7 +16,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -146,8 +148,34 @@ class ReservationTest {
             assertThat(resv.fences(query)).as("query %s", query)
                     .containsExactlyElementsOf(byUsage.subList(0, query.ordinal() + 1));
         }
-        assertThat(Usage.rw(true)).isEqualTo(Usage.READ);
-        assertThat(Usage.rw(false)).isEqualTo(Usage.WRITE);
+        assertThat(Usage.beforeWrite()).isEqualTo(Usage.READ);
+        assertThat(Usage.beforeRead()).isEqualTo(Usage.WRITE);
+    }
+
+    /** The deprecated rw(boolean) still answers as the named factories do. */
+    @Test
+    @SuppressWarnings("deprecation")
+    void rwMatchesTheNamedFactories() {
+        assertThat(Usage.rw(true)).isSameAs(Usage.beforeWrite());
+        assertThat(Usage.rw(false)).isSameAs(Usage.beforeRead());
+    }
+
+    /**
+     * A query includes only its usage and stronger ones: a WRITE query (a reader's) does not wait
+     * for a pending READ fence, and includedIn says so.
+     */
+    @Test
+    void weakerUsagesAreNotIncluded() throws InterruptedException {
+        assertThat(Usage.READ.includedIn(Usage.WRITE)).isFalse();
+        assertThat(Usage.BOOKKEEP.includedIn(Usage.KERNEL)).isFalse();
+        assertThat(Usage.WRITE.includedIn(Usage.READ)).isTrue();
+        assertThat(Usage.WRITE.includedIn(Usage.WRITE)).isTrue();
+        Reservation resv = new Reservation();
+        add(resv, pending().fence(), Usage.READ);
+        assertThat(resv.isSignaled(Usage.beforeRead())).isTrue();
+        assertThat(resv.await(Usage.beforeRead(), Duration.ZERO)).isTrue();
+        assertThat(resv.fences(Usage.beforeRead())).isEmpty();
+        assertThat(resv.isSignaled(Usage.beforeWrite())).isFalse();
     }
 
     /** A later fence of the same context replaces an entry of equal or weaker usage. */
@@ -206,6 +234,25 @@ class ReservationTest {
         assertThat(resv.snapshot().size()).isEqualTo(2);
         add(resv, dev.bufsync.fence.Fences.stub(), Usage.KERNEL);
         assertThat(resv.snapshot().size()).isEqualTo(2);
+    }
+
+    /** Adding prunes the entries that signalled since the list was built, without a reserve in between. */
+    @Test
+    void addingPrunesSignalledEntries() {
+        Reservation resv = new Reservation();
+        Signaller a = pendingOn(FenceContext.create("a"));
+        Fence b = pendingOn(FenceContext.create("b")).fence();
+        resv.lock();
+        try {
+            resv.reserveFences(2);
+            resv.addFence(a.fence(), Usage.WRITE);
+            a.signal();
+            resv.addFence(b, Usage.WRITE);
+            assertThat(resv.snapshot().size()).isEqualTo(1);
+            assertThat(resv.snapshot().fence(0)).isSameAs(b);
+        } finally {
+            resv.unlock();
+        }
     }
 
     /** A container is added as its members, each taking a slot. */
@@ -302,6 +349,97 @@ class ReservationTest {
         assertThatThrownBy(resv::unlock).isInstanceOf(WwMisuseException.class);
         done.countDown();
         other.join();
+    }
+
+    /** tryLock fails, without waiting, while another thread holds the reservation. */
+    @Test
+    void tryLockFailsWhileAnotherHolds() throws Exception {
+        WwClass cls = WwClass.waitDie("try");
+        Reservation resv = new Reservation(cls, "busy");
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread other = Thread.ofPlatform().name("holder").start(() -> {
+            resv.lock();
+            held.countDown();
+            awaitQuietly(done);
+            resv.unlock();
+        });
+        held.await();
+        try {
+            assertThat(resv.tryLock()).isFalse();
+            try (AcquireContext ctx = cls.begin()) {
+                assertThat(resv.tryLock(ctx)).isEqualTo(LockResult.BUSY);
+            }
+            assertThat(resv.mutex().isHeldByCurrentThread()).isFalse();
+        } finally {
+            done.countDown();
+            other.join();
+        }
+    }
+
+    /**
+     * The misuse check races with the holder's unlock: whatever the interleaving, a thread that
+     * does not hold the lock gets the IllegalStateException, never a NullPointerException from
+     * reading the holder after it left.
+     */
+    @Test
+    void checkHeldRacingUnlockGivesTheMisuseException() throws Exception {
+        Reservation resv = new Reservation(WwClass.waitDie("race"), "raced");
+        AtomicBoolean stop = new AtomicBoolean();
+        CyclicBarrier start = new CyclicBarrier(2);
+        Thread cycler = Thread.ofPlatform().name("cycler").start(() -> {
+            try {
+                start.await();
+                while (!stop.get()) {
+                    resv.lock();
+                    resv.unlock();
+                }
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        List<Throwable> wrong = new ArrayList<>();
+        try {
+            start.await();
+            for (int i = 0; i < 200_000 && wrong.isEmpty(); i++) {
+                try {
+                    resv.reserveFences(1);
+                    wrong.add(new AssertionError("reserveFences succeeded without the lock"));
+                } catch (IllegalStateException expected) {
+                    // the misuse exception, with or without a holder named
+                } catch (Throwable t) {
+                    wrong.add(t);
+                }
+            }
+        } finally {
+            stop.set(true);
+            cycler.join();
+        }
+        assertThat(wrong).isEmpty();
+    }
+
+    /** Bad input is refused the same way whatever the state: a null usage with and without fences. */
+    @Test
+    void nullUsageIsRefusedInEveryState() {
+        Reservation empty = new Reservation();
+        Reservation busy = new Reservation();
+        add(busy, pending().fence(), Usage.WRITE);
+        for (Reservation resv : List.of(empty, busy)) {
+            assertThatThrownBy(() -> resv.fences(null)).isExactlyInstanceOf(NullPointerException.class)
+                    .hasMessageContaining("usage");
+            assertThatThrownBy(() -> resv.isSignaled(null)).isExactlyInstanceOf(NullPointerException.class)
+                    .hasMessageContaining("usage");
+            assertThatThrownBy(() -> resv.singleton(null)).isExactlyInstanceOf(NullPointerException.class)
+                    .hasMessageContaining("usage");
+            assertThatThrownBy(() -> resv.await(null, Duration.ZERO)).isExactlyInstanceOf(NullPointerException.class)
+                    .hasMessageContaining("usage");
+            assertThatThrownBy(() -> resv.await(null)).isExactlyInstanceOf(NullPointerException.class)
+                    .hasMessageContaining("usage");
+            assertThatThrownBy(() -> resv.setDeadline(null, 0L)).isExactlyInstanceOf(NullPointerException.class)
+                    .hasMessageContaining("usage");
+            assertThatThrownBy(() -> resv.await(Usage.READ, null)).isExactlyInstanceOf(NullPointerException.class)
+                    .hasMessageContaining("timeout");
+        }
     }
 
     /** Lock operations delegate to the wound/wait mutex, with and without a context. */

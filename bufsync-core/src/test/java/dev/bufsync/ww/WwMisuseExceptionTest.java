@@ -267,6 +267,29 @@ class WwMisuseExceptionTest {
         o.unlock();
     }
 
+    /**
+     * A timed plain tryLock of a mutex the thread holds, without a context or through its own
+     * context, could only time out: it is RECURSIVE_LOCK as lock() is. (The context forms answer
+     * ALREADY_HELD for the holding context, the kernel's -EALREADY; the untimed tryLock() answers
+     * false, as the kernel's trylock does.)
+     */
+    @Test
+    void timedPlainTryLockOfAHeldMutex() throws Exception {
+        WwMutex o = mutex();
+        o.lock();
+        assertMisuse(Rule.RECURSIVE_LOCK, () -> o.tryLock(Duration.ofMillis(1)), name(o));
+        assertMisuse(Rule.RECURSIVE_LOCK, () -> o.tryLock(Duration.ZERO), name(o));
+        assertThat(o.tryLock()).isFalse();
+        o.unlock();
+        try (AcquireContext t = cls.begin()) {
+            o.lock(t);
+            assertMisuse(Rule.RECURSIVE_LOCK, () -> o.tryLock(Duration.ofDays(1)), name(o), name(t));
+            assertThat(o.tryLock(t, Duration.ofDays(1))).isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(o.tryLock()).isFalse();
+            t.unlockAll();
+        }
+    }
+
     // ---------------------------------------------------------------- EDEADLK handling
 
     /** ww_test_edeadlk_normal (SUCCESS): unlock all, then lock the contended mutex normally. */

@@ -583,4 +583,171 @@ class WwMutexTest {
             t2.thread.interrupt();
         }
     }
+
+    /**
+     * The bound is per wait, not per wake-up: while the woken first waiter has not run yet, the
+     * next release hands the mutex to it, so a thread that unlocks and relocks in a loop overtakes
+     * it at most once. (Before, each release freed the mutex again until the waiter ran.)
+     */
+    @Test
+    void firstWaiterIsOvertakenAtMostOncePerWait() throws Exception {
+        WwMutex m = new WwMutex(wwClass(Algorithm.WOUND_WAIT));
+        m.lock();
+        try (Actor waiter = new Actor("waiter")) {
+            Future<?> f = queuePlainWaiter(waiter, m);
+            int overtaken = 0;
+            for (int i = 0; i < 1000; i++) {
+                m.unlock();
+                if (!m.tryLock()) {
+                    break;
+                }
+                overtaken++;
+            }
+            assertThat(overtaken).isLessThanOrEqualTo(1);
+            f.get(20, TimeUnit.SECONDS);
+            assertThat(m.owner()).isSameAs(waiter.thread);
+            waiter.run(m::unlock);
+        }
+    }
+
+    /**
+     * A wound from a context that has since left its queue and closed is stale: the wounded
+     * context, now the oldest live one, must not back off for it (docs/ww.md invariant 3), and
+     * waits for the busy mutex instead.
+     */
+    @Test
+    void staleWoundFromAClosedContextIsDropped() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex x = new WwMutex(cls);
+        WwMutex m = new WwMutex(cls);
+        WwMutex n = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor plain = new Actor("plain")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            old.call(() -> x.lock(oldCtx));
+            young.call(() -> m.lock(youngCtx));
+            Future<LockResult> o = old.start(() -> m.lockInterruptibly(oldCtx));
+            awaitWaiters(m, 1);
+            Actor.await("the younger holder is wounded", youngCtx::isWounded);
+            old.thread.interrupt();
+            assertThatThrownBy(() -> o.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(InterruptedException.class);
+            old.run(oldCtx::unlockAll);
+            old.run(oldCtx::close);                 // youngCtx is now the oldest live context
+            plain.run(n::lock);
+            Future<LockResult> y = young.start(() -> n.lock(youngCtx));
+            Actor.await("the young context queues or backs off", () -> n.waiterCount() == 1 || y.isDone());
+            assertThat(y).as("backed off for a closed context").isNotDone();
+            plain.run(n::unlock);
+            assertThat(y.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            young.run(youngCtx::unlockAll);
+            young.run(youngCtx::close);
+        }
+    }
+
+    /**
+     * Wound-wait: an older waiter that holds nothing never wounds (the no-locks guard): the
+     * younger holder is not wounded and waits at its next contended lock instead of backing off.
+     */
+    @Test
+    void olderWaiterHoldingNothingDoesNotWound() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        WwMutex n = new WwMutex(cls);
+        WwMutex y1 = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor plain = new Actor("plain")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            young.call(() -> y1.lock(youngCtx));
+            young.call(() -> m.lock(youngCtx));
+            Future<LockResult> o = old.start(() -> m.lock(oldCtx));
+            awaitWaiters(m, 1);
+            assertThat(youngCtx.isWounded()).isFalse();
+            plain.run(n::lock);
+            Future<LockResult> y = young.start(() -> n.lock(youngCtx));
+            Actor.await("the young context queues or backs off", () -> n.waiterCount() == 1 || y.isDone());
+            assertThat(y).as("backed off for an older context that holds nothing").isNotDone();
+            plain.run(n::unlock);
+            assertThat(y.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            young.run(youngCtx::unlockAll);
+            assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(oldCtx::unlockAll);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+            assertThat(cls.stats().wounds()).isZero();
+        }
+    }
+
+    /** The timed context form acquires: at once when free, and after waiting when released. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void timedTryLockWithContextAcquires(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwMutex m = new WwMutex(cls);
+        try (Actor holder = new Actor("holder"); Actor taker = new Actor("taker")) {
+            AcquireContext ctx = taker.call(cls::begin);
+            assertThat(taker.call(() -> m.tryLock(ctx, Duration.ofDays(1)))).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.isHeldBy(ctx)).isTrue();
+            assertThat(ctx.heldLocks()).containsExactly(m);
+            taker.run(m::unlock);
+            holder.run(m::lock);
+            Future<LockResult> f = taker.start(() -> m.tryLock(ctx, Duration.ofDays(1)));
+            awaitWaiters(m, 1);
+            holder.run(m::unlock);
+            assertThat(f.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.isHeldBy(ctx)).isTrue();
+            assertThat(ctx.heldLocks()).containsExactly(m);
+            taker.run(ctx::unlockAll);
+            taker.run(ctx::close);
+        }
+    }
+
+    /**
+     * Wait-die (the kernel's check_waiters): an older context that takes the mutex by barging,
+     * while a younger one that holds locks waits behind a plain waiter, wakes it so that it dies;
+     * nothing else would wake it while the older context holds the mutex. Repeated until the
+     * older context wins the race for the freed mutex against the woken plain waiter.
+     */
+    @Test
+    void waitDieBargerWakesYoungerLockHolderToDie() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        int barged = 0;
+        for (int attempt = 0; attempt < 100 && barged == 0; attempt++) {
+            WwMutex m = new WwMutex(cls);
+            WwMutex x = new WwMutex(cls);
+            try (Actor plain = new Actor("plain"); Actor young = new Actor("young");
+                 AcquireContext oldCtx = cls.begin()) {
+                AcquireContext youngCtx = young.call(cls::begin);
+                young.call(() -> x.lock(youngCtx));
+                m.lock();                                            // plain holder: nobody dies for it
+                Future<?> p = queuePlainWaiter(plain, m);
+                Future<Object> y = young.start(() -> {
+                    try {
+                        return m.lock(youngCtx);
+                    } catch (BackoffException e) {
+                        return e;
+                    }
+                });
+                awaitWaiters(m, 2);
+                m.unlock();                                          // frees it for the plain waiter
+                if (m.tryLock(oldCtx) == LockResult.ACQUIRED) {      // the older context barges
+                    barged++;
+                    Object result = y.get(20, TimeUnit.SECONDS);
+                    assertThat(result).isInstanceOf(BackoffException.class);
+                    assertThat(((BackoffException) result).reason()).isEqualTo(BackoffException.Reason.DIED);
+                    assertThat(((BackoffException) result).olderStamp()).isEqualTo(oldCtx.stamp());
+                    oldCtx.unlockAll();
+                } else {
+                    Actor.await("the plain waiter holds it", () -> m.owner() == plain.thread);
+                }
+                p.get(20, TimeUnit.SECONDS);
+                plain.run(m::unlock);
+                if (!(y.get(20, TimeUnit.SECONDS) instanceof BackoffException)) {
+                    young.run(m::unlock);
+                }
+                young.run(youngCtx::unlockAll);
+                young.run(youngCtx::close);
+            }
+        }
+        assertThat(barged).as("the older context barged in 100 attempts").isOne();
+    }
 }

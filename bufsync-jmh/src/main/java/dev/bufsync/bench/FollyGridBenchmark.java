@@ -25,7 +25,7 @@ import org.openjdk.jmh.infra.Blackhole;
  *
  * <p>Hypothesis: bufsync's wound/wait transaction over two mutexes is at least as fast as
  * address-ordered {@code ReentrantLock}s and as the {@code smart-polite} {@code std::lock}
- * algorithm at every point of the grid (DESIGN.md section 5). The score is nanoseconds of wall
+ * algorithm at every point of the grid (target in docs/bench.md). The score is nanoseconds of wall
  * time per lock-pair operation, all threads together ({@value #OPS} operations per invocation,
  * shared evenly among the threads), as Folly reports it; lower is better.
  *

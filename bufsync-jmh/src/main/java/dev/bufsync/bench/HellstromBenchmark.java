@@ -26,8 +26,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Hypothesis: with few threads wound-wait rolls back less than wait-die (Hellström, 4 threads
  * on 4 cores: about 100 rollbacks against 150,000), and a wound/wait transaction takes at most
- * 1.1 times as long as ordered locking, which needs the whole sorted set in advance (DESIGN.md
- * section 5). The paper's 4 and 16 threads on 4 cores become 2 and 4 threads here; its 100,000
+ * 1.1 times as long as ordered locking, which needs the whole sorted set in advance (targets in
+ * docs/bench.md). The paper's 4 and 16 threads on 4 cores become 2 and 4 threads here; its 100,000
  * transactions per thread become rounds of {@value #TRANSACTIONS}, repeated per iteration.
  *
  * <p>Design: the lock sets are drawn before the measurement ({@link Workload}: 256 per thread,

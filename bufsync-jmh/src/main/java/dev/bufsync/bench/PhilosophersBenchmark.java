@@ -27,7 +27,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Hypothesis: wound/wait transactions stay within 10 % of the theoretical minimum on every
  * table and beat ordered locking by at least 20 % at N = 5, where ordered lets one diner block
- * the other four about half the time (DESIGN.md section 5; Hinnant measured ordered ≈ 95 s and
+ * the other four about half the time (targets in docs/bench.md; Hinnant measured ordered ≈ 95 s and
  * smart ≈ 75 s = the minimum at E = 30 s).
  *
  * <p>Design: a meal is a parked wait ({@link LockSupport#parkNanos}), a device doing the work,

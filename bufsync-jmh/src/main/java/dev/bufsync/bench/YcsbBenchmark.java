@@ -26,7 +26,7 @@ import org.openjdk.jmh.infra.Blackhole;
  * give the abort ratio (rollbacks / (rollbacks + commits)).
  *
  * <p>Hypothesis: at θ = 0.9, where a few rows are in most transactions, wound/wait transactions
- * commit at least as many transactions per second as NO_WAIT (DESIGN.md section 5). The paper
+ * commit at least as many transactions per second as NO_WAIT (target in docs/bench.md). The paper
  * found NO_WAIT and WAIT_DIE best among its lock-based schemes on 1024 simulated cores; here
  * wound-wait is added, and {@code ordered} (DBx1000's KEY_ORDER) is the deadlock-free reference.
  *

@@ -17,8 +17,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code fence-callback}: the life of a one-shot completion with callbacks: create it, register
  * {@code waiters} callbacks, signal it, which runs them on the signalling thread.
  *
- * <p>Hypothesis: a {@link Fence} is no slower than a {@code CompletableFuture} (DESIGN.md section
- * 5): registering is one allocation and one CAS in both; signalling is one CAS plus a walk of the
+ * <p>Hypothesis: a {@link Fence} is no slower than a {@code CompletableFuture} (the target in
+ * docs/bench.md): registering is one allocation and one CAS in both; signalling is one CAS plus a walk of the
  * registrations. The fence also takes a {@code System.nanoTime()} timestamp when it signals (the
  * kernel's {@code dma_fence} timestamp), which {@code CompletableFuture} does not have; on virtual
  * machines whose clock source is slow that is the difference.

@@ -26,7 +26,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * is published before the current one is signalled, so waiters never miss one.
  *
  * <p>Hypothesis: waking a thread parked in {@link Fence#await()} costs no more than waking one
- * parked in {@code CompletableFuture.join()} (DESIGN.md section 5); both park with
+ * parked in {@code CompletableFuture.join()} (the target in docs/bench.md); both park with
  * {@code LockSupport}, and the unpark dominates. The same structure serves both strategies, so
  * the acknowledgement overhead cancels out in the ratio.
  */

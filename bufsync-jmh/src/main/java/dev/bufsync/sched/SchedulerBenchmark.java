@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * ({@code executor(Runnable::run)}), so one operation is the whole life of a job: lock the
  * buffers, collect dependencies, arm, publish, unlock, queue, dispatch, run, finish, signal.
  *
- * <p>Hypothesis (targets of DESIGN.md section 5): at most 1 µs with 10 buffers and 10 µs with 100
+ * <p>Hypothesis (targets in docs/bench.md): at most 1 µs with 10 buffers and 10 µs with 100
  * (Solana's unified scheduler claims about 100 ns and 1 µs for a transaction of 10 and 100
  * accounts, without fences or locks). The per-buffer cost is one lock, one slot reservation, one
  * fence list copy and one unlock, so the total grows linearly with the buffers.
@@ -47,7 +47,7 @@ public class SchedulerBenchmark {
     /** An inline engine and a job over {@code buffers} fresh reservations. */
     @Setup(Level.Trial)
     public void setUp() {
-        engine = Engine.builder("bench").executor(Runnable::run).build();
+        engine = Engine.builder("bench").executor(Runnable::run).inOrder(true).build();
         entity = engine.newEntity("bench");
         List<HasReservation> writes = new ArrayList<>();
         List<HasReservation> reads = new ArrayList<>();

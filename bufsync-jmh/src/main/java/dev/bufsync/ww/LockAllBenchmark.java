@@ -20,7 +20,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Hypothesis: a whole wound/wait transaction (begin a context, lock d mutexes, unlock them,
  * close) costs at most 1.5 times d {@code ReentrantLock}s taken in a known order, and is at least
- * 3 times faster than Guava's {@code CycleDetectingLockFactory} at d = 20 (DESIGN.md section 5).
+ * 3 times faster than Guava's {@code CycleDetectingLockFactory} at d = 20 (targets in docs/bench.md).
  * The ordered baseline needs an order known in advance; ours does not.
  *
  * <p>Verdict (three full runs, 2-core AMD EPYC, JDK 25): the Guava target holds (its d = 20

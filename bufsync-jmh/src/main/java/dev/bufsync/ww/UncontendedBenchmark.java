@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code uncontended}: one lock+unlock of one mutex by one thread, nobody else around.
  *
  * <p>Hypothesis: a {@code WwMutex} locked with a context costs at most 1.3 times a
- * {@code ReentrantLock} (target in DESIGN.md section 5): one CAS to lock and one volatile store to
+ * {@code ReentrantLock} (target in docs/bench.md): one CAS to lock and one volatile store to
  * unlock, as the {@code ReentrantLock}, plus the always-on misuse checks and the context's
  * bookkeeping, which are plain reads and writes. The context lives across operations (as in a
  * transaction that locks many mutexes); {@link LockAllBenchmark} measures whole transactions.

@@ -20,22 +20,26 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * {@code bufsync bench}: runs the JMH benchmarks side by side with their baselines, prints one
- * table per benchmark with every strategy's score and its ratio to the benchmark's baseline,
- * judges the targets of DESIGN.md section 5, and with {@code --out} writes {@code results.json}
- * and a self-contained {@code report.html}. Exit status 0 when the run completed (a missed target
- * is reported, not a failure), 1 if a benchmark failed, 2 on a usage error.
+ * {@code bufsync bench}: runs the benchmarks side by side with their baselines, prints one
+ * table per benchmark with every strategy's score and its ratio to the benchmark's baseline (with
+ * its spread across forks), judges the targets of the benchmarks that ran (docs/bench.md), warns
+ * when the machine was busier than its cores, and with {@code --out} writes {@code results.json}
+ * and a self-contained {@code report.html}. {@code --out} is checked before anything runs. Exit
+ * status 0 when the run completed (a missed target is reported, not a failure), 1 if a benchmark
+ * failed, 2 on a usage error.
  */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = "Runs the benchmarks side by side against honest baselines and judges the"
-                + " targets of DESIGN.md section 5. Quick mode (the default) finishes within three"
-                + " minutes on two cores; --full runs every point.")
+                + " performance targets listed in docs/bench.md. Quick mode (the default) finishes"
+                + " within three minutes on two cores and judges only what one short run can judge"
+                + " (sizes; timed targets say \"not judged in quick mode\"); --full runs every point"
+                + " in several forks and judges every target across them.")
 public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--quick", description = "Fewer points and short iterations (the default).")
     boolean quick;
 
-    @Option(names = "--full", description = "Every point of every benchmark, longer iterations (about 20 minutes on two cores).")
+    @Option(names = "--full", description = "Every point of every benchmark, longer iterations, 2-3 forks per point (about an hour on two cores).")
     boolean full;
 
     @Option(names = "--smoke", hidden = true, description = "Tiny in-process run, for tests of the plumbing.")
@@ -59,10 +63,16 @@ public final class BenchCommand implements Callable<Integer> {
     public Integer call() throws IOException {
         RunMode mode = mode();
         List<BenchDef> chosen = chosen();
+        String outProblem = outDirProblem(outDir);
+        if (outProblem != null) {
+            spec.commandLine().getErr().println("bufsync bench: --out " + outDir + ": " + outProblem);
+            return CommandLine.ExitCode.USAGE;
+        }
         Output out = Output.stdout();
         out.line(modeNote(mode, chosen));
         Instant started = Instant.now();
         String loadBefore = loadAverage();
+        warnIfBusy(out, loadBefore, "before the run");
         long t0 = System.nanoTime();
         List<BenchResult> results = new ArrayList<>();
         BenchRunner runner = new BenchRunner(out, mode);
@@ -80,15 +90,22 @@ public final class BenchCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - t0) / 1e9;
         String loadAfter = loadAverage();
         List<Double> ratios = ratios(results);
-        List<Targets.Verdict> verdicts = Targets.judge(results);
+        List<Targets.Verdict> verdicts = Targets.judge(results, mode);
         printTargets(out, verdicts);
         out.line(String.format(Locale.ROOT, "%s run of %d benchmark(s), %d results, took %.0f s"
-                + " (load average before %s, after %s)", mode, chosen.size(), results.size(), seconds,
-                loadBefore, loadAfter));
+                + " (load average, 1 min: %s before, %s after; %d cores)", mode, chosen.size(),
+                results.size(), seconds, loadBefore.isEmpty() ? "?" : loadBefore.split(" ")[0],
+                loadAfter.isEmpty() ? "?" : loadAfter.split(" ")[0], CORES));
+        String warning = warnIfBusy(out, loadAfter, "after the run");
+        if (warning == null) {
+            warning = busyWarning(loadBefore, "before the run");
+        }
         Map<String, Object> summary = summary(mode, chosen, started, seconds, results, ratios, verdicts);
-        Map<String, String> load = new LinkedHashMap<>();
+        Map<String, Object> load = new LinkedHashMap<>();
         load.put("before", loadBefore);
         load.put("after", loadAfter);
+        load.put("cores", CORES);
+        load.put("warning", warning);
         summary.put("loadAverage", load);
         if (outDir != null) {
             Files.createDirectories(outDir);
@@ -101,6 +118,53 @@ public final class BenchCommand implements Callable<Integer> {
             out.json(summary);
         }
         return Main.OK;
+    }
+
+    /**
+     * Why {@code --out} cannot take the results, or {@code null} when it can (or is not given):
+     * the directory is created here, before the run, so that a bad path costs a second, not the
+     * run.
+     */
+    static String outDirProblem(Path dir) {
+        if (dir == null) {
+            return null;
+        }
+        try {
+            Files.createDirectories(dir);
+        } catch (java.nio.file.FileAlreadyExistsException e) {
+            return "exists and is not a directory";
+        } catch (IOException | SecurityException e) {
+            return "cannot create the directory (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
+        }
+        if (!Files.isWritable(dir)) {
+            return "the directory is not writable";
+        }
+        return null;
+    }
+
+    private static final int CORES = Runtime.getRuntime().availableProcessors();
+
+    /** Prints the busy warning when the 1-minute load average exceeds the cores; returns it, or null. */
+    private static String warnIfBusy(Output out, String load, String when) {
+        String warning = busyWarning(load, when);
+        if (warning != null) {
+            out.line(warning);
+        }
+        return warning;
+    }
+
+    /** The warning for a 1-minute load average above the core count, or null. */
+    static String busyWarning(String load, String when) {
+        if (load.isEmpty()) {
+            return null;
+        }
+        double oneMinute = Double.parseDouble(load.split(" ")[0]);
+        if (oneMinute <= CORES) {
+            return null;
+        }
+        return String.format(Locale.ROOT, "warning: load average %.2f %s exceeds the %d cores: other"
+                + " work competed for the CPU, so scores are noisier and slower than on a quiet machine",
+                oneMinute, when, CORES);
     }
 
     private RunMode mode() {
@@ -129,9 +193,9 @@ public final class BenchCommand implements Callable<Integer> {
             points += pointCount(d, mode);
         }
         String what = switch (mode) {
-            case QUICK -> "quick mode: fewer points and short iterations (use --full for every point);"
-                    + " finishes within three minutes on two cores";
-            case FULL -> "full mode: every point, longer iterations";
+            case QUICK -> "quick mode: fewer points, short iterations, one fork (use --full for every point);"
+                    + " finishes within three minutes on two cores; timed targets are not judged in quick mode";
+            case FULL -> "full mode: every point, longer iterations, 2-3 forks per point";
             case SMOKE -> "smoke mode: tiny in-process run; the numbers mean nothing";
         };
         return String.format(Locale.ROOT, "bufsync bench, %s: %d benchmark(s), %d points", what,
@@ -144,7 +208,9 @@ public final class BenchCommand implements Callable<Integer> {
         for (List<String> v : s.params().values()) {
             n *= v.size();
         }
-        if (d.strategyParam() && !s.params().containsKey("strategy")) {
+        if (d.probe() != null) {
+            n *= d.probe().strategies().size();
+        } else if (d.strategyParam() && !s.params().containsKey("strategy")) {
             n *= strategyDefaults(d);
         } else if (!d.strategyParam()) {
             n *= s.methods().isEmpty() ? methodCount(d) : s.methods().size();
@@ -179,9 +245,7 @@ public final class BenchCommand implements Callable<Integer> {
     static List<Double> ratios(List<BenchResult> results) {
         List<Double> ratios = new ArrayList<>();
         for (BenchResult r : results) {
-            String baseline = Catalog.find(r.benchmark()).map(BenchDef::baseline).orElse("");
-            BenchResult b = results.stream().filter(q -> q.benchmark().equals(r.benchmark())
-                    && q.strategy().equals(baseline) && q.params().equals(r.params())).findFirst().orElse(null);
+            BenchResult b = baselineOf(results, r);
             ratios.add(b == null ? Double.NaN : r.score() / b.score());
         }
         return ratios;
@@ -192,8 +256,8 @@ public final class BenchCommand implements Callable<Integer> {
         List<List<String>> rows = new ArrayList<>();
         for (int i = 0; i < rs.size(); i++) {
             BenchResult r = rs.get(i);
-            rows.add(List.of(r.axisLabel(), r.strategy(), number(r.score()), r.unit(),
-                    ratio(ratios.get(i)), counterText(r)));
+            rows.add(List.of(r.axisLabel(), r.strategy(), number(r.score()) + error(r), r.unit(),
+                    ratio(ratios.get(i)) + spreadText(rs, r), counterText(r)));
         }
         out.line("");
         out.line(def.name() + " (" + (def.higherIsBetter() ? "higher" : "lower") + " is better)");
@@ -206,12 +270,48 @@ public final class BenchCommand implements Callable<Integer> {
             rows.add(List.of(v.benchmark(), v.strategy(), v.target(), v.measured(), v.status().toString()));
         }
         out.line("");
-        out.line("targets (DESIGN.md section 5)");
+        out.line("targets of the benchmarks that ran (docs/bench.md lists them all)");
         out.table(List.of("benchmark", "ours", "target", "measured", "status"), rows);
-        long met = verdicts.stream().filter(v -> v.status() == Targets.Status.MET).count();
-        long missed = verdicts.stream().filter(v -> v.status() == Targets.Status.MISSED).count();
-        out.line(String.format(Locale.ROOT, "targets: %d met, %d missed, %d not measured", met, missed,
-                verdicts.size() - met - missed));
+        out.line("targets: " + countText(verdicts));
+    }
+
+    /** "3 met, 1 missed, 2 not judged in quick mode": the non-zero counts by status. */
+    static String countText(List<Targets.Verdict> verdicts) {
+        List<String> parts = new ArrayList<>();
+        for (Targets.Status status : Targets.Status.values()) {
+            long n = verdicts.stream().filter(v -> v.status() == status).count();
+            if (n > 0 || status == Targets.Status.MET || status == Targets.Status.MISSED) {
+                parts.add(n + " " + status);
+            }
+        }
+        return String.join(", ", parts);
+    }
+
+    /** The result's JMH error as " ± e", or empty. */
+    static String error(BenchResult r) {
+        return Double.isFinite(r.scoreError()) ? " ± " + number(r.scoreError()) : "";
+    }
+
+    /** The lowest and highest ratio to the baseline across forks, or empty with one fork. */
+    static List<Double> spread(List<BenchResult> all, BenchResult r) {
+        BenchResult b = baselineOf(all, r);
+        if (b == null || r.forkScores().size() < 2) {
+            return List.of();
+        }
+        List<Double> rs = r.forkRatios(b);
+        return List.of(java.util.Collections.min(rs), java.util.Collections.max(rs));
+    }
+
+    /** The ratio's spread as " (0.91–1.12)", or empty. */
+    static String spreadText(List<BenchResult> all, BenchResult r) {
+        List<Double> s = spread(all, r);
+        return s.isEmpty() ? "" : " (" + ratio(s.get(0)) + "–" + ratio(s.get(1)) + ")";
+    }
+
+    private static BenchResult baselineOf(List<BenchResult> results, BenchResult r) {
+        String baseline = Catalog.find(r.benchmark()).map(BenchDef::baseline).orElse("");
+        return results.stream().filter(q -> q.benchmark().equals(r.benchmark())
+                && q.strategy().equals(baseline) && q.params().equals(r.params())).findFirst().orElse(null);
     }
 
     private Map<String, Object> summary(RunMode mode, List<BenchDef> chosen, Instant started,
@@ -228,7 +328,8 @@ public final class BenchCommand implements Callable<Integer> {
         List<Map<String, Object>> rs = new ArrayList<>();
         for (int i = 0; i < results.size(); i++) {
             BenchResult r = results.get(i);
-            rs.add(r.toJson(ratios.get(i), Catalog.find(r.benchmark()).map(BenchDef::baseline).orElse("")));
+            rs.add(r.toJson(ratios.get(i), spread(results, r),
+                    Catalog.find(r.benchmark()).map(BenchDef::baseline).orElse("")));
         }
         s.put("results", rs);
         s.put("targets", verdicts.stream().map(Targets.Verdict::toJson).toList());
@@ -282,6 +383,10 @@ public final class BenchCommand implements Callable<Integer> {
         if (!Double.isNaN(r.counter("rollbacksPerTransaction"))) {
             parts.add(String.format(Locale.ROOT, "rollbacks/txn %.4f", r.counter("rollbacksPerTransaction")));
             parts.add(String.format(Locale.ROOT, "abort ratio %.3f", r.counter("abortRatio")));
+        }
+        if (!Double.isNaN(r.counter(MemoryProbe.SAMPLED))) {
+            parts.add("extrapolated from " + Numbers.count(String.valueOf((long) r.counter(MemoryProbe.SAMPLED)))
+                    + " and half as many (exact: the footprint is affine in the count)");
         }
         if (r.counter("wounds") > 0) {
             parts.add(String.format(Locale.ROOT, "wounds %.0f", r.counter("wounds")));

@@ -10,7 +10,8 @@ import java.util.function.Function;
  * One benchmark of the suite as {@code bufsync bench} knows it: its stable name, the JMH class
  * that measures it, how a JMH result maps to a strategy and to a point on the chart's x axis,
  * which strategy the ratios compare with, and the points and iteration times of each
- * {@link RunMode}.
+ * {@link RunMode}. Most benchmarks are JMH classes; a few ({@code demo}, {@code memory}) are
+ * {@linkplain Probe probes} that the command runs itself.
  *
  * @param name the benchmark's name in results (stable across versions)
  * @param jmhClass the fully qualified JMH benchmark class
@@ -21,10 +22,43 @@ import java.util.function.Function;
  * @param baseline the strategy every ratio in the benchmark's table compares with
  * @param higherIsBetter whether a higher score is better (throughput) or worse (time)
  * @param settings what each mode runs
+ * @param probe what runs it when it is not a JMH benchmark, or {@code null}
  */
 public record BenchDef(String name, String jmhClass, boolean strategyParam, String axisTitle,
                        Function<Map<String, String>, String> axis, String baseline,
-                       boolean higherIsBetter, Map<RunMode, Settings> settings) {
+                       boolean higherIsBetter, Map<RunMode, Settings> settings, Probe probe) {
+
+    /** A JMH benchmark: {@link #jmhClass} runs through JMH's Runner. */
+    BenchDef(String name, String jmhClass, boolean strategyParam, String axisTitle,
+             Function<Map<String, String>, String> axis, String baseline, boolean higherIsBetter,
+             Map<RunMode, Settings> settings) {
+        this(name, jmhClass, strategyParam, axisTitle, axis, baseline, higherIsBetter, settings, null);
+    }
+
+    /**
+     * A benchmark the command measures itself, without JMH, because its figure is not a timed
+     * operation (object sizes) or its workload is the command's own (the demo).
+     */
+    interface Probe {
+        /**
+         * The strategies each point measures, for the point count of the mode line.
+         *
+         * @return strategy names
+         */
+        List<String> strategies();
+
+        /**
+         * Measures every point of the settings.
+         *
+         * @param def the benchmark
+         * @param settings the mode's points, repetitions and durations
+         * @param progress where to report progress
+         * @return one result per point and strategy
+         * @throws Exception if the measurement failed
+         */
+        List<BenchResult> run(BenchDef def, Settings settings, java.util.function.Consumer<String> progress)
+                throws Exception;
+    }
 
     /**
      * What one mode runs of a benchmark.
@@ -35,9 +69,10 @@ public record BenchDef(String name, String jmhClass, boolean strategyParam, Stri
      * @param warmupMillis time of each warm-up iteration
      * @param iterations measurement iterations
      * @param iterationMillis time of each measurement iteration
+     * @param forks forked VMs per point (JMH; 0 runs in this VM), or repetitions (probes)
      */
     public record Settings(Map<String, List<String>> params, List<String> methods, int warmups,
-                           int warmupMillis, int iterations, int iterationMillis) {
+                           int warmupMillis, int iterations, int iterationMillis, int forks) {
     }
 
     /**
@@ -68,7 +103,15 @@ public record BenchDef(String name, String jmhClass, boolean strategyParam, Stri
                 p.put((String) params[i], values);
             }
             settings.put(mode, new Settings(p, methods, warmups, warmupMillis, iterations,
-                    iterationMillis));
+                    iterationMillis, mode.forks()));
+            return this;
+        }
+
+        /** Sets the forks of a mode already given, for benchmarks whose ratio spreads widely. */
+        Builder forks(RunMode mode, int forks) {
+            Settings s = settings.get(mode);
+            settings.put(mode, new Settings(s.params(), s.methods(), s.warmups(), s.warmupMillis(),
+                    s.iterations(), s.iterationMillis(), forks));
             return this;
         }
 

@@ -60,6 +60,9 @@ final class BenchRunner {
      * @throws RunnerException if JMH failed (a benchmark threw, a fork died)
      */
     List<BenchResult> run(BenchDef def, String position) throws RunnerException {
+        if (def.probe() != null) {
+            return probe(def, position);
+        }
         // JMH refuses to start while another JMH run holds /tmp/jmh.lock (another checkout's
         // benchmarks, say); the command runs anyway, and the machine line of the report is the
         // place to judge how quiet the machine was.
@@ -67,7 +70,7 @@ final class BenchRunner {
         BenchDef.Settings s = def.settings().get(mode);
         ChainedOptionsBuilder options = new OptionsBuilder()
                 .include(includePattern(def, s))
-                .forks(mode.forks())
+                .forks(s.forks())
                 .warmupIterations(s.warmups())
                 .warmupTime(TimeValue.milliseconds(Math.max(1, s.warmupMillis())))
                 .measurementIterations(s.iterations())
@@ -89,6 +92,18 @@ final class BenchRunner {
             results.add(toResult(def, r));
         }
         return results;
+    }
+
+    private List<BenchResult> probe(BenchDef def, String position) throws RunnerException {
+        try {
+            return def.probe().run(def, def.settings().get(mode),
+                    text -> out.progress("[" + position + "] " + def.name() + ": " + text));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RunnerException(def.name() + " was interrupted", e);
+        } catch (Exception e) {
+            throw new RunnerException(def.name() + " failed: " + e, e);
+        }
     }
 
     private static String includePattern(BenchDef def, BenchDef.Settings s) {
@@ -114,8 +129,13 @@ final class BenchRunner {
             counters.put("minimumMs", minimumMs);
             counters.put("ratioToMinimum", primary.getScore() / minimumMs);
         }
+        List<Double> forks = new ArrayList<>();
+        for (BenchmarkResult fork : run.getBenchmarkResults()) {
+            forks.add(fork.getPrimaryResult().getScore());
+        }
         return new BenchResult(def.name(), params, strategy, primary.getScore(),
-                primary.getScoreError(), primary.getScoreUnit(), def.higherIsBetter(), counters);
+                primary.getScoreError(), primary.getScoreUnit(), def.higherIsBetter(), counters,
+                List.copyOf(forks));
     }
 
     private static Map<String, Double> counters(Map<String, Result> secondary) {

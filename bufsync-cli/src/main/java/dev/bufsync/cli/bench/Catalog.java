@@ -23,6 +23,14 @@ public final class Catalog {
     /** Quick mode's strategies for the lock-set benchmarks: the targets' baselines and ours. */
     private static final List<String> QUICK_LOCK_SET = List.of("ordered", "smart-polite",
             "wound-wait", "wait-die");
+    /**
+     * Full mode's forks for benchmarks whose ratio moves by tens of percent from VM to VM (the
+     * contended ones, thread wake-ups, the demo): enough for a spread, and a target is met only
+     * when every fork holds it.
+     */
+    private static final int CONTENDED_FORKS = 3;
+    private static final List<String> DEMO_DRIVERS = List.of("2", "4", "8");
+    private static final List<String> DEMO_BUFFERS = List.of("8", "16", "64");
 
     /** Every benchmark, in the order they run. */
     public static final List<BenchDef> ALL = List.of(
@@ -56,6 +64,7 @@ public final class Catalog {
                             "mutexes", List.of("2", "8"), "strategy", QUICK_LOCK_SET)
                     .mode(FULL, 2, 500, 4, 500, NONE, "threads", List.of("2", "4", "8", "16"),
                             "mutexes", List.of("2", "4", "8", "16"))
+                    .forks(FULL, CONTENDED_FORKS)
                     .build()),
             new BenchDef("philosophers", "dev.bufsync.bench.PhilosophersBenchmark", true,
                     "table (diners, or solid)", p -> p.get("table"), "ordered", false,
@@ -66,6 +75,7 @@ public final class Catalog {
                             "eatMillis", List.of("60"), "strategy", QUICK_LOCK_SET)
                     .mode(FULL, 1, 1, 2, 1, NONE, "table", DiningTable.allNames(),
                             "eatMillis", List.of("150"))
+                    .forks(FULL, CONTENDED_FORKS)
                     .build()),
             new BenchDef("hellstrom", "dev.bufsync.bench.HellstromBenchmark", true, "threads",
                     p -> p.get("threads"), "ordered", false, new BenchDef.Builder()
@@ -74,6 +84,7 @@ public final class Catalog {
                     .mode(QUICK, 2, 250, 2, 300, NONE, "threads", List.of("2", "4"),
                             "strategy", List.of("ordered", "wound-wait", "wait-die"))
                     .mode(FULL, 2, 1000, 4, 1000, NONE, "threads", List.of("2", "4"))
+                    .forks(FULL, CONTENDED_FORKS)
                     .build()),
             new BenchDef("ycsb", "dev.bufsync.bench.YcsbBenchmark", true, "Zipf θ",
                     p -> p.get("theta"), "no-wait", true, new BenchDef.Builder()
@@ -81,16 +92,45 @@ public final class Catalog {
                             "strategy", List.of("no-wait", "wound-wait"))
                     .mode(QUICK, 2, 250, 2, 300, NONE, "theta", List.of("0", "0.9"))
                     .mode(FULL, 2, 1000, 4, 1000, NONE, "theta", List.of("0", "0.6", "0.8", "0.9"))
+                    .forks(FULL, CONTENDED_FORKS)
                     .build()),
             new BenchDef("fence-callback", "dev.bufsync.fence.FenceCallbackBenchmark", false,
                     "waiters (callbacks per fence)", p -> p.get("waiters"), "completable-future",
-                    false, onePerParam("waiters", "1", "64")),
+                    false, onePerParam("waiters", "1", "64", FULL.forks())),
             new BenchDef("fence-wake", "dev.bufsync.fence.FenceWakeBenchmark", false,
                     "waiters (parked threads)", p -> p.get("waiters"), "completable-future", false,
-                    onePerParam("waiters", "1", "64")),
+                    onePerParam("waiters", "1", "64", CONTENDED_FORKS)),
             new BenchDef("scheduler", "dev.bufsync.sched.SchedulerBenchmark", false,
                     "buffers per job", p -> p.get("buffers"), "scheduler", false,
-                    onePerParam("buffers", "10", "100")));
+                    onePerParam("buffers", "10", "100", FULL.forks())),
+            new BenchDef("demo", DemoProbe.class.getName(), true, "drivers × buffers",
+                    p -> p.get("drivers") + "×" + p.get("buffers"), DemoProbe.GLOBAL, true,
+                    new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 200, NONE, "drivers", List.of("2"), "buffers", List.of("8"))
+                    .mode(QUICK, 1, 500, 1, 800, NONE, "drivers", DEMO_DRIVERS, "buffers", DEMO_BUFFERS)
+                    .mode(FULL, 1, 2000, 1, 3000, NONE, "drivers", DEMO_DRIVERS, "buffers", DEMO_BUFFERS)
+                    .forks(SMOKE, 1)
+                    .forks(FULL, CONTENDED_FORKS)
+                    .build(), new DemoProbe()),
+            new BenchDef("memory", MemoryProbe.class.getName(), true, "object",
+                    Catalog::memoryLabel, "reentrant-lock", false, new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 0, NONE, "reservations", List.of("10000"))
+                    .mode(QUICK, 0, 0, 1, 0, NONE, "reservations", List.of("1000000"),
+                            "sample", List.of("100000"))
+                    .mode(FULL, 0, 0, 1, 0, NONE, "reservations", List.of("1000000"))
+                    .build(), new MemoryProbe()),
+            new BenchDef("scale", "dev.bufsync.exec.ScaleBenchmark", true, "threads",
+                    p -> Numbers.count(p.get("virtualThreads")) + " virtual or "
+                            + Numbers.count(p.get("platformThreads")) + " platform threads on "
+                            + Numbers.count(p.get("reservations")) + " reservations",
+                    "platform", false, new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 30, NONE, "reservations", List.of("1000"),
+                            "virtualThreads", List.of("200"), "platformThreads", List.of("8"),
+                            "transactions", List.of("2000"))
+                    .mode(QUICK, 1, 500, 2, 500, NONE)
+                    .mode(FULL, 3, 1000, 4, 1000, NONE)
+                    .forks(FULL, CONTENDED_FORKS)
+                    .build()));
 
     private Catalog() {
     }
@@ -100,12 +140,18 @@ public final class Catalog {
      * mode runs the first, quick and full mode both.
      */
     private static Map<RunMode, BenchDef.Settings> onePerParam(String param, String first,
-                                                              String second) {
+                                                              String second, int fullForks) {
         return new BenchDef.Builder()
                 .mode(SMOKE, 0, 0, 1, 30, NONE, param, List.of(first))
                 .mode(QUICK, 2, 200, 2, 250, NONE, param, List.of(first, second))
                 .mode(FULL, 4, 500, 5, 500, NONE, param, List.of(first, second))
+                .forks(FULL, fullForks)
                 .build();
+    }
+
+    private static String memoryLabel(Map<String, String> p) {
+        return MemoryProbe.MUTEX.equals(p.get("object")) ? "one mutex"
+                : Numbers.count(p.get("reservations")) + " reservations";
     }
 
     /**

@@ -9,70 +9,180 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The data of one chart per benchmark, as the report's script draws it: the x labels in order,
- * one series of scores per strategy, and for {@code philosophers} the theoretical minimum as a
- * reference line. Kept apart from the HTML so that tests can check it without a browser.
+ * What the report draws for each benchmark: one or more charts, each with a numeric x axis where
+ * the benchmark's parameter is a number (logarithmic when it spans a decade or more), a category
+ * axis otherwise, one series of scores with their error per strategy, and for {@code philosophers}
+ * the theoretical minimum as a reference. A benchmark with two varying parameters (threads ×
+ * mutexes, drivers × buffers) gets one chart per value of the first; results in different units
+ * (the memory benchmark's bytes and MB) get one chart per unit. Kept apart from drawing
+ * ({@link ChartSvg}) so that tests can check it without a browser.
  */
 final class Charts {
     private static final List<String> SOLID_ORDER = List.of("tetrahedron", "cube", "dodecahedron");
+
+    /** How the x axis maps a point. */
+    enum XKind {
+        /** Numeric, linear. */
+        LINEAR,
+        /** Numeric, logarithmic: the parameter spans a decade or more. */
+        LOG,
+        /** One band per label: the parameter is not a number, or there is one point. */
+        CATEGORY
+    }
+
+    /**
+     * One point of a series.
+     *
+     * @param label the point's x label
+     * @param x the x value (NaN on a category axis)
+     * @param y the score
+     * @param error JMH's 99.9 % half-width, NaN when unknown
+     */
+    record Point(String label, double x, double y, double error) {
+    }
+
+    /**
+     * One strategy's points, or the reference line.
+     *
+     * @param name the strategy's name
+     * @param points the points, in x order
+     */
+    record Series(String name, List<Point> points) {
+    }
+
+    /**
+     * One chart.
+     *
+     * @param benchmark the benchmark's name
+     * @param caption what the chart shows (the panel's parameter value, if any)
+     * @param xTitle the x axis's title
+     * @param yTitle the y axis's title (unit and direction)
+     * @param xKind how the x axis maps points
+     * @param categories the x labels in order (every kind: numeric axes label their points too)
+     * @param logY whether the y axis is logarithmic (scores spanning more than 30 ×)
+     * @param series one per strategy
+     * @param reference the theoretical minimum, or {@code null}
+     */
+    record Chart(String benchmark, String caption, String xTitle, String yTitle, XKind xKind,
+                 List<String> categories, boolean logY, List<Series> series, Series reference) {
+    }
 
     private Charts() {
     }
 
     /**
-     * Builds the charts of a run, one per benchmark that has results, in catalog order.
+     * The charts of a run, grouped by benchmark, in catalog order.
      *
      * @param results the run's results
-     * @return chart specifications for the page's script
+     * @return each benchmark that has results, with its charts
      */
-    static List<Map<String, Object>> of(List<BenchResult> results) {
-        List<Map<String, Object>> charts = new ArrayList<>();
+    static Map<String, List<Chart>> of(List<BenchResult> results) {
+        Map<String, List<Chart>> charts = new LinkedHashMap<>();
         for (BenchDef def : Catalog.ALL) {
             List<BenchResult> rs = results.stream().filter(r -> r.benchmark().equals(def.name())).toList();
             if (!rs.isEmpty()) {
-                charts.add(chart(def, rs));
+                charts.put(def.name(), charts(def, rs));
             }
         }
         return charts;
     }
 
-    private static Map<String, Object> chart(BenchDef def, List<BenchResult> rs) {
-        List<String> xs = rs.stream().map(BenchResult::axisLabel).distinct()
-                .sorted(Charts::compareLabels).toList();
+    private static List<Chart> charts(BenchDef def, List<BenchResult> rs) {
+        Map<String, List<BenchResult>> byUnit = new LinkedHashMap<>();
+        rs.forEach(r -> byUnit.computeIfAbsent(r.unit(), u -> new ArrayList<>()).add(r));
+        List<Chart> charts = new ArrayList<>();
+        for (List<BenchResult> group : byUnit.values()) {
+            List<String> varying = varying(group);
+            String panel = varying.size() >= 2 ? varying.get(0) : null;
+            String xParam = panel != null ? varying.get(1) : varying.isEmpty() ? null : varying.get(0);
+            Map<String, List<BenchResult>> panels = new LinkedHashMap<>();
+            group.stream().sorted(Comparator.comparing((BenchResult r) -> panel == null ? "" : r.params().get(panel),
+                    Charts::compareLabels)).forEach(r -> panels.computeIfAbsent(
+                    panel == null ? "" : r.params().get(panel), k -> new ArrayList<>()).add(r));
+            panels.forEach((value, members) -> charts.add(chart(def, members, panel, value, xParam)));
+        }
+        return charts;
+    }
+
+    /** The parameters whose value differs between results, in parameter order. */
+    private static List<String> varying(List<BenchResult> rs) {
+        Set<String> keys = new LinkedHashSet<>();
+        rs.forEach(r -> keys.addAll(r.params().keySet()));
+        return keys.stream().filter(k -> rs.stream().map(r -> String.valueOf(r.params().get(k)))
+                .distinct().count() > 1).toList();
+    }
+
+    private static Chart chart(BenchDef def, List<BenchResult> rs, String panel, String panelValue,
+                               String xParam) {
+        java.util.function.Function<BenchResult, String> label = xParam == null || panel == null
+                ? BenchResult::axisLabel : r -> r.params().get(xParam);
+        List<String> categories = rs.stream().map(label).distinct().sorted(Charts::compareLabels).toList();
+        XKind kind = xKind(xParam == null ? List.of() : rs.stream().map(r -> r.params().get(xParam))
+                .distinct().toList());
         Set<String> strategies = new LinkedHashSet<>();
         rs.forEach(r -> strategies.add(r.strategy()));
-        List<Map<String, Object>> series = new ArrayList<>();
+        List<Series> series = new ArrayList<>();
+        for (String s : strategies) {
+            List<Point> points = new ArrayList<>();
+            for (String c : categories) {
+                rs.stream().filter(r -> r.strategy().equals(s) && label.apply(r).equals(c)).findFirst()
+                        .ifPresent(r -> points.add(new Point(c, x(kind, r, xParam), r.score(), r.scoreError())));
+            }
+            series.add(new Series(s, points));
+        }
+        Series reference = null;
+        if (def.name().equals("philosophers")) {
+            List<Point> minimum = new ArrayList<>();
+            for (String c : categories) {
+                rs.stream().filter(r -> label.apply(r).equals(c) && !Double.isNaN(r.counter("minimumMs")))
+                        .findFirst().ifPresent(r -> minimum.add(new Point(c, x(kind, r, xParam),
+                                r.counter("minimumMs"), Double.NaN)));
+            }
+            reference = new Series("theoretical minimum", minimum);
+        }
         double min = Double.POSITIVE_INFINITY;
         double max = 0;
-        for (String s : strategies) {
-            List<Double> values = new ArrayList<>();
-            for (String x : xs) {
-                BenchResult r = rs.stream().filter(q -> q.strategy().equals(s) && q.axisLabel().equals(x))
-                        .findFirst().orElse(null);
-                values.add(r == null ? null : r.score());
-                if (r != null && r.score() > 0) {
-                    min = Math.min(min, r.score());
-                    max = Math.max(max, r.score());
-                }
+        for (BenchResult r : rs) {
+            if (r.score() > 0) {
+                min = Math.min(min, r.score());
+                max = Math.max(max, r.score());
             }
-            series.add(Map.of("name", s, "values", values));
         }
-        Map<String, Object> c = new LinkedHashMap<>();
-        c.put("benchmark", def.name());
-        c.put("xTitle", def.axisTitle());
-        c.put("yTitle", rs.get(0).unit() + (def.higherIsBetter() ? " (higher is better)" : " (lower is better)"));
-        c.put("xs", xs);
-        c.put("series", series);
-        if (def.name().equals("philosophers")) {
-            List<Double> minimum = new ArrayList<>();
-            for (String x : xs) {
-                minimum.add(rs.stream().filter(q -> q.axisLabel().equals(x)).findFirst()
-                        .map(q -> q.counter("minimumMs")).orElse(null));
+        String caption = def.name() + (panel == null ? "" : ", " + panel + " = " + panelValue);
+        boolean labelIsParam = xParam != null && rs.stream().allMatch(r -> r.axisLabel().equals(r.params().get(xParam)));
+        String xTitle = xParam == null || labelIsParam ? def.axisTitle() : xParam;
+        String yTitle = rs.get(0).unit() + (def.higherIsBetter() ? ", higher is better" : ", lower is better");
+        return new Chart(def.name(), caption, xTitle, yTitle, kind, categories, max / min > 30, series, reference);
+    }
+
+    /** Numeric when every value is a number and there are at least two; log when they span ≥ 10 ×. */
+    static XKind xKind(List<String> values) {
+        if (values.size() < 2) {
+            return XKind.CATEGORY;
+        }
+        double min = Double.POSITIVE_INFINITY;
+        double max = Double.NEGATIVE_INFINITY;
+        for (String v : values) {
+            double d = number(v);
+            if (Double.isNaN(d)) {
+                return XKind.CATEGORY;
             }
-            c.put("reference", Map.of("name", "theoretical minimum", "values", minimum));
+            min = Math.min(min, d);
+            max = Math.max(max, d);
         }
-        c.put("log", max / min > 30);
-        return c;
+        return min > 0 && max / min >= 10 ? XKind.LOG : XKind.LINEAR;
+    }
+
+    private static double x(XKind kind, BenchResult r, String xParam) {
+        return kind == XKind.CATEGORY ? Double.NaN : number(r.params().get(xParam));
+    }
+
+    private static double number(String v) {
+        try {
+            return Double.parseDouble(v);
+        } catch (NumberFormatException | NullPointerException e) {
+            return Double.NaN;
+        }
     }
 
     /** Numbers ascending (also "a×b" pairs, by each part), then the solids in the paper's order. */

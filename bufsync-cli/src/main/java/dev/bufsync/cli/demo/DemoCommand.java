@@ -59,6 +59,26 @@ public final class DemoCommand implements Callable<Integer>, Listing {
     @Option(names = "--json", description = "Print only the JSON summary on standard output (the report goes to standard error).")
     boolean json;
 
+    @Option(names = "--cluster", description = "Drivers as separate JVM processes sharing the buffers through ZooKeeper.")
+    boolean cluster;
+
+    @Option(names = "--processes", paramLabel = "N",
+            description = "With --cluster: driver processes, 2 to " + MAX_DRIVERS + " (default: ${DEFAULT-VALUE}).")
+    int processes = 4;
+
+    @Option(names = "--zookeeper", paramLabel = "HOST:PORT[,...]",
+            description = "With --cluster: an existing ensemble; default: an embedded three-server one.")
+    String zookeeper;
+
+    @Option(names = "--kill-driver-after", paramLabel = "SECONDS", description = "With --cluster: SIGKILL one driver process then.")
+    Double killDriverAfter;
+
+    @Option(names = "--kill-server-after", paramLabel = "SECONDS", description = "With --cluster: stop one embedded ZooKeeper server then.")
+    Double killServerAfter;
+
+    @Option(names = "--algorithm", description = "With --cluster: WOUND_WAIT or WAIT_DIE (default: ${DEFAULT-VALUE}).")
+    dev.bufsync.ww.WwClass.Algorithm algorithm = dev.bufsync.ww.WwClass.Algorithm.WOUND_WAIT;
+
     @Mixin
     Listing.Flag list;
 
@@ -76,10 +96,17 @@ public final class DemoCommand implements Callable<Integer>, Listing {
 
     @Override
     public Integer call() throws Exception {
-        Checks.count(spec, "--drivers", drivers, 2, MAX_DRIVERS);
         Checks.count(spec, "--buffers", buffers, 2, MAX_BUFFERS);
         Checks.seconds(spec, "--seconds", seconds, MAX_SECONDS);
         Checks.outputFile(spec, "--trace", trace);
+        if (cluster) {
+            Checks.count(spec, "--processes", processes, 2, MAX_DRIVERS);
+            Checks.range(spec, "--kill-driver-after", killDriverAfter, 0, MAX_SECONDS);
+            Checks.range(spec, "--kill-server-after", killServerAfter, 0, MAX_SECONDS);
+            return dev.bufsync.cli.cluster.ClusterDemoCommand.run(spec, new dev.bufsync.cli.cluster.ClusterDemo.Settings(
+                    processes, buffers, seconds, seed, algorithm, zookeeper, killDriverAfter, killServerAfter), json);
+        }
+        Checks.count(spec, "--drivers", drivers, 2, MAX_DRIVERS);
         List<Locking> modes;
         try {
             modes = locking == null ? List.of(Locking.WW, Locking.GLOBAL, Locking.NAIVE) : List.of(Locking.parse(locking));

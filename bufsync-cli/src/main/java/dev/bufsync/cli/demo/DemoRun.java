@@ -281,10 +281,10 @@ final class DemoRun {
                                       List<Integer> read, long deviceNanos) throws InterruptedException {
         List<Fence> deps = new ArrayList<>();
         for (int b : written) {
-            deps.addAll(buffers.get(b).reservation().fences(Usage.rw(true)));
+            deps.addAll(buffers.get(b).reservation().fences(Usage.beforeWrite()));
         }
         for (int b : read) {
-            deps.addAll(buffers.get(b).reservation().fences(Usage.rw(false)));
+            deps.addAll(buffers.get(b).reservation().fences(Usage.beforeRead()));
         }
         SubmittedJob job = entity.submit(Job.builder(name).dependsOn(deps.toArray(Fence[]::new))
                 .run(() -> device(driver, written, read, deviceNanos, name)).build());

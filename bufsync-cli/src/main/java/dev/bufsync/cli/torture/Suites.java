@@ -22,6 +22,7 @@ final class Suites {
         suites.put("ww", WwLadder.scenarios());
         suites.put("fence", FenceSuite.scenarios());
         suites.put("exec", ExecSuite.scenarios());
+        suites.put("faults", FaultSuite.scenarios());
         return suites;
     }
 

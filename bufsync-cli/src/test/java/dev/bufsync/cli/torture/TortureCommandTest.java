@@ -36,7 +36,7 @@ class TortureCommandTest {
     @Test
     void badOptionsAreUsageErrors() {
         assertThat(CliRun.usageError("torture", "--suite", "nope"))
-                .startsWith("bufsync torture: --suite: unknown suite 'nope'; the suites are ww, fence, exec");
+                .startsWith("bufsync torture: --suite: unknown suite 'nope'; the suites are ww, fence, exec, faults");
         assertThat(CliRun.usageError("torture", "--suite", "fence", "--scenario", "nope"))
                 .startsWith("bufsync torture: --scenario: unknown scenario nope; the scenarios of fence are"
                         + " signal-callback-race, chain-find-race");

@@ -1,0 +1,127 @@
+package dev.bufsync.zookeeper;
+
+import java.time.Duration;
+import java.util.concurrent.TimeoutException;
+import org.apache.zookeeper.KeeperException;
+import org.apache.zookeeper.data.Stat;
+
+/**
+ * A handle on one fence of a {@link ZkFenceContext}, in any process. It guarantees that
+ * {@link #await} returns once the fence is signalled, and that a fence whose producer went away is
+ * signalled with an error rather than left pending: a waiter that sees the producer gone signals
+ * it (and the other pending fences of that producer) itself.
+ *
+ * <pre>{@code
+ * ZkFence fence = cluster.fence(path);
+ * fence.await(Duration.ofSeconds(30));
+ * if (fence.error() != null) { ... the producer failed or died ... }
+ * }</pre>
+ *
+ * <p>A handle is cheap and may be shared between threads once signalled; its state, once seen
+ * signalled, is cached.
+ */
+public final class ZkFence {
+    private final ZkCluster cluster;
+    private final String path;
+    private volatile String settled;      // null while pending; written once by a reader that saw the
+                                          // final state (idempotent: every reader sees the same one)
+
+    private ZkFence(ZkCluster cluster, String path) {
+        this.cluster = cluster;
+        this.path = path;
+    }
+
+    static ZkFence at(ZkCluster cluster, String path) {
+        if (path == null || !path.startsWith(cluster.fencesPath() + "/") || !path.contains("/f-")) {
+            throw new IllegalArgumentException("'" + path + "' is not a fence path under " + cluster.fencesPath());
+        }
+        return new ZkFence(cluster, path);
+    }
+
+    /** The fence's znode path, to hand to other processes. */
+    public String path() {
+        return path;
+    }
+
+    /**
+     * Whether the fence is signalled now (one or two reads); a pending fence of a dead producer is
+     * signalled with an error by this call.
+     */
+    public boolean isSignalled() throws InterruptedException {
+        return poll(null);
+    }
+
+    /**
+     * Waits until the fence is signalled, with or without an error.
+     *
+     * @throws TimeoutException if it is still pending after {@code timeout}
+     */
+    public void await(Duration timeout) throws InterruptedException, TimeoutException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Wakeup wakeup = new Wakeup();
+        cluster.register(wakeup);
+        try {
+            while (true) {
+                wakeup.drain();
+                if (poll(wakeup)) return;
+                if (!wakeup.park(deadline)) {
+                    throw new TimeoutException("fence " + path + " still pending after " + timeout.toMillis() + " ms");
+                }
+            }
+        } finally {
+            cluster.unregister(wakeup);
+        }
+    }
+
+    /**
+     * The error the fence was signalled with, or {@code null} for success.
+     *
+     * @throws IllegalStateException if the fence was not seen signalled yet
+     */
+    public String error() {
+        String s = settled;
+        if (s == null) throw new IllegalStateException("fence " + path + " is not signalled (await it first)");
+        return s.equals("S") ? null : s.substring(2);
+    }
+
+    /** Whether the fence was signalled with an error because its producer went away. */
+    public boolean isAbandoned() {
+        String s = settled;
+        return s != null && s.startsWith("A ");
+    }
+
+    @Override
+    public String toString() {
+        String s = settled;
+        return "ZkFence[" + path + (s == null ? ", pending" : s.equals("S") ? ", signalled" : ", error: " + s.substring(2)) + "]";
+    }
+
+    private boolean poll(Wakeup watch) throws InterruptedException {
+        if (settled != null) return true;
+        try {
+            Stat stat = new Stat();
+            String data = ZkCluster.utf8(cluster.call(() -> watch == null
+                    ? cluster.client.getData().storingStatIn(stat).forPath(path)
+                    : cluster.client.getData().storingStatIn(stat).usingWatcher(watch).forPath(path)));
+            if (!data.startsWith("P ")) {
+                settled = data;
+                return true;
+            }
+            String alive = path.substring(0, path.lastIndexOf('/')) + "/alive";
+            Stat producer = cluster.call(() -> watch == null
+                    ? cluster.client.checkExists().forPath(alive)
+                    : cluster.client.checkExists().usingWatcher(watch).forPath(alive));
+            long live = producer == null ? -1 : producer.getCzxid();
+            if (live != Long.parseLong(data.substring(2))) {
+                String context = path.substring(cluster.fencesPath().length() + 1, path.lastIndexOf('/'));
+                ZkFenceContext.abandonDead(cluster, context);
+                return poll(watch);
+            }
+            return false;
+        } catch (KeeperException.NoNodeException e) {
+            throw new IllegalStateException("fence " + path + " does not exist");
+        } catch (KeeperException e) {
+            throw ZkCluster.unexpected(e, path);
+        }
+    }
+}
