@@ -86,6 +86,21 @@ class MainTest {
         CliRun demo = CliRun.of("demo", "--list");
         assertThat(demo.status()).isZero();
         assertThat(demo.stdout().lines().toList()).containsExactly("ww", "global", "naive");
+        CliRun bench = CliRun.of("bench", "--list");
+        assertThat(bench.status()).isZero();
+        assertThat(bench.stdout().lines().toList()).contains("uncontended", "folly-grid", "philosophers");
+    }
+
+    /** Off a terminal, a benchmark run prints one line per benchmark, with the time left after the first. */
+    @Test
+    void benchPrintsOneProgressLinePerBenchmark() throws Exception {
+        CliRun run = CliRun.of("bench", "--smoke", "--only", "uncontended,folly-grid", "--json");
+        assertThat(run.status()).as(run.stderr()).isZero();
+        assertThat(run.summary().get("interrupted").asBoolean()).isFalse();
+        List<String> steps = run.stderr().lines().filter(l -> l.startsWith("[")).toList();
+        assertThat(steps).hasSize(2);
+        assertThat(steps.get(0)).isEqualTo("[1/2] uncontended");
+        assertThat(steps.get(1)).matches("\\[2/2] folly-grid, about \\d+ s left");
     }
 
     /** bufsync completion prints a bash/zsh script that completes the commands and their options. */

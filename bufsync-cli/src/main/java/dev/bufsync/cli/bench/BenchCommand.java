@@ -1,11 +1,14 @@
 package dev.bufsync.cli.bench;
 
+import dev.bufsync.cli.Interrupts;
+import dev.bufsync.cli.Listing;
 import dev.bufsync.cli.Main;
 import dev.bufsync.cli.Output;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -17,6 +20,7 @@ import java.util.concurrent.Callable;
 import org.openjdk.jmh.runner.RunnerException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -34,7 +38,7 @@ import picocli.CommandLine.Option;
                 + " within three minutes on two cores and judges only what one short run can judge"
                 + " (sizes; timed targets say \"not judged in quick mode\"); --full runs every point"
                 + " in several forks and judges every target across them.")
-public final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer>, Listing {
 
     @Option(names = "--quick", description = "Fewer points and short iterations (the default).")
     boolean quick;
@@ -56,8 +60,16 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--out", paramLabel = "DIR", description = "Write results.json and report.html into DIR.")
     Path outDir;
 
+    @Mixin
+    Listing.Flag list;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public List<String> listing() {
+        return Catalog.names();
+    }
 
     @Override
     public Integer call() throws IOException {
@@ -76,8 +88,11 @@ public final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         List<BenchResult> results = new ArrayList<>();
         BenchRunner runner = new BenchRunner(out, mode);
-        for (int i = 0; i < chosen.size(); i++) {
+        for (int i = 0; i < chosen.size() && !Interrupts.requested(); i++) {
             BenchDef def = chosen.get(i);
+            long elapsed = System.nanoTime() - t0;
+            out.step(i + 1, chosen.size(), def.name(),
+                    i == 0 ? null : Duration.ofNanos(elapsed / i * (chosen.size() - i)));
             try {
                 List<BenchResult> rs = runner.run(def, (i + 1) + "/" + chosen.size());
                 results.addAll(rs);
@@ -88,6 +103,10 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
+        boolean interrupted = Interrupts.requested();
+        if (interrupted) {
+            out.line("interrupted: the benchmarks above ran, the rest did not; their results follow");
+        }
         String loadAfter = loadAverage();
         List<Double> ratios = ratios(results);
         List<Targets.Verdict> verdicts = Targets.judge(results, mode);
@@ -107,6 +126,7 @@ public final class BenchCommand implements Callable<Integer> {
         load.put("cores", CORES);
         load.put("warning", warning);
         summary.put("loadAverage", load);
+        summary.put("interrupted", interrupted);
         if (outDir != null) {
             Files.createDirectories(outDir);
             Files.writeString(outDir.resolve("results.json"), Output.toJson(summary) + "\n",
