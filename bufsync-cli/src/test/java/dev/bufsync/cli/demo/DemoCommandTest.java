@@ -133,6 +133,10 @@ class DemoCommandTest {
             assertThat(CliRun.usageError("demo", "--seconds", seconds)).as(seconds)
                     .contains("--seconds must be a number of seconds above 0 and at most 3600");
         }
+        assertThat(CliRun.usageError("demo", "--cluster", "--kill-driver-after", "NaN"))
+                .contains("--kill-driver-after must be a number of seconds from 0 to 3600, not NaN");
+        assertThat(CliRun.usageError("demo", "--cluster", "--processes", "100000"))
+                .contains("--processes must be from 2 to 64");
     }
 
     /**
