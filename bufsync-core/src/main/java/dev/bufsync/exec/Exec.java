@@ -29,8 +29,10 @@ import java.util.List;
  * unchecked exception (do not catch it: let {@code RuntimeException}s you do not own pass),
  * unlocks everything, blocks on the contended object with the slow path, and runs the body
  * again; the contended object is then already locked and counts as newly locked when the body
- * locks it again. After the body completes the acquire phase is over; iterate {@link #locked()},
- * add fences, and close.
+ * locks it again. A body that catches the signal anyway cannot go on silently: every later lock
+ * signals again, and if the body returns normally {@code untilAllLocked} releases everything and
+ * throws an {@link IllegalStateException} naming the rule. After the body completes the acquire
+ * phase is over; iterate {@link #locked()}, add fences, and close.
  *
  * <p><b>Options.</b> {@link Option#INTERRUPTIBLE}: waits can be interrupted, and
  * {@link InterruptedException} propagates out of {@code untilAllLocked} (close still unlocks
@@ -39,7 +41,8 @@ import java.util.List;
  *
  * <p><b>Caveats.</b> An exec belongs to the thread that began it, and it takes one
  * {@link AcquireContext} of the class of the first object it locks; all objects must share that
- * class. {@link #close()} must run (use try-with-resources); a second close is an error.
+ * class. {@link #close()} must run (use try-with-resources); it releases everything it can even
+ * when an unlock fails, and a second close does nothing.
  *
  * <p><b>Implementation notes.</b> The context begins at the first lock, so an exec that locks
  * nothing costs nothing. Retries keep the context and its stamp, so the transaction eventually
@@ -59,7 +62,18 @@ public final class Exec implements AutoCloseable {
      *   on Contention: unlock all in reverse, slow-lock the contended object, record it as
      *                  locked and prelocked, run the body again;
      *   when the body completes: acquireDone, the locked phase begins.
-     * A lock of the prelocked object is not a duplicate: it consumes the mark.
+     * A lock of the prelocked object is not a duplicate: it consumes the mark; unlock(obj) of it
+     * clears the mark too, so that the next lock really locks it.
+     *
+     * Exception discipline. Who may throw: the body (anything; it propagates, and close still
+     * releases), a lock (Contention, InterruptedException, ExecDuplicateException, misuse), an
+     * unlock or the context's close (misuse, if the caller unlocked behind the exec's back).
+     * State left behind: `contended` stays set from the back-off until lockContended has taken
+     * the object, so the signal is sticky - lock() rethrows it, and a body that returns normally
+     * with it set is refused (ABORTED, nothing held). The retry's release and close() are loops
+     * that continue past a throwable: every unlock is attempted, the list is cleared, close()
+     * always closes the context and only then flips to CLOSED and rethrows the first failure
+     * with the rest suppressed. A second close() returns at once.
      */
 
     /** What an exec does in the cases where the kernel's drm_exec takes flags. */
@@ -85,7 +99,7 @@ public final class Exec implements AutoCloseable {
         void lockAll(Exec exec) throws InterruptedException;
     }
 
-    private enum Phase { NEW, LOCKING, LOCKED, CLOSED }
+    private enum Phase { NEW, LOCKING, LOCKED, ABORTED, CLOSED }
 
     private final boolean interruptible;      // Option.INTERRUPTIBLE
     private final boolean ignoreDuplicates;   // Option.IGNORE_DUPLICATES
@@ -125,7 +139,9 @@ public final class Exec implements AutoCloseable {
      * @param body locks the objects, through this exec
      * @throws InterruptedException if interrupted while waiting ({@link Option#INTERRUPTIBLE} only);
      *     objects stay locked until {@link #close()}
-     * @throws IllegalStateException if called twice, after close, or from another thread
+     * @throws IllegalStateException if called twice, after close, or from another thread; or if
+     *     the body returned normally after catching the exec's contention signal (everything is
+     *     unlocked then)
      */
     public void untilAllLocked(Body body) throws InterruptedException {
         checkOwner("untilAllLocked");
@@ -139,16 +155,39 @@ public final class Exec implements AutoCloseable {
                     lockContended();
                 }
                 body.lockAll(this);
-                break;
             } catch (Contention c) {
                 retries++;
-                unlockAll();
+                rethrowIfAny(releaseAll());
+                continue;
             }
+            if (contended != null) {
+                throw swallowed();
+            }
+            break;
         }
         if (ctx != null) {
             ctx.acquireDone();
         }
         phase = Phase.LOCKED;
+    }
+
+    /**
+     * The body returned normally although a lock signalled a back-off: it caught the signal.
+     * Releases the partial set and reports the rule broken.
+     */
+    private IllegalStateException swallowed() {
+        String name = contended.reservation().name();
+        contended = null;
+        phase = Phase.ABORTED;
+        IllegalStateException e = new IllegalStateException("the body of untilAllLocked returned normally"
+                + " after lock(" + name + ") signalled a back-off: the body caught the exec's contention"
+                + " signal, a RuntimeException, and went on with a partial set of locks. Rule: a body"
+                + " must let RuntimeExceptions it does not own pass. Nothing is locked now; close this Exec");
+        Throwable unlockFailure = releaseAll();
+        if (unlockFailure != null) {
+            e.addSuppressed(unlockFailure);
+        }
+        return e;
     }
 
     /**
@@ -167,6 +206,9 @@ public final class Exec implements AutoCloseable {
         if (phase != Phase.LOCKING) {
             throw new IllegalStateException("lock(" + obj.reservation().name()
                     + ") outside untilAllLocked; this exec is " + phase);
+        }
+        if (contended != null) {
+            throw new Contention();                 // the back-off still stands: no further lock
         }
         Reservation resv = obj.reservation();
         if (resv == prelocked) {
@@ -226,7 +268,7 @@ public final class Exec implements AutoCloseable {
 
     /**
      * Unlocks one object early (the kernel's {@code drm_exec_unlock_obj}); cheap for recently
-     * locked objects.
+     * locked objects. A later {@link #lock} of it in the body locks it again.
      *
      * @param obj an object this exec locked
      * @throws IllegalArgumentException if this exec does not hold it
@@ -236,6 +278,9 @@ public final class Exec implements AutoCloseable {
         for (int i = locked.size() - 1; i >= 0; i--) {
             if (locked.get(i) == obj) {
                 locked.remove(i);
+                if (obj.reservation() == prelocked) {
+                    prelocked = null;               // no longer held: the next lock must lock it
+                }
                 obj.reservation().unlock();
                 return;
             }
@@ -272,18 +317,31 @@ public final class Exec implements AutoCloseable {
     }
 
     /**
-     * Unlocks every object, newest first, and ends the transaction.
+     * Unlocks every object, newest first, and ends the transaction. Every unlock is attempted and
+     * the context is always closed, even when an unlock throws (for instance because the caller
+     * unlocked an object behind the exec's back); the first failure is then rethrown, with the
+     * others {@linkplain Throwable#getSuppressed() suppressed}. A second close does nothing.
      *
-     * @throws IllegalStateException if called twice or from another thread
+     * @throws IllegalStateException if called from another thread (nothing is released then)
+     * @throws RuntimeException the first failure of an unlock or of closing the context, after
+     *     everything that could be released was
      */
     @Override
     public void close() {
-        checkOwner("close");
-        unlockAll();
-        phase = Phase.CLOSED;
-        if (ctx != null) {
-            ctx.close();
+        if (phase == Phase.CLOSED) {
+            return;
         }
+        checkOwner("close");
+        Throwable failure = releaseAll();
+        if (ctx != null) {
+            try {
+                ctx.close();
+            } catch (Throwable t) {
+                failure = addFailure(failure, t);
+            }
+        }
+        phase = Phase.CLOSED;
+        rethrowIfAny(failure);
     }
 
     @Override
@@ -305,12 +363,44 @@ public final class Exec implements AutoCloseable {
         prelocked = resv;
     }
 
-    private void unlockAll() {
+    /**
+     * Unlocks every object held, newest first, continuing past failures; forgets them all.
+     *
+     * @return the first failure, with the later ones suppressed, or {@code null}
+     */
+    private Throwable releaseAll() {
+        Throwable failure = null;
         for (int i = locked.size() - 1; i >= 0; i--) {
-            locked.get(i).reservation().unlock();
+            try {
+                locked.get(i).reservation().unlock();
+            } catch (Throwable t) {
+                failure = addFailure(failure, t);
+            }
         }
         locked.clear();
         prelocked = null;
+        return failure;
+    }
+
+    private static Throwable addFailure(Throwable first, Throwable next) {
+        if (first == null) {
+            return next;
+        }
+        first.addSuppressed(next);
+        return first;
+    }
+
+    /** Rethrows an unlock or close failure: those throw only unchecked exceptions and errors. */
+    private static void rethrowIfAny(Throwable failure) {
+        if (failure instanceof RuntimeException e) {
+            throw e;
+        }
+        if (failure instanceof Error e) {
+            throw e;
+        }
+        if (failure != null) {
+            throw new IllegalStateException(failure);
+        }
     }
 
     private void checkOwner(String op) {

@@ -4,6 +4,16 @@
  *
  * <p>The design note {@code docs/exec.md} explains the loop and its options.
  *
+ * <h2>Exception safety</h2>
+ *
+ * The body may throw anything: it propagates out of {@code untilAllLocked}, and {@code close}
+ * still releases everything. The exec's own back-off signal cannot be swallowed silently: it
+ * stays pending, every later lock rethrows it, and a body that returns normally with it pending
+ * is refused with an {@link java.lang.IllegalStateException} naming the rule, with nothing left
+ * locked. Releasing (before a retry, and in {@code close}) continues past a failing unlock;
+ * {@code close} always closes the context, then rethrows the first failure with the others
+ * suppressed, and a second {@code close} does nothing.
+ *
  * <h2>Memory consistency properties</h2>
  *
  * <ul>

@@ -110,6 +110,15 @@ public abstract class Fence {
      * each fence's callbacks still in FIFO order). A chain of thousands of links that completes
      * at once therefore completes iteratively.
      *
+     * Exception discipline. Allocation happens before the state CAS (the registration node; the
+     * abandonment error), never between the CAS and the release store of the outcome, so a fence
+     * is never left COMPLETING. Foreign code (callbacks, executors, the handlers and their
+     * logging) runs only in the fire loop, after the outcome is published; the loop catches every
+     * throwable around each registration (claim and fire), reports it with reportQuietly, which
+     * drops whatever the report itself throws, and goes on, so every registration is fired and
+     * every waiter unparked whatever was thrown before it. A container's memberSignaled runs no
+     * foreign code.
+     *
      * Memory. state is volatile: CAS while pending, release store of the outcome. timestamp is
      * plain, written by the winner before that release and read after an acquire of the outcome.
      * deadline is volatile and only ever lowered, by CAS. Node.next is written plainly before the

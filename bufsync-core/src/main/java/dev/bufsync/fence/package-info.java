@@ -22,6 +22,17 @@
  * <p>The design note {@code docs/fence.md} explains the concepts, the invariants and the misuse
  * caught.
  *
+ * <h2>Exception safety</h2>
+ *
+ * Signalling flips a fence's state first, with nothing that can fail between the flip and the
+ * publication of its outcome, and only then runs foreign code. The fire loop continues past any
+ * throwable - from a callback, an executor, the callback exception handler or its logging,
+ * {@code Error}s included - reports it once and drops what the report throws, so every callback
+ * runs, every waiter wakes and every container is told; nothing escapes {@code signal()}. The
+ * reaper thread only flips the state of an abandoned fence; its callbacks and the
+ * abandoned-fence handler run on a virtual thread of their own, and the reaper's loop continues
+ * past any throwable. {@link dev.bufsync.fence.SyncTimeline#close()} is idempotent.
+ *
  * <h2>Memory consistency properties</h2>
  *
  * <ul>
@@ -31,10 +42,15 @@
  *       it observes the fence signalled: {@code isSignaled()} returning {@code true},
  *       {@code status()} other than {@code PENDING}, {@code await} returning (normally, or
  *       {@code true}), {@code Fences.awaitAny} returning that fence's index,
- *       {@code Fences.awaitAll} returning (normally, or {@code true}), {@code addCallback}
- *       returning {@code false}, and the completion of {@code toCompletableFuture()}.
- *   <li>Actions in a thread before {@code addCallback} returns {@code true} happen-before the
- *       callback runs; with an executor, before the executor is handed the callback.
+ *       {@code Fences.awaitAll} returning (normally, or {@code true}), {@code awaitSuccess}
+ *       returning or throwing the fence's error, {@code addCallback} returning {@code false} (and
+ *       so a callback that {@code whenSignaled} runs at once), and the completion of
+ *       {@code toCompletableFuture()}.
+ *   <li>Actions in a thread before {@code addCallback} returns {@code true} (or before
+ *       {@code whenSignaled} registers) happen-before the callback runs; with an executor, before
+ *       the executor is handed the callback.
+ *   <li>The signal of an abandoned fence (its state flip, on the reaper thread) happens-before
+ *       its callbacks and the abandoned-fence handler run on their own thread.
  *   <li>A container is signalled by the thread that signals the member completing it (or by the
  *       thread creating it, if nothing is left to wait for). For an all-of array and a chain
  *       link, the signals of all the members it waited for happen-before its own signal; for an

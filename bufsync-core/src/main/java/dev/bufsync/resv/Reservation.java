@@ -38,8 +38,9 @@ import java.util.Optional;
  *
  * <p><b>Rules</b> (each broken rule is an {@link IllegalStateException} naming the reservation):
  * {@link #reserveFences}, {@link #addFence}, {@link #replaceFences} and {@link #copyFrom} need the
- * lock held by the calling thread; {@link #addFence} needs a reserved slot, and {@link #unlock()}
- * voids the slots not used. A query for usage {@code U} returns the unsignalled fences of usage
+ * lock held by the calling thread; {@link #addFence} needs a reserved slot, and every release of
+ * the lock ({@link #unlock()}, {@code mutex().unlock()}, the context's {@code unlockAll()} and
+ * {@code close()}) voids the slots not used. A query for usage {@code U} returns the unsignalled fences of usage
  * {@code U} or stronger.
  *
  * <p><b>Adding.</b> A fence of the same context as one already attached replaces it if it is not
@@ -69,7 +70,15 @@ public final class Reservation implements HasReservation {
      * restart (the kernel's dma_resv_iter restarts when the list changes under it).
      *
      * Fields: `fences` is written by the lock holder (setRelease) and read by anyone (getAcquire);
-     * `reserved` is read and written only by the lock holder, so the mutex orders it.
+     * `reserved` is read and written only by the lock holder, so the mutex orders it; the mutex's
+     * release hook (voidReservations) zeroes it on every release, whatever path releases, while
+     * the mutex is still held.
+     *
+     * Exception discipline. Every writer checks its arguments, then the lock, then the slots, and
+     * only then changes anything: a refused call leaves the reservation as it was. The change
+     * itself (a new FenceList and one release store) calls no foreign code. Readers take one
+     * snapshot and call isSignaled on its fences only. Bad input (a null usage, fence or
+     * timeout) is refused first, the same way whatever the state.
      */
 
     /** The class of reservations made without one: wait-die, like the kernel's reservation class. */
@@ -104,8 +113,13 @@ public final class Reservation implements HasReservation {
      * @param name a name for messages and {@link #toString()}, or {@code null}
      */
     public Reservation(WwClass wwClass, String name) {
-        this.mutex = new WwMutex(wwClass);
+        this.mutex = new WwMutex(wwClass, this::voidReservations);
         this.name = name;
+    }
+
+    /** The mutex's release hook: the holder lets go, by whichever path; unused slots are void. */
+    private void voidReservations() {
+        reserved = 0;
     }
 
     /**
@@ -212,14 +226,13 @@ public final class Reservation implements HasReservation {
     }
 
     /**
-     * Unlocks this reservation, voiding the fence slots reserved and not used.
+     * Unlocks this reservation, voiding the fence slots reserved and not used. Every other way the
+     * holder lets go voids them too: {@code mutex().unlock()}, the context's
+     * {@link AcquireContext#unlockAll()} and {@link AcquireContext#close()}.
      *
      * @throws dev.bufsync.ww.WwMisuseException if the calling thread does not hold it
      */
     public void unlock() {
-        if (mutex.isHeldByCurrentThread()) {
-            reserved = 0;
-        }
         mutex.unlock();
     }
 
@@ -236,7 +249,7 @@ public final class Reservation implements HasReservation {
 
     /**
      * Reserves {@code n} more fence slots: the next {@code n} leaf fences added cannot fail. The
-     * reservation lasts until {@link #unlock()}. Signalled fences are pruned meanwhile.
+     * reservation lasts until the lock is released, by whichever path. Signalled fences are pruned meanwhile.
      *
      * @param n the number of slots, not negative
      * @throws IllegalArgumentException if {@code n} is negative

@@ -14,6 +14,15 @@
  *
  * <p>The design note {@code docs/resv.md} explains the rules and the snapshot reader.
  *
+ * <h2>Exception safety</h2>
+ *
+ * Every method refuses bad input first (a {@code null} usage, fence or timeout: a
+ * {@link java.lang.NullPointerException} naming it), the same way whatever the reservation's
+ * state; a writer then checks the lock and the reserved slots, and changes nothing when it
+ * refuses. A change runs no foreign code: it builds a new list and publishes it with one store.
+ * Unused slots are voided by every release of the lock, whichever path releases, by the mutex's
+ * release hook.
+ *
  * <h2>Memory consistency properties</h2>
  *
  * <ul>
@@ -24,7 +33,8 @@
  *   <li>A query sees one published list: every change made by one {@code addFence},
  *       {@code replaceFences} or {@code copyFrom} call, or none of it.
  *   <li>Unlocking a reservation happens-before the next locking of it (it is a
- *       {@link dev.bufsync.ww.WwMutex}), so a writer sees every fence added by earlier writers.
+ *       {@link dev.bufsync.ww.WwMutex}), so a writer sees every fence added by earlier writers, and
+ *       no slot an earlier holder reserved.
  *   <li>A fence's own guarantees apply to the fences returned: actions before a fence signals
  *       happen-before a return from {@code await} that observed it.
  * </ul>

@@ -326,9 +326,10 @@ public final class Engine implements AutoCloseable {
      * {@link JobCancelledException} (their scheduled fences too, if they never started), refuses
      * further submissions, and stops the engine's own device thread. Work already running is not
      * interrupted; what it does afterwards is ignored. Jobs whose work finished but whose finished
-     * fence waited for an earlier job of their entity signal with their own outcome. When it
-     * returns, no fence of the engine is pending and {@link #hasPendingJobs()} is false (unless
-     * another thread is submitting right now: that job is cancelled by its own submission).
+     * fence waited for an earlier job of their entity signal with their own outcome. No fence is
+     * left pending: each signals before close returns, or right after on the thread that is
+     * signalling its entity's fences at that moment (or submitting the job: the submission cancels
+     * it); then {@link #hasPendingJobs()} is false.
      * Idempotent; a throwable from a callback on a cancelled fence is reported, and the other
      * jobs are cancelled all the same.
      */
@@ -447,7 +448,7 @@ public final class Engine implements AutoCloseable {
     void armed(SubmittedJob job, int execRetries, boolean queued) {
         retries.add(execRetries);
         if (!queued) {
-            cancel(job, "engine " + name + " closed");
+            cancel(job, "entity " + job.entity().name() + " or engine " + name + " closed");
         } else {
             try {
                 for (Fence f : job.dependencies) {
@@ -797,9 +798,9 @@ public final class Engine implements AutoCloseable {
         try {
             failureReporter.accept(job, failure);
         } catch (Throwable reporterFailure) {
-            try {
-                failure.addSuppressed(reporterFailure);
-                LOG.log(System.Logger.Level.ERROR, "engine " + name + ": the failure reporter threw", failure);
+            try {                                       // both, apart: never mutate the user's throwable
+                logFailure(job, failure);
+                LOG.log(System.Logger.Level.ERROR, "engine " + name + ": the failure reporter threw", reporterFailure);
             } catch (Throwable ignored) {
                 // the logging itself failed: nobody is left to tell
             }

@@ -8,7 +8,7 @@ import dev.bufsync.fence.Signaller;
 import dev.bufsync.resv.HasReservation;
 import dev.bufsync.resv.Usage;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,9 +49,12 @@ public final class Entity implements AutoCloseable {
      * taken while the job's buffers are locked (buffers, then submitLock: never the reverse). The
      * queue itself and `closed` are guarded by the engine lock, which the dispatcher takes.
      *
-     * The books: every pushed job not retired yet, in sequence order, in a ring guarded by
-     * `booksLock` (a leaf lock: nothing else is taken and no foreign code runs under it). Sequence
-     * numbers are consecutive, so the job of a fence is found by index, not by a scan.
+     * The books: every armed job not retired yet, in sequence order, in a ring guarded by
+     * `booksLock` (a leaf lock: nothing else is taken, nothing is allocated and no foreign code
+     * runs under it; a bigger ring or a snapshot array is allocated before taking it). Jobs enter
+     * at arming, under submitLock (so only one thread adds, and the ring only shrinks while that
+     * thread allocates); sequence numbers are consecutive, so the job of a fence is found by
+     * index, not by a scan.
      *
      * Retirement is a drain loop, not a chain of callbacks: a job that finished records its outcome
      * and calls drain(). `drainRequests` serialises draining as `dispatchRequests` serialises
@@ -248,10 +251,17 @@ public final class Entity implements AutoCloseable {
 
     /** Enters a just-armed job in the books, after the jobs armed before it. Under submitLock. */
     void enter(SubmittedJob job) {
+        SubmittedJob[] grown = null;
         booksLock.lock();
         try {
             if (booksSize == books.length) {
-                SubmittedJob[] grown = new SubmittedJob[books.length * 2];
+                int length = books.length;
+                booksLock.unlock();                    // allocate outside; only we add, so it still fits
+                try {
+                    grown = new SubmittedJob[length * 2];
+                } finally {
+                    booksLock.lock();
+                }
                 for (int i = 0; i < booksSize; i++) {
                     grown[i] = books[(booksHead + i) % books.length];
                 }
@@ -281,15 +291,21 @@ public final class Entity implements AutoCloseable {
 
     /** The unretired jobs, in sequence order. */
     List<SubmittedJob> unfinished() {
-        booksLock.lock();
-        try {
-            List<SubmittedJob> out = new ArrayList<>(booksSize);
-            for (int i = 0; i < booksSize; i++) {
-                out.add(books[(booksHead + i) % books.length]);
+        for (SubmittedJob[] copy = new SubmittedJob[16]; ; copy = new SubmittedJob[2 * copy.length]) {
+            int n;
+            booksLock.lock();
+            try {
+                n = booksSize;
+                if (n > copy.length) {
+                    continue;                           // allocate a bigger copy outside the lock
+                }
+                for (int i = 0; i < n; i++) {
+                    copy[i] = books[(booksHead + i) % books.length];
+                }
+            } finally {
+                booksLock.unlock();
             }
-            return out;
-        } finally {
-            booksLock.unlock();
+            return Arrays.asList(copy).subList(0, n);
         }
     }
 

@@ -76,9 +76,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * scheduled. A woken first waiter that finds the mutex taken marks itself `handoff`, and the
      * next unlock hands the mutex to it: it stores the waiter's context (or thread) into
      * `holder`, unlinks it and sets `granted` before unparking it, and the waiter owns the mutex
-     * without a CAS. So a first waiter is overtaken at most once. Who waits in which order, and
-     * every wound and death, is decided by the queue as before; barging changes only whether the
-     * mutex idles while a woken waiter is scheduled.
+     * without a CAS. A release that finds the first waiter still `freed` (woken by an earlier
+     * release, not yet run, and so overtaken by whoever holds the mutex now) hands over too. So a
+     * first waiter is overtaken at most once per wait, not merely once per wake-up, however late
+     * it is scheduled. Who waits in which order, and every wound and death, is decided by the
+     * queue as before; barging changes only whether the mutex idles while a woken waiter is
+     * scheduled.
      *
      * Liveness: whenever the mutex is free while the list is non-empty, the first waiter has been
      * woken to take it (release), or is granted it by whoever finds it free under the queue lock
@@ -103,10 +106,39 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      *
      * Wound-wait: a waiter that holds locks and is older than the holder sets the holder's
      * wounded flag and unparks its thread; the holder backs off at its next contended lock (or at
-     * once, if it is queued on another mutex). Wait-die: a waiter that holds locks and is younger
-     * than the holder, or than any context waiter ahead of it, backs off instead of waiting.
-     * Neither ever asks a context that holds nothing to back off, so the first lock of a
-     * transaction, and lockSlow, cannot fail; the oldest live context is never asked either.
+     * once, if it is queued on another mutex). The flag is a hint, confirmed before the back-off
+     * (AcquireContext.confirmWound): the holder clears it, then looks in the queue of every mutex
+     * it holds, each under its own queue bit and never two at once, for an older waiter that holds
+     * locks, and backs off naming that waiter only if one is there. A wounder queued before the
+     * clear is found; one that wounds after it sets the flag again; so no wound is lost, and a
+     * stale one never causes a back-off: a wounder that has left its queue (timed out,
+     * interrupted, backed off, closed), and the "spurious" wound of a holder that was just
+     * releasing (a waiter can read `holder` just before the releaser stores null, as in the
+     * kernel, whose ww_mutex_unlock clears lock->ctx outside the wait lock) are both dropped.
+     * Wait-die: a waiter that holds locks and is younger than the holder, or than any context
+     * waiter ahead of it, backs off instead of waiting; what it names holds the mutex or is queued
+     * at that moment. Neither ever asks a context that holds nothing to back off, so the first
+     * lock of a transaction, and lockSlow, cannot fail; and every back-off names a context that
+     * is older and live at the decision, so the oldest live context is never asked either.
+     *
+     * Exception safety (AQS is the model). Nothing under the queue bit allocates, counts into a
+     * LongAdder or runs foreign code: the Waiter is allocated before the bit is taken, counters
+     * are preallocated striped cells (Counters), toString copies the queue into arrays allocated
+     * before it; the only calls out are LockSupport.unpark, which never throws (for a virtual
+     * thread it retries its submission on OutOfMemoryError), and Thread.onSpinWait. Every section
+     * under the bit still releases it in a finally. Nothing that can throw runs after a mutex is
+     * acquired and before the caller knows it: the context's held list grows, and the thread's
+     * bookkeeping is fetched, before the acquiring CAS. Out of memory for a Waiter, a locker polls
+     * instead of queueing, as AQS's acquireOnOOME does (pauses of 1 µs doubling to about 1 s),
+     * making a queued waiter's checks each round (wait-die deaths, deadline, interrupt; a wound
+     * addressed to it is confirmed as usual) and trying the allocation again, since a wound-wait
+     * waiter must be queued to make a younger holder back off. A throwable while queued leaves
+     * through abandon (AQS's cancelAcquire): unlinked, or the mutex released again if it was
+     * granted meanwhile. A before-unlock hook runs before the release, with no bit held; the
+     * release happens even if it throws.
+     *
+     * toString and waiterCount take the queue bit only to copy or count, so diagnostics never
+     * build strings under it.
      *
      * Memory: holder and state are volatile (VarHandles HOLDER and STATE for CAS); head and the
      * Waiter links are guarded by the queue lock; Waiter.granted is a volatile written by the
@@ -861,6 +893,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * @return an acquireQueued outcome, or WAIT ({@code w.spinning} set to spin first)
      */
     private int look(Waiter w, AcquireContext ctx, int mode, long deadline, boolean wounded) {
+        assert queueLocked();
         if (w.granted) {
             return ACQUIRED;
         }
@@ -998,6 +1031,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * waiter is older. Queue bit held.
      */
     private int killBeforeQueue(AcquireContext ctx) {
+        assert queueLocked();
         if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
             ctx.olderStamp = hc.stamp();
             return DIED;
@@ -1016,6 +1050,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * it is older (the kernel's check_kill). Queue bit held.
      */
     private int killQueued(AcquireContext ctx, Waiter w) {
+        assert queueLocked();
         if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
             ctx.olderStamp = hc.stamp();
             return DIED;
@@ -1057,6 +1092,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * that hold locks, so that they die).
      */
     private void enqueue(Waiter w) {
+        assert queueLocked();
         Waiter pos = null;                            // insert before pos; null means at the tail
         if (w.ctx != null && head != null) {
             long stamp = w.ctx.stamp();
@@ -1089,10 +1125,31 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (pos == head) {
             head = w;
         }
+        assert contextWaitersInStampOrder();
+    }
+
+    /** Under the queue bit (for assertions; any thread's bit). */
+    private boolean queueLocked() {
+        return (state & QLOCKED) != 0;
+    }
+
+    /** Invariant 1 (for assertions): context waiters are in stamp order, oldest first. */
+    private boolean contextWaitersInStampOrder() {
+        AcquireContext last = null;
+        for (Waiter c = head; c != null; c = next(c)) {
+            if (c.ctx != null) {
+                if (last != null && WwClass.isOlder(c.ctx.stamp(), last.stamp())) {
+                    return false;
+                }
+                last = c.ctx;
+            }
+        }
+        return true;
     }
 
     /** Unlinks {@code w}; clears WAITERS when the list empties. Queue lock held. */
     private void unlink(Waiter w) {
+        assert queueLocked();
         if (w.next == w) {
             head = null;
             STATE.setOpaque(this, state & ~WAITERS);
@@ -1108,6 +1165,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** A waiter gives up: unlinks it and, if the mutex is free, grants it to the next. Queue lock held. */
     private void dequeue(Waiter w) {
+        assert queueLocked();
         unlink(w);
         if (head != null && holder == null) {
             grantHead();                             // never leave waiters behind a free mutex
@@ -1122,6 +1180,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** Hands a free mutex to the first waiter, unless a barger took it first. Queue lock held. */
     private void grantHead() {
+        assert queueLocked();
         Waiter g = head;
         if (g != null && HOLDER.compareAndSet(this, null, owned(g.ctx, g.thread))) {
             handOver(g);
@@ -1133,6 +1192,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * the owner and let its context check the other waiters. Queue lock held.
      */
     private void admit(Waiter w) {
+        assert queueLocked();
         unlink(w);
         setExclusiveOwnerThread(w.thread);
         if (w.ctx != null) {
@@ -1145,6 +1205,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * admit it, publish {@code granted} and unpark it. Queue lock held.
      */
     private void handOver(Waiter g) {
+        assert queueLocked();
         admit(g);
         g.granted = true;                            // [G] pairs with [S] in spinUntilGranted
         if (g.thread != Thread.currentThread() && !g.spinning) {
@@ -1158,6 +1219,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * younger, so that it dies (the kernel's check_waiters). Queue lock held.
      */
     private void checkWaiters(AcquireContext holderCtx) {
+        assert queueLocked();
         boolean waitDie = wwClass().isWaitDie();
         for (Waiter c = head; c != null; c = next(c)) {
             if (c.ctx == null) {
@@ -1183,6 +1245,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * @return {@code true} if the holder was wounded
      */
     private boolean woundIfYounger(AcquireContext holderCtx, AcquireContext waiter) {
+        assert queueLocked();
         if (waiter.acquired == 0 || !WwClass.isOlder(waiter.stamp(), holderCtx.stamp())) {
             return false;
         }

@@ -22,12 +22,16 @@ import org.junit.jupiter.api.parallel.Resources;
 
 /**
  * The README's code is the examples' code: every {@code java} block of README.md is, verbatim, one
- * of the example files of this package, every example file is in the README, and every example
- * compiles (it is a test source) and runs, printing what it should.
+ * of the example files of this package here or in bufsync-zookeeper, every example file is in the
+ * README, and every example compiles (it is a test source) and runs, printing what it should (the
+ * ZooKeeper example in bufsync-zookeeper's ZkExampleTest, against a real server).
  */
 class ReadmeExamplesTest {
     private static final Path README = Path.of("..", "README.md");
     private static final Path EXAMPLES = Path.of("src", "test", "java", "dev", "bufsync", "examples");
+    /** The examples of the other modules, run by those modules' tests. */
+    private static final Path OTHER_EXAMPLES = Path.of("..", "bufsync-zookeeper", "src", "test", "java", "dev",
+            "bufsync", "examples");
     private static final Pattern JAVA_BLOCK = Pattern.compile("```java\\n(.*?)```", Pattern.DOTALL);
 
     /** What each example prints when it runs. */
@@ -37,13 +41,14 @@ class ReadmeExamplesTest {
 
     @Test
     void everyJavaBlockOfTheReadmeIsAnExampleFile() throws IOException {
-        Map<String, String> examples = exampleFiles();
+        Map<String, String> examples = exampleFiles(EXAMPLES);
+        examples.putAll(exampleFiles(OTHER_EXAMPLES));
         List<String> blocks = readmeBlocks();
         assertThat(blocks).as("java blocks in %s", README).isNotEmpty();
         for (String block : blocks) {
             String name = className(block);
-            assertThat(examples).as("the README's example %s is a file in %s", name, EXAMPLES).containsKey(name);
-            assertThat(block).as("the README's %s is, verbatim, %s/%s.java", name, EXAMPLES, name)
+            assertThat(examples).as("the README's example %s is an example file", name).containsKey(name);
+            assertThat(block).as("the README's %s is, verbatim, the example file %s.java", name, name)
                     .isEqualTo(examples.get(name));
         }
     }
@@ -51,9 +56,11 @@ class ReadmeExamplesTest {
     @Test
     void everyExampleFileIsInTheReadme() throws IOException {
         List<String> names = readmeBlocks().stream().map(ReadmeExamplesTest::className).toList();
-        assertThat(names).containsExactlyInAnyOrderElementsOf(exampleFiles().keySet());
+        Map<String, String> all = exampleFiles(EXAMPLES);
+        all.putAll(exampleFiles(OTHER_EXAMPLES));
+        assertThat(names).containsExactlyInAnyOrderElementsOf(all.keySet());
         assertThat(OUTPUT.keySet().stream().map(Class::getSimpleName).toList())
-                .containsExactlyInAnyOrderElementsOf(exampleFiles().keySet());
+                .containsExactlyInAnyOrderElementsOf(exampleFiles(EXAMPLES).keySet());
     }
 
     @Test
@@ -86,10 +93,10 @@ class ReadmeExamplesTest {
         return blocks;
     }
 
-    /** The example sources by class name, except this test. */
-    private static Map<String, String> exampleFiles() throws IOException {
+    /** The example sources of a directory by class name, except the tests. */
+    private static Map<String, String> exampleFiles(Path dir) throws IOException {
         Map<String, String> files = new TreeMap<>();
-        try (Stream<Path> list = Files.list(EXAMPLES)) {
+        try (Stream<Path> list = Files.list(dir)) {
             for (Path p : list.toList()) {
                 String name = p.getFileName().toString().replaceFirst("\\.java$", "");
                 if (!name.endsWith("Test")) {

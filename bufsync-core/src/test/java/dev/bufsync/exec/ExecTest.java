@@ -285,7 +285,9 @@ class ExecTest {
         t.join();
         assertThat(foreign.get()).isInstanceOf(IllegalStateException.class).hasMessageContaining("belongs to");
         exec.close();
-        assertThatThrownBy(exec::close).isInstanceOf(IllegalStateException.class).hasMessageContaining("closed");
+        exec.close();                                               // idempotent
+        assertThatThrownBy(() -> exec.untilAllLocked(e -> { })).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("closed");
         assertThat(a.reservation().isLocked()).isFalse();
         Obj foreignClass = new Obj(new Reservation(WwClass.woundWait("other"), "x"));
         try (Exec mixed = Exec.begin()) {
@@ -295,5 +297,175 @@ class ExecTest {
             })).isInstanceOf(WwMisuseException.class).hasMessageContaining("WRONG_CLASS");
         }
         assertThat(a.reservation().isLocked()).isFalse();
+    }
+
+    // ---------------------------------------------------------------- exception safety
+
+    /**
+     * A body that catches RuntimeException swallows the contention signal: the exec notices when
+     * the body returns, throws IllegalStateException naming the rule, and holds nothing.
+     */
+    @ParameterizedTest
+    @EnumSource(WwClass.Algorithm.class)
+    void swallowedContentionIsDetected(WwClass.Algorithm algorithm) {
+        WwClass injecting = WwClass.builder("exec-swallow").algorithm(algorithm).injectBackoff(true).build();
+        List<Obj> objs = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            objs.add(new Obj(new Reservation(injecting, "s" + i)));
+        }
+        try (Exec exec = Exec.begin()) {
+            assertThatThrownBy(() -> exec.untilAllLocked(e -> {
+                try {
+                    for (Obj o : objs) {
+                        e.lock(o);
+                    }
+                } catch (RuntimeException swallowed) {
+                    // the mistake under test
+                }
+            })).isExactlyInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("signalled a back-off")
+                    .hasMessageContaining("must let RuntimeExceptions it does not own pass");
+            assertThat(exec.locked()).isEmpty();
+            assertThat(objs).noneMatch(o -> o.reservation().isLocked());
+            assertThatThrownBy(() -> exec.lock(objs.get(0))).isInstanceOf(IllegalStateException.class);
+        }
+    }
+
+    /**
+     * A body that swallows the signal once and locks again gets the signal again: the back-off
+     * stands until the exec has handled it, so the retry still happens and ends with every object
+     * held.
+     */
+    @Test
+    void contentionSignalIsSticky() throws Exception {
+        WwClass injecting = WwClass.builder("exec-sticky").algorithm(WwClass.Algorithm.WAIT_DIE)
+                .injectBackoff(true).build();
+        List<Obj> objs = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            objs.add(new Obj(new Reservation(injecting, "k" + i)));
+        }
+        AtomicInteger swallowed = new AtomicInteger();
+        try (Exec exec = Exec.begin(Exec.Option.IGNORE_DUPLICATES)) {
+            exec.untilAllLocked(e -> {
+                for (Obj o : objs) {
+                    try {
+                        e.lock(o);
+                    } catch (RuntimeException signal) {
+                        if (swallowed.getAndIncrement() > 0) {
+                            throw signal;                   // swallowed once only
+                        }
+                    }
+                }
+            });
+            assertThat(swallowed).hasValueGreaterThan(1);
+            assertThat(exec.retries()).isPositive();
+            assertThat(objs).allMatch(o -> o.reservation().mutex().isHeldByCurrentThread());
+        }
+    }
+
+    /**
+     * close attempts every unlock and always closes the context, then rethrows the first failure
+     * with the rest suppressed; the thread can begin a new transaction afterwards.
+     */
+    @Test
+    void closeReleasesEverythingThenRethrows() throws Exception {
+        Obj a = new Obj(resv("a"));
+        Obj b = new Obj(resv("b"));
+        Obj c = new Obj(resv("c"));
+        Obj d = new Obj(resv("d"));
+        Exec exec = Exec.begin();
+        exec.untilAllLocked(e -> {
+            e.lock(a);
+            e.lock(b);
+            e.lock(c);
+            e.lock(d);
+        });
+        b.reservation().unlock();                                   // behind the exec's back
+        c.reservation().unlock();
+        assertThatThrownBy(exec::close).isInstanceOf(WwMisuseException.class)
+                .satisfies(t -> assertThat(t.getSuppressed()).singleElement().isInstanceOf(WwMisuseException.class));
+        assertThat(List.of(a, b, c, d)).noneMatch(o -> o.reservation().isLocked());
+        assertThat(exec.context().isClosed()).isTrue();
+        exec.close();                                               // a second close does nothing
+        try (Exec next = Exec.begin()) {
+            next.untilAllLocked(e -> e.lock(a));
+            assertThat(a.reservation().mutex().isHeldByCurrentThread()).isTrue();
+        }
+    }
+
+    /**
+     * unlock of the object the last back-off prelocked forgets the mark: locking it again in the
+     * body really locks it.
+     */
+    @Test
+    void unlockOfThePrelockedObjectForgetsIt() throws Exception {
+        WwClass injecting = WwClass.builder("exec-prelocked").algorithm(WwClass.Algorithm.WOUND_WAIT)
+                .injectBackoff(true).build();
+        List<Obj> objs = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            objs.add(new Obj(new Reservation(injecting, "p" + i)));
+        }
+        try (Exec exec = Exec.begin()) {
+            exec.untilAllLocked(e -> {
+                if (!e.locked().isEmpty()) {
+                    e.unlock(e.locked().get(0));                    // the prelocked object
+                }
+                for (Obj o : objs) {
+                    e.lock(o);
+                }
+            });
+            assertThat(exec.retries()).isPositive();
+            assertThat(objs).allMatch(o -> o.reservation().mutex().isHeldByCurrentThread());
+        }
+    }
+
+    /** Every operation but the queries belongs to the thread that began the exec. */
+    @Test
+    void execIsConfinedToItsThread() throws Exception {
+        Obj a = new Obj(resv("a"));
+        Exec exec = Exec.begin();
+        List<Throwable> foreign = new ArrayList<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            foreign.add(catching(() -> exec.lock(a)));
+            foreign.add(catching(() -> exec.untilAllLocked(e -> e.lock(a))));
+        });
+        t.join();
+        exec.untilAllLocked(e -> e.lock(a));
+        Thread u = Thread.ofPlatform().start(() -> {
+            foreign.add(catching(() -> exec.unlock(a)));
+            foreign.add(catching(exec::close));
+        });
+        u.join();
+        assertThat(foreign).hasSize(4).allSatisfy(x -> assertThat(x).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("belongs to the thread that began it"));
+        assertThat(a.reservation().mutex().isHeldByCurrentThread()).isTrue();
+        exec.close();
+        assertThat(a.reservation().isLocked()).isFalse();
+    }
+
+    /** The acquire phase ends when untilAllLocked returns: the context is done. */
+    @Test
+    void untilAllLockedEndsTheAcquirePhase() throws Exception {
+        Obj a = new Obj(resv("a"));
+        Obj b = new Obj(resv("b"));
+        try (Exec exec = Exec.begin()) {
+            exec.untilAllLocked(e -> e.lock(a));
+            assertThat(exec.context().isDone()).isTrue();
+            assertThatThrownBy(() -> b.reservation().lock(exec.context())).isInstanceOf(WwMisuseException.class);
+        }
+    }
+
+    private static Throwable catching(ThrowingAction action) {
+        try {
+            action.run();
+            return null;
+        } catch (Throwable t) {
+            return t;
+        }
+    }
+
+    @FunctionalInterface
+    private interface ThrowingAction {
+        void run() throws Exception;
     }
 }

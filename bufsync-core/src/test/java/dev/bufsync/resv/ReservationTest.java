@@ -323,6 +323,50 @@ class ReservationTest {
         }
     }
 
+    /** The ways a holder lets go of a reservation locked with a context. */
+    enum Release {
+        RESERVATION_UNLOCK { void release(Reservation r, AcquireContext ctx) { r.unlock(); } },
+        MUTEX_UNLOCK { void release(Reservation r, AcquireContext ctx) { r.mutex().unlock(); } },
+        CONTEXT_UNLOCK_ALL { void release(Reservation r, AcquireContext ctx) { ctx.unlockAll(); } },
+        CONTEXT_CLOSE {                                 // unlocks, then reports the misuse
+            void release(Reservation r, AcquireContext ctx) {
+                assertThatThrownBy(ctx::close).isInstanceOf(WwMisuseException.class)
+                        .hasMessageContaining("CLOSE_WITH_LOCKS_HELD");
+            }
+        };
+
+        abstract void release(Reservation r, AcquireContext ctx);
+    }
+
+    /**
+     * Every unlock path voids the slots reserved and not used: the next holder sees none and
+     * cannot add a fence without reserving (the ww back-off loop unlocks through the context).
+     */
+    @ParameterizedTest
+    @EnumSource(Release.class)
+    void everyReleaseVoidsReservations(Release path) throws Exception {
+        WwClass cls = WwClass.waitDie("slots-" + path);
+        Reservation resv = new Reservation(cls, "buf-" + path);
+        AcquireContext ctx = cls.begin();
+        try {
+            resv.lock(ctx);
+            resv.reserveFences(3);
+            path.release(resv, ctx);
+        } finally {
+            if (!ctx.isClosed()) {
+                ctx.close();
+            }
+        }
+        resv.lock();
+        try {
+            assertThat(resv.reservedSlots()).isZero();
+            assertThatThrownBy(() -> resv.addFence(pending().fence(), Usage.WRITE))
+                    .isInstanceOf(IllegalStateException.class).hasMessageContaining("0 are reserved");
+        } finally {
+            resv.unlock();
+        }
+    }
+
     /** Writing without the lock is refused, naming the reservation and the holder. */
     @Test
     void writingNeedsTheLock() throws Exception {
@@ -401,7 +445,7 @@ class ReservationTest {
         List<Throwable> wrong = new ArrayList<>();
         try {
             start.await();
-            for (int i = 0; i < 200_000 && wrong.isEmpty(); i++) {
+            for (int i = 0; i < 100_000 && wrong.isEmpty(); i++) {
                 try {
                     resv.reserveFences(1);
                     wrong.add(new AssertionError("reserveFences succeeded without the lock"));

@@ -2,12 +2,15 @@ package dev.bufsync.sched;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bufsync.fence.Fence;
 import dev.bufsync.fence.FenceAbandonedException;
 import dev.bufsync.fence.FenceContext;
 import dev.bufsync.fence.Signaller;
+import dev.bufsync.resv.HasReservation;
 import dev.bufsync.resv.Reservation;
+import dev.bufsync.resv.Usage;
 import dev.bufsync.ww.WwClass;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -104,6 +107,39 @@ class EngineFaultTest {
         assertThat(engine.hasPendingJobs()).isFalse();
         assertThat(engine.stats().fencesPending()).isZero();
         assertThat(reported).isEmpty();
+    }
+
+    /**
+     * Work finishing out of order on four threads at once: the drain still signals the entity's
+     * finished fences strictly in sequence order, each once, callbacks included.
+     */
+    @Test
+    void concurrentOutOfOrderCompletionsSignalInSequenceOrder() throws Exception {
+        int n = 5_000;
+        ExecutorService devices = Executors.newFixedThreadPool(4);
+        try {
+            Engine engine = engine(Engine.builder("drain").credits(16).inOrder(false).timeout(NEVER).executor(devices));
+            Entity e = engine.newEntity("e");
+            FenceContext hardware = FenceContext.create("hardware");
+            List<Long> order = java.util.Collections.synchronizedList(new ArrayList<>());
+            Job job = Job.builder("j").runAsync(() -> {
+                Signaller done = hardware.next();
+                devices.execute(done::signal);            // completes on another device thread, in any order
+                return done.fence();
+            }).build();
+            List<SubmittedJob> jobs = new ArrayList<>();
+            for (int i = 0; i < n; i++) {
+                SubmittedJob s = e.submit(job);
+                s.finished().whenSignaled(f -> order.add(f.seqno()));
+                jobs.add(s);
+            }
+            await(jobs.get(n - 1).finished());
+            List<Long> expected = jobs.stream().map(SubmittedJob::seqno).toList();
+            assertThat(order).containsExactlyElementsOf(expected);
+            assertAllSignalledCleanly(jobs);
+        } finally {
+            devices.shutdownNow();
+        }
     }
 
     /** Closing an engine with such a backlog leaves no fence pending and no job unfinished. */
@@ -229,6 +265,31 @@ class EngineFaultTest {
         assertThat(told.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("every onFinish failure reported").isTrue();
         assertThat(reported).hasSize(3);
         assertThat(engine.hasPendingJobs()).isFalse();
+    }
+
+    /**
+     * A throwable after arming (here a buffer that breaks its contract and hands out another
+     * reservation when the fence is published): the submitter gets it, and the fence already
+     * published on the other buffer signals with it instead of staying pending for ever.
+     */
+    @Test
+    void aThrowableWhilePublishingFailsTheArmedJobsFences() throws Exception {
+        Engine engine = engine(Engine.builder("publish").timeout(NEVER));
+        Reservation good = new Reservation(buffers, "good");
+        Reservation flakyOwn = new Reservation(buffers, "flaky");
+        Reservation impostor = new Reservation(buffers, "impostor");
+        AtomicBoolean locked = new AtomicBoolean();
+        AtomicInteger callsAfterLocking = new AtomicInteger();
+        HasReservation flaky = () -> locked.get() && callsAfterLocking.incrementAndGet() > 1 ? impostor : flakyOwn;
+        Job job = Job.builder("publish").writes(good, flaky).whileLocked(() -> locked.set(true))
+                .run(() -> { }).build();
+        assertThatThrownBy(() -> engine.newEntity("e").submit(job)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("impostor");
+        assertThat(callsAfterLocking.get()).as("the impostor came when publishing").isGreaterThanOrEqualTo(2);
+        assertThat(good.fences(Usage.BOOKKEEP)).as("the fence published on the first buffer is not pending")
+                .allSatisfy(f -> assertThat(f.isSignaled()).isTrue());
+        assertThat(engine.hasPendingJobs()).isFalse();
+        assertThat(engine.stats().fencesPending()).isZero();
     }
 
     /** An executor that rejects fails that job with the rejection; the engine carries on. */

@@ -37,7 +37,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @State(Scope.Benchmark)
 public class ScaleBenchmark {
     /** How long a round may take before the run fails as deadlocked or stalled. */
-    static final int STALL_SECONDS = 60;
+    public static final int STALL_SECONDS = 60;
 
     @Param({"platform", "virtual"})
     public String strategy;
@@ -57,6 +57,8 @@ public class ScaleBenchmark {
     @Param("4")
     public int locks;
 
+    // Both written by setUp on the benchmark thread, before any round; a round's threads read them
+    // after Thread.start, which orders the writes before their reads.
     private Reservation[] pool;
     private int[] sets;                        // transaction t locks pool[sets[t * locks + i]]
 

@@ -32,7 +32,7 @@ public final class ZkFence {
     }
 
     static ZkFence at(ZkCluster cluster, String path) {
-        if (path == null || !path.startsWith(cluster.fencesPath() + "/") || !path.contains("/f-")) {
+        if (path == null || !path.startsWith(cluster.fencesPath() + "/") || !ZkFenceContext.isFence(path.substring(path.lastIndexOf('/') + 1))) {
             throw new IllegalArgumentException("'" + path + "' is not a fence path under " + cluster.fencesPath());
         }
         return new ZkFence(cluster, path);

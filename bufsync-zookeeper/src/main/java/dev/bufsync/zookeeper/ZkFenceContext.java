@@ -32,7 +32,9 @@ public final class ZkFenceContext implements AutoCloseable {
      *
      * Nodes, under R/fences/<name>:
      *   alive     ephemeral, the producer's liveness; its czxid is the context's incarnation
-     *   f-<seq>   persistent sequential, one per fence; data: "P <incarnation>" pending,
+     *   <protection>fence-<seq>  persistent sequential, one per fence, created in Curator's
+     *             protected mode (a create retried after a connection loss finds its node instead
+     *             of making a second one); data: "P <incarnation>" pending,
      *             "S" signalled, "E <error>" signalled with an error by the producer,
      *             "A <reason>" signalled with an error because the producer went away
      *
@@ -44,6 +46,8 @@ public final class ZkFenceContext implements AutoCloseable {
      * pending: the producer's own fences not yet signalled, written by the producer thread(s),
      * read by close(); a concurrent set so that close() may run on another thread.
      */
+
+    static final String FENCE = "fence-";
 
     private final ZkCluster cluster;
     private final String name;
@@ -69,7 +73,9 @@ public final class ZkFenceContext implements AutoCloseable {
             cluster.call(() -> cluster.client.create().storingStatIn(stat).withMode(CreateMode.EPHEMERAL)
                     .forPath(path + "/alive"));
         } catch (KeeperException.NodeExistsException e) {
-            throw new IllegalStateException("fence context '" + name + "' is already open in another live client");
+            if (!ours(cluster, path + "/alive", stat)) {
+                throw new IllegalStateException("fence context '" + name + "' is already open in another live client");
+            }
         } catch (KeeperException e) {
             throw ZkCluster.unexpected(e, path + "/alive");
         }
@@ -78,12 +84,29 @@ public final class ZkFenceContext implements AutoCloseable {
         return context;
     }
 
+    /** Whether an existing ephemeral node is this client's session's (a create retried after it succeeded). */
+    private static boolean ours(ZkCluster cluster, String path, Stat into) throws InterruptedException {
+        try {
+            Stat stat = cluster.call(() -> cluster.client.checkExists().forPath(path));
+            long session = cluster.client.getZookeeperClient().getZooKeeper().getSessionId();
+            if (stat == null || stat.getEphemeralOwner() != session) return false;
+            into.setCzxid(stat.getCzxid());
+            return true;
+        } catch (KeeperException e) {
+            return false;
+        } catch (InterruptedException | RuntimeException e) {
+            throw e;
+        } catch (Exception e) {
+            return false;
+        }
+    }
+
     /** Creates a pending fence of this context (one round trip). */
     public ZkFence create() throws InterruptedException {
         checkUsable("create");
         try {
-            String fence = cluster.call(() -> cluster.client.create().withMode(CreateMode.PERSISTENT_SEQUENTIAL)
-                    .forPath(path + "/f-", ZkCluster.utf8("P " + incarnation)));
+            String fence = cluster.call(() -> cluster.client.create().withProtection()
+                    .withMode(CreateMode.PERSISTENT_SEQUENTIAL).forPath(path + "/" + FENCE, ZkCluster.utf8("P " + incarnation)));
             pending.add(fence);
             return ZkFence.at(cluster, fence);
         } catch (KeeperException e) {
@@ -104,6 +127,11 @@ public final class ZkFenceContext implements AutoCloseable {
     /** Signals the fence with an error; waiters see {@code error} from {@link ZkFence#error()}. */
     public void signal(ZkFence fence, String error) throws InterruptedException {
         settle(fence, "E " + (error == null || error.isEmpty() ? "error" : error));
+    }
+
+    /** Whether a child of a context's node is a fence (not the liveness node). */
+    static boolean isFence(String child) {
+        return child.contains(FENCE);       // protected-mode names start with a GUID prefix
     }
 
     /** The context's name. */
@@ -140,11 +168,23 @@ public final class ZkFenceContext implements AutoCloseable {
         try {
             transition(fence.path(), state);
         } catch (KeeperException.BadVersionException e) {
+            if (state.equals(currentState(fence.path()))) {
+                pending.remove(fence.path());       // our setData was retried after it succeeded
+                return;
+            }
             cluster.checkEpoch(epoch, "fence context '" + name + "'");
             throw new IllegalStateException("fence " + fence.path() + " was already signalled (abandoned "
                     + "by another client that saw this producer gone)");
         } catch (KeeperException e) {
             throw ZkCluster.unexpected(e, fence.path());
+        }
+    }
+
+    private String currentState(String fence) throws InterruptedException {
+        try {
+            return ZkCluster.utf8(cluster.call(() -> cluster.client.getData().forPath(fence)));
+        } catch (KeeperException e) {
+            return null;
         }
     }
 
@@ -169,7 +209,7 @@ public final class ZkFenceContext implements AutoCloseable {
             long live = alive == null ? -1 : alive.getCzxid();
             int abandoned = 0;
             for (String child : cluster.call(() -> cluster.client.getChildren().forPath(path))) {
-                if (child.startsWith("f-") && abandonIfDead(cluster, path + "/" + child, live)) abandoned++;
+                if (isFence(child) && abandonIfDead(cluster, path + "/" + child, live)) abandoned++;
             }
             return abandoned;
         } catch (KeeperException.NoNodeException e) {

@@ -281,6 +281,20 @@ public final class ZkTransaction implements AutoCloseable {
 
     /* ---------------- Acquisition ---------------- */
 
+    /**
+     * After a NodeExists on an owner: if the owner is this transaction's (Curator retried a
+     * multi() whose first attempt had succeeded, after a connection loss), takes the lock as held,
+     * with the generation's current version as token (nobody else can acquire while our owner
+     * exists). Two reads.
+     */
+    private boolean adoptIfOurs(String object) throws InterruptedException {
+        if (!id.equals(holderId(object))) return false;
+        Stat generation = exists(space.generationPath(object), false);
+        if (generation == null) return false;
+        held.put(object, generation.getVersion());
+        return true;
+    }
+
     /** One multi() creating the owners; returns null if all were taken, else the contended object. */
     private String tryCreateOwners(List<String> objects) throws InterruptedException {
         for (int attempt = 0; ; attempt++) {
@@ -297,7 +311,12 @@ public final class ZkTransaction implements AutoCloseable {
                 int failed = ZkCluster.failedOp(e);
                 KeeperException.Code code = ZkCluster.failedCode(e);
                 if (code == KeeperException.Code.NODEEXISTS && failed >= 0) {
-                    return objects.get(failed / 2);
+                    String contended = objects.get(failed / 2);
+                    if (!adoptIfOurs(contended)) return contended;
+                    objects = objects.stream().filter(o -> !held.containsKey(o)).toList();
+                    if (objects.isEmpty()) return null;
+                    attempt = -1;
+                    continue;
                 }
                 if (code == KeeperException.Code.NONODE && attempt == 0) {
                     for (String o : objects) space.ensureObject(o);
@@ -331,6 +350,8 @@ public final class ZkTransaction implements AutoCloseable {
         String waiterPath = space.objectPath(object) + "/" + me;
         try {
             create(waiterPath, CreateMode.EPHEMERAL, new byte[0]);
+        } catch (KeeperException.NodeExistsException retried) {
+            // the name is unique to this transaction: a create retried after a connection loss
         } catch (KeeperException e) {
             throw ZkCluster.unexpected(e, waiterPath);
         }
@@ -355,6 +376,11 @@ public final class ZkTransaction implements AutoCloseable {
                     }
                 } else {
                     String holderId = holderId(object);
+                    if (id.equals(holderId)) {
+                        adoptIfOurs(object);        // our take was retried after it succeeded
+                        queued = false;
+                        return;
+                    }
                     if (holderId != null) {
                         long holder = stampOf(holderId);
                         if (space.algorithm == WwClass.Algorithm.WOUND_WAIT) {
@@ -479,6 +505,11 @@ public final class ZkTransaction implements AutoCloseable {
         return Long.parseLong(mark.substring(0, mark.indexOf(' ')));
     }
 
+    /** The transaction's id (its ticket's and waiter nodes' name), for tests. */
+    String id() {
+        return id;
+    }
+
     private ZkBackoffException backoff(String object, BackoffException.Reason reason, long older) {
         backoffs++;
         cluster.backoffs.increment();
@@ -497,6 +528,12 @@ public final class ZkTransaction implements AutoCloseable {
             } catch (KeeperException.NoNodeException e) {
                 if (attempt > 0) throw ZkCluster.unexpected(e, space.ticketPath(id));
                 space.ensureLayout();
+            } catch (KeeperException.NodeExistsException retried) {
+                Stat ours = exists(space.ticketPath(id), false);   // the id is unique: a retried create
+                if (ours != null) {
+                    stamp = ours.getCzxid();
+                    return;
+                }
             } catch (KeeperException e) {
                 throw ZkCluster.unexpected(e, space.ticketPath(id));
             }

@@ -236,6 +236,29 @@ class ZkTransactionTest {
         assertThat(readValue(spaceB, "x")).containsExactly(2);
     }
 
+    /**
+     * A lock-all whose multi() Curator retried after its first attempt succeeded meets its own owner
+     * node: it adopts it instead of waiting for itself (here the first attempt is made by hand).
+     */
+    @Test
+    void retriedAcquisitionAdoptsItsOwnOwnerNode() throws Exception {
+        String root = Ensemble.root();
+        ZkCluster cluster = ensemble.attach(root);
+        ZkLockSpace space = space(cluster, Algorithm.WOUND_WAIT).withWaitTimeout(Duration.ofSeconds(5));
+        try (ZkTransaction warmUp = space.begin()) {
+            warmUp.lockAll(List.of("x", "y"));
+        }
+        try (ZkTransaction txn = space.begin()) {
+            cluster.client.create().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL)
+                    .forPath(space.ownerPath("x"), txn.id().getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            txn.lockAll(List.of("x", "y"));
+            assertThat(txn.holds("x")).isTrue();
+            assertThat(txn.holds("y")).isTrue();
+            txn.write("x", new byte[] {5});
+        }
+        assertThat(space.lockedObjects()).isEmpty();
+    }
+
     @Test
     void misuseIsReportedByName() throws Exception {
         ZkLockSpace space = space(ensemble.attach(Ensemble.root()), Algorithm.WOUND_WAIT);

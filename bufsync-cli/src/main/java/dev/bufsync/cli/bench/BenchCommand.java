@@ -12,6 +12,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -40,7 +41,7 @@ import picocli.CommandLine.Option;
                 + " in several forks and judges every target across them.")
 public final class BenchCommand implements Callable<Integer>, Listing {
 
-    @Option(names = "--quick", description = "Fewer points and short iterations (the default).")
+    @Option(names = "--quick", description = "Fewer points, short iterations, one fork (the default); timed targets are not judged.")
     boolean quick;
 
     @Option(names = "--full", description = "Every point of every benchmark, longer iterations, 2-3 forks per point (about an hour on two cores).")
@@ -54,10 +55,10 @@ public final class BenchCommand implements Callable<Integer>, Listing {
             completionCandidates = Names.class)
     List<String> only = new ArrayList<>();
 
-    @Option(names = "--json", description = "Print a JSON summary as the last line of standard output.")
+    @Option(names = "--json", description = "Print only the JSON summary on standard output (the report goes to standard error).")
     boolean json;
 
-    @Option(names = "--out", paramLabel = "DIR", description = "Write results.json and report.html into DIR.")
+    @Option(names = "--out", paramLabel = "DIR", description = "Write results.json and report.html into DIR (created before the run).")
     Path outDir;
 
     @Mixin
@@ -319,7 +320,7 @@ public final class BenchCommand implements Callable<Integer>, Listing {
             return List.of();
         }
         List<Double> rs = r.forkRatios(b);
-        return List.of(java.util.Collections.min(rs), java.util.Collections.max(rs));
+        return List.of(Collections.min(rs), Collections.max(rs));
     }
 
     /** The ratio's spread as " (0.91–1.12)", or empty. */

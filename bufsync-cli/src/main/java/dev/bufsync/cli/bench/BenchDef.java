@@ -4,6 +4,7 @@ import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -56,7 +57,7 @@ public record BenchDef(String name, String jmhClass, boolean strategyParam, Stri
          * @return one result per point and strategy
          * @throws Exception if the measurement failed
          */
-        List<BenchResult> run(BenchDef def, Settings settings, java.util.function.Consumer<String> progress)
+        List<BenchResult> run(BenchDef def, Settings settings, Consumer<String> progress)
                 throws Exception;
     }
 

@@ -26,9 +26,10 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Runs benchmarks of the {@link Catalog} through JMH's Runner API, in this JVM's process, and turns
- * JMH's results into {@link BenchResult}s. In quick and full mode every point runs in a forked VM
- * started from this JVM's class path (so from the shaded {@code bufsync.jar}), as JMH recommends;
- * smoke mode runs in this VM.
+ * JMH's results into {@link BenchResult}s, keeping each fork's score. In quick and full mode every
+ * point runs in as many forked VMs as the mode's settings say, started from this JVM's class path
+ * (so from the shaded {@code bufsync.jar}), as JMH recommends; smoke mode runs in this VM. A
+ * benchmark with a {@linkplain BenchDef.Probe probe} runs through it instead, in this VM.
  */
 final class BenchRunner {
     /**

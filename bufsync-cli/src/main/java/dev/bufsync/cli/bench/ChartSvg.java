@@ -1,6 +1,7 @@
 package dev.bufsync.cli.bench;
 
 import java.math.BigDecimal;
+import java.math.MathContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -17,7 +18,7 @@ final class ChartSvg {
     static final int H = 340;
     private static final int L = 72;
     private static final int R = 170;
-    private static final int T = 18;
+    private static final int T = 30;
     private static final int B = 56;
     private static final int INSET = 14;
     private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd",
@@ -45,11 +46,12 @@ final class ChartSvg {
                 }
             }
         }
-        Scale y = c.logY() ? Scale.log(ys, H - B, T) : Scale.linearFromZero(ys, H - B, T);
+        Scale y = c.logY() ? Scale.log(ys, H - B, T, false) : Scale.linearFromZero(ys, H - B, T);
         StringBuilder svg = new StringBuilder(4096);
         svg.append("<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 ").append(W).append(' ').append(H)
                 .append("\" role=\"img\" aria-label=\"").append(HtmlReport.esc(c.caption())).append("\">")
-                .append("<title>").append(HtmlReport.esc(c.caption())).append("</title>");
+                .append("<title>").append(HtmlReport.esc(c.caption())).append("</title>")
+                .append(text(L, 18, "start", 13, c.caption(), "caption"));
         for (double t : y.ticks()) {
             double py = y.at(t);
             svg.append(line(L, py, W - R, py, "#e5e5e5", "grid"));
@@ -83,7 +85,7 @@ final class ChartSvg {
         List<Double> xs = new ArrayList<>();
         all(c).forEach(s -> s.points().forEach(p -> xs.add(p.x())));
         boolean integers = xs.stream().allMatch(v -> v == Math.rint(v));
-        Scale x = c.xKind() == Charts.XKind.LOG ? Scale.log(xs, L + INSET, W - R - INSET)
+        Scale x = c.xKind() == Charts.XKind.LOG ? Scale.log(xs, L + INSET, W - R - INSET, true)
                 : Scale.linear(xs, L + INSET, W - R - INSET, integers);
         for (double t : x.ticks()) {
             double px = x.at(t);
@@ -249,8 +251,12 @@ final class ChartSvg {
             return new Scale(lo, hi, from, to, false, ticks(lo, hi, step));
         }
 
-        /** Whole decades around the values; ticks at each decade, and at 2 and 5 × when few decades. */
-        static Scale log(List<Double> values, double from, double to) {
+        /**
+         * Logarithmic: ticks at each decade, and at 2 and 5 × when there are few decades. A tight
+         * scale (an x axis of parameter values) spans exactly the values and keeps the ticks
+         * within them; otherwise (a y axis, whose bars need a floor) it spans whole decades.
+         */
+        static Scale log(List<Double> values, double from, double to, boolean tight) {
             double min = values.stream().filter(v -> v > 0).mapToDouble(Double::doubleValue).min().orElse(1);
             double max = values.stream().filter(v -> v > 0).mapToDouble(Double::doubleValue).max().orElse(10);
             int a = (int) Math.floor(Math.log10(min) + 1e-9);
@@ -258,16 +264,19 @@ final class ChartSvg {
             if (b <= a) {
                 b = a + 1;
             }
+            double lo = tight && max > min ? min : Math.pow(10, a);
+            double hi = tight && max > min ? max : Math.pow(10, b);
             List<Double> ticks = new ArrayList<>();
             for (int e = a; e <= b; e++) {
                 double p = Math.pow(10, e);
-                ticks.add(round(p));
-                if (b - a <= 2 && e < b) {
-                    ticks.add(round(2 * p));
-                    ticks.add(round(5 * p));
+                for (double m : b - a <= 2 ? new double[] {1, 2, 5} : new double[] {1}) {
+                    double t = round(m * p);
+                    if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) {
+                        ticks.add(t);
+                    }
                 }
             }
-            return new Scale(Math.pow(10, a), Math.pow(10, b), from, to, true, ticks);
+            return new Scale(lo, hi, from, to, true, ticks);
         }
 
         static double niceStep(double rough) {
@@ -289,7 +298,7 @@ final class ChartSvg {
         }
 
         private static double round(double v) {
-            return new BigDecimal(v).round(new java.math.MathContext(6)).doubleValue();
+            return new BigDecimal(v).round(new MathContext(6)).doubleValue();
         }
     }
 }

@@ -92,7 +92,7 @@ final class Charts {
         rs.forEach(r -> byUnit.computeIfAbsent(r.unit(), u -> new ArrayList<>()).add(r));
         List<Chart> charts = new ArrayList<>();
         for (List<BenchResult> group : byUnit.values()) {
-            List<String> varying = varying(group);
+            List<String> varying = varying(def, group);
             String panel = varying.size() >= 2 ? varying.get(0) : null;
             String xParam = panel != null ? varying.get(1) : varying.isEmpty() ? null : varying.get(0);
             Map<String, List<BenchResult>> panels = new LinkedHashMap<>();
@@ -104,9 +104,12 @@ final class Charts {
         return charts;
     }
 
-    /** The parameters whose value differs between results, in parameter order. */
-    private static List<String> varying(List<BenchResult> rs) {
-        Set<String> keys = new LinkedHashSet<>();
+    /**
+     * The parameters whose value differs between results, in the catalog's order (threads before
+     * mutexes, drivers before buffers; JMH reports them alphabetically).
+     */
+    private static List<String> varying(BenchDef def, List<BenchResult> rs) {
+        Set<String> keys = new LinkedHashSet<>(def.settings().get(RunMode.FULL).params().keySet());
         rs.forEach(r -> keys.addAll(r.params().keySet()));
         return keys.stream().filter(k -> rs.stream().map(r -> String.valueOf(r.params().get(k)))
                 .distinct().count() > 1).toList();

@@ -1,5 +1,6 @@
 package dev.bufsync.cli.bench;
 
+import dev.bufsync.exec.ScaleBenchmark;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -57,7 +58,8 @@ public final class Targets {
      * @param target the target, in words
      * @param measured what the run measured, in words (the worst point, its value and its spread)
      * @param value the measured ratio, time or size at the worst point and fork, NaN when not measured
-     * @param spread the lowest and highest value across forks at the worst point, or empty
+     * @param spread the lowest and highest value across forks at the worst point; empty with one
+     *     fork or no spread
      * @param status met, missed, not measured or not judged
      */
     public record Verdict(String benchmark, String strategy, String target, String measured,
@@ -81,10 +83,12 @@ public final class Targets {
         }
     }
 
-    /** Whether quick mode can judge a target. */
+    /** Whether quick mode can judge a target: not when it is timed, yes when it is exact. */
     private enum Kind { TIMED, EXACT }
 
     private static final List<String> OURS = List.of("wound-wait", "wait-die");
+    private static final Map<String, String> SCALE_POINT = Map.of("reservations", "100000",
+            "virtualThreads", "10000", "platformThreads", "100");
     private static final BinaryOperator<Double> WORST_HIGH = Math::max;
     private static final BinaryOperator<Double> WORST_LOW = Math::min;
 
@@ -100,68 +104,77 @@ public final class Targets {
      */
     public static List<Verdict> judge(List<BenchResult> results, RunMode mode) {
         Set<String> ran = results.stream().map(BenchResult::benchmark).collect(Collectors.toSet());
-        Map<Verdict, Kind> all = new LinkedHashMap<>();
+        Verdicts all = new Verdicts();
         for (String ours : OURS) {
-            all.put(ratioEverywhere(results, "uncontended", ours, "reentrant-lock", 1.3,
+            all.add(ratioEverywhere(results, "uncontended", ours, "reentrant-lock", 1.3,
                     "≤ 1.3 × reentrant-lock lock+unlock"), Kind.TIMED);
         }
         for (String ours : OURS) {
-            all.put(ratioEverywhere(results, "lock-all", ours, "ordered", 1.5,
+            all.add(ratioEverywhere(results, "lock-all", ours, "ordered", 1.5,
                     "≤ 1.5 × d plain ReentrantLocks, every d"), Kind.TIMED);
         }
         for (String ours : OURS) {
-            all.put(speedup(results, "lock-all", ours, "guava-cycle-detecting", Map.of("d", "20"), 3.0,
+            all.add(speedup(results, "lock-all", ours, "guava-cycle-detecting", Map.of("d", "20"), 3.0,
                     "≥ 3 × faster than Guava cycle detection at d = 20"), Kind.TIMED);
         }
         for (String baseline : List.of("ordered", "smart-polite")) {
             for (String ours : OURS) {
-                all.put(ratioEverywhere(results, "folly-grid", ours, baseline, 1.0,
+                all.add(ratioEverywhere(results, "folly-grid", ours, baseline, 1.0,
                         "≥ 1.0 × " + baseline + " (time ≤ 1.0 ×) at every T × M"), Kind.TIMED);
             }
         }
         for (String ours : OURS) {
-            all.put(nearMinimum(results, ours), Kind.TIMED);
+            all.add(nearMinimum(results, ours), Kind.TIMED);
         }
         for (String ours : OURS) {
-            all.put(speedup(results, "philosophers", ours, "ordered", Map.of("table", "5"), 1.2,
+            all.add(speedup(results, "philosophers", ours, "ordered", Map.of("table", "5"), 1.2,
                     "≥ 20 % faster than ordered at N = 5 (ordered time ≥ 1.2 ×)"), Kind.TIMED);
         }
-        all.put(fewerRollbacks(results), Kind.TIMED);
+        all.add(fewerRollbacks(results), Kind.TIMED);
         for (String ours : OURS) {
-            all.put(ratioEverywhere(results, "hellstrom", ours, "ordered", 1.1,
+            all.add(ratioEverywhere(results, "hellstrom", ours, "ordered", 1.1,
                     "elapsed ≤ 1.1 × ordered locking"), Kind.TIMED);
         }
         for (String ours : OURS) {
-            all.put(ratioAt(results, "ycsb", ours, "no-wait", Map.of("theta", "0.9"), 1.0,
+            all.add(ratioAt(results, "ycsb", ours, "no-wait", Map.of("theta", "0.9"), 1.0,
                     "committed transactions/s ≥ no-wait at θ = 0.9, abort ratio reported"), Kind.TIMED);
         }
         for (String fence : List.of("fence-callback", "fence-wake")) {
-            all.put(ratioEverywhere(results, fence, "fence", "completable-future", 1.0,
+            all.add(ratioEverywhere(results, fence, "fence", "completable-future", 1.0,
                     "≤ 1.0 × CompletableFuture, 1 and 64 waiters"), Kind.TIMED);
         }
-        all.put(timeAtMost(results, "scheduler", Map.of("buffers", "10"), 1_000,
+        all.add(timeAtMost(results, "scheduler", Map.of("buffers", "10"), 1_000,
                 "schedule + retire, 10 buffers, one thread: ≤ 1 µs"), Kind.TIMED);
-        all.put(timeAtMost(results, "scheduler", Map.of("buffers", "100"), 10_000,
+        all.add(timeAtMost(results, "scheduler", Map.of("buffers", "100"), 10_000,
                 "schedule + retire, 100 buffers, one thread: ≤ 10 µs"), Kind.TIMED);
-        all.put(sizeAtMost(results, "ww-mutex", Map.of("object", MemoryProbe.MUTEX), 32,
+        all.add(sizeAtMost(results, "ww-mutex", Map.of("object", MemoryProbe.MUTEX), 32,
                 "a WwMutex ≤ 32 bytes", "%.0f bytes"), Kind.EXACT);
-        all.put(sizeAtMost(results, "reservation", Map.of("reservations", "1000000"), 150,
+        all.add(sizeAtMost(results, "reservation", Map.of("reservations", "1000000"), 150,
                 "10⁶ reservations without fences ≤ 150 MB of heap", "%.1f MB"), Kind.EXACT);
-        all.put(scaleFinished(results), Kind.EXACT);
-        all.put(speedup(results, "scale", "virtual", "platform", SCALE_POINT, 0.8,
+        all.add(scaleFinished(results), Kind.EXACT);
+        all.add(speedup(results, "scale", "virtual", "platform", SCALE_POINT, 0.8,
                 "10⁴ virtual threads on 10⁵ reservations: throughput within 20 % of 100 platform threads"),
                 Kind.TIMED);
         List<Verdict> verdicts = new ArrayList<>();
-        all.forEach((v, kind) -> {
+        for (int i = 0; i < all.verdicts.size(); i++) {
+            Verdict v = all.verdicts.get(i);
             if (ran.contains(v.benchmark())) {
-                verdicts.add(mode == RunMode.QUICK && kind == Kind.TIMED ? notJudged(v) : v);
+                verdicts.add(mode == RunMode.QUICK && all.kinds.get(i) == Kind.TIMED ? notJudged(v) : v);
             }
-        });
+        }
         return verdicts;
     }
 
-    private static final Map<String, String> SCALE_POINT = Map.of("reservations", "100000",
-            "virtualThreads", "10000", "platformThreads", "100");
+    /** Every target's verdict with its kind, in the table's order. */
+    private static final class Verdicts {
+        final List<Verdict> verdicts = new ArrayList<>();
+        final List<Kind> kinds = new ArrayList<>();
+
+        void add(Verdict v, Kind kind) {
+            verdicts.add(v);
+            kinds.add(kind);
+        }
+    }
 
     /** ours/baseline ≤ limit in every fork at every common point (≥ limit when higher is better). */
     private static Verdict ratioEverywhere(List<BenchResult> results, String bench, String ours,
@@ -272,7 +285,7 @@ public final class Targets {
             return notMeasured("scale", "virtual", target);
         }
         return new Verdict("scale", "virtual", target, "every round finished within "
-                + "60 s, in every fork", Double.NaN, List.of(), Status.MET);
+                + ScaleBenchmark.STALL_SECONDS + " s, in every fork", Double.NaN, List.of(), Status.MET);
     }
 
     private static Verdict notJudged(Verdict v) {
@@ -317,7 +330,7 @@ public final class Targets {
      * One point judged across its forks.
      *
      * @param value the worst fork's value
-     * @param spread lowest and highest value across forks
+     * @param spread lowest and highest value across forks, empty with one fork
      * @param holding how many forks hold the limit
      * @param forks how many forks there are
      * @param higherIsBetter the direction of the limit
@@ -329,8 +342,9 @@ public final class Targets {
         static Judged of(List<Double> values, boolean higherIsBetter, double limit, String where) {
             double worst = values.stream().reduce(higherIsBetter ? WORST_LOW : WORST_HIGH).orElseThrow();
             int holding = (int) values.stream().filter(v -> higherIsBetter ? v >= limit : v <= limit).count();
-            return new Judged(worst, List.of(Collections.min(values), Collections.max(values)), holding,
-                    values.size(), higherIsBetter, where);
+            List<Double> spread = values.size() < 2 ? List.of()
+                    : List.of(Collections.min(values), Collections.max(values));
+            return new Judged(worst, spread, holding, values.size(), higherIsBetter, where);
         }
 
         /** The point that misses in more forks, then the one with the worse worst fork. */

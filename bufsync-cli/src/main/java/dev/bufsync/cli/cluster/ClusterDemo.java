@@ -1,16 +1,10 @@
 package dev.bufsync.cli.cluster;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.bufsync.cli.Main;
 import dev.bufsync.cli.Output;
 import dev.bufsync.ww.WwClass;
 import dev.bufsync.zookeeper.ZkCluster;
-import java.io.BufferedReader;
-import java.io.IOException;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -45,7 +39,7 @@ public final class ClusterDemo {
         /** Checks the combination; returns an error message or null. */
         public String problem() {
             if (processes < 2) return "--processes must be at least 2";
-            if (buffers < 3) return "--buffers must be at least 3 with --cluster";
+            if (buffers < 5) return "--buffers must be at least 5 with --cluster (a job touches up to five)";
             if (seconds <= 0) return "--seconds must be positive";
             if (killServerAfter != null && zookeeper != null) {
                 return "--kill-server-after only stops a server of the embedded ensemble, not of --zookeeper " + zookeeper;
@@ -95,16 +89,16 @@ public final class ClusterDemo {
         CuratorFramework client = CuratorFrameworkFactory.builder().connectString(connect)
                 .sessionTimeoutMs(30_000).connectionTimeoutMs(10_000).retryPolicy(new RetryNTimes(50, 200)).build();
         client.start();
-        List<Driver> drivers = new ArrayList<>();
+        List<ChildProcess> drivers = new ArrayList<>();
         try (ZkCluster cluster = ZkCluster.attach(client, root)) {
             out.line(String.format(Locale.ROOT, "%d driver processes share %d buffers for %s s (%s, seed %d)%s%s",
                     settings.processes(), settings.buffers(), fmt(settings.seconds()), settings.algorithm(), settings.seed(),
                     settings.killDriverAfter() == null ? "" : "; one driver is SIGKILLed after " + fmt(settings.killDriverAfter()) + " s",
                     settings.killServerAfter() == null ? "" : "; one server stops after " + fmt(settings.killServerAfter()) + " s"));
-            for (int i = 0; i < settings.processes(); i++) drivers.add(Driver.start(i, command(connect, root, i)));
-            for (Driver d : drivers) d.awaitReady(START_TIMEOUT);
+            for (int i = 0; i < settings.processes(); i++) drivers.add(ChildProcess.start(i, ClusterDriver.class, driverArgs(connect, root, i)));
+            for (ChildProcess d : drivers) d.awaitReady(START_TIMEOUT);
             long started = System.nanoTime();
-            Driver victim = drivers.get(drivers.size() - 1);
+            ChildProcess victim = drivers.get(drivers.size() - 1);
             boolean killedDriver = false, killedServer = false;
             double nextDriver = settings.killDriverAfter() == null ? Double.MAX_VALUE : settings.killDriverAfter();
             double nextServer = settings.killServerAfter() == null ? Double.MAX_VALUE : settings.killServerAfter();
@@ -113,7 +107,7 @@ public final class ClusterDemo {
                 long wait = started + (long) (at * 1e9) - System.nanoTime();
                 if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
                 if (at == nextDriver) {
-                    victim.process.destroyForcibly();          // SIGKILL on Linux and macOS
+                    victim.kill();
                     out.line("SIGKILLed driver " + victim.index + " (pid " + victim.process.pid() + ")");
                     killedDriver = true;
                     nextDriver = Double.MAX_VALUE;
@@ -126,7 +120,7 @@ public final class ClusterDemo {
                 }
             }
             Duration exitTimeout = Duration.ofMillis((long) (settings.seconds() * 1000) + 120_000);
-            for (Driver d : drivers) d.awaitExit(exitTimeout);
+            for (ChildProcess d : drivers) d.awaitExit(exitTimeout);
             int expiredKilled = killedDriver && awaitGone(client, root + "/fences/driver-" + victim.index + "/alive") ? 1 : 0;
             int reaped = cluster.reapAbandoned();
             FenceCensus census = FenceCensus.take(cluster, client, root + "/fences");
@@ -134,24 +128,24 @@ public final class ClusterDemo {
             return summarize(drivers, killedDriver ? victim : null, killedServer, expiredKilled, reaped, census, locked,
                     connect, embedded != null);
         } finally {
-            for (Driver d : drivers) d.process.destroyForcibly();
+            for (ChildProcess d : drivers) d.kill();
             client.close();
         }
     }
 
-    private Map.Entry<Integer, Map<String, Object>> summarize(List<Driver> drivers, Driver killed, boolean serverKilled,
+    private Map.Entry<Integer, Map<String, Object>> summarize(List<ChildProcess> drivers, ChildProcess killed, boolean serverKilled,
             int expiredKilled, int reaped, FenceCensus census, List<String> locked, String connect, boolean embedded) {
         long transactions = 0, completed = 0, backoffs = 0, errors = 0, expiries = expiredKilled, abandoned = reaped,
-                roundTrips = 0, dependencyErrors = 0;
+                roundTrips = 0, lockRoundTrips = 0, dependencyErrors = 0;
         double seconds = 0;
         boolean survivorsOk = true;
-        for (Driver d : drivers) {
+        for (ChildProcess d : drivers) {
             if (d == killed) continue;
-            JsonNode r = d.result;
-            if (r == null || d.exitCode != 0) {
+            JsonNode r = d.result();
+            if (!d.succeeded()) {
                 survivorsOk = false;
-                out.line("driver " + d.index + " failed (exit " + d.exitCode + "); its last output:\n  "
-                        + String.join("\n  ", d.tail));
+                out.line("driver " + d.index + " failed (exit " + d.exitCode() + "); its last output:\n  "
+                        + String.join("\n  ", d.tail()));
                 errors++;
                 continue;
             }
@@ -162,16 +156,17 @@ public final class ClusterDemo {
             expiries += r.get("sessionExpiries").asLong();
             abandoned += r.get("fencesAbandoned").asLong();
             roundTrips += r.get("roundTrips").asLong();
+            lockRoundTrips += r.get("lockRoundTrips").asLong();
             dependencyErrors += r.get("dependencyErrors").asLong();
             seconds = Math.max(seconds, r.get("seconds").asDouble());
             survivorsOk &= r.get("completed").asLong() > 0;
         }
         out.table(List.of("processes", "killed", "completed", "back-offs", "fences", "signalled", "pending", "abandoned",
-                        "session expiries", "round trips/txn", "locked after"),
+                        "session expiries", "round trips/txn", "lock+unlock", "locked after"),
                 List.of(List.of(String.valueOf(drivers.size()), killed == null ? "0" : "1", String.format(Locale.ROOT, "%,d", completed),
                         String.format(Locale.ROOT, "%,d", backoffs), String.valueOf(census.total), String.valueOf(census.signalled()),
                         String.valueOf(census.pending), String.valueOf(census.abandoned), String.valueOf(expiries),
-                        transactions == 0 ? "-" : String.format(Locale.ROOT, "%.1f", (double) roundTrips / transactions),
+                        perTransaction(roundTrips, transactions), perTransaction(lockRoundTrips, transactions),
                         String.valueOf(locked.size()))));
         boolean ok = survivorsOk && errors == 0 && census.pending == 0 && locked.isEmpty();
         Map<String, Object> s = new LinkedHashMap<>();
@@ -198,6 +193,7 @@ public final class ClusterDemo {
         s.put("dependencyErrors", dependencyErrors);
         s.put("sessionExpiries", expiries);
         s.put("roundTripsPerTransaction", transactions == 0 ? 0 : (double) roundTrips / transactions);
+        s.put("lockRoundTripsPerTransaction", transactions == 0 ? 0 : (double) lockRoundTrips / transactions);
         s.put("lockedAfter", locked);
         s.put("zookeeper", embedded ? "embedded" : connect);
         s.put("drivers", settings.processes());
@@ -211,16 +207,14 @@ public final class ClusterDemo {
         return Map.entry(ok ? Main.OK : Main.FAILED, s);
     }
 
-    private List<String> command(String connect, String root, int index) {
-        Path java = Path.of(System.getProperty("java.home"), "bin", "java");
-        return List.of(java.toString(), "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1",
-                "-Xss512k", ClusterDriver.class.getName(), connect, root, String.valueOf(index),
+    private List<String> driverArgs(String connect, String root, int index) {
+        return List.of(connect, root, String.valueOf(index),
                 String.valueOf(settings.buffers()), String.valueOf(settings.seconds()), String.valueOf(settings.seed()),
                 settings.algorithm().name(), String.valueOf(DRIVER_SESSION_MS));
     }
 
-    /** Waits (with a watch, up to a minute) until the node is gone: the killed driver's session expired. */
-    private static boolean awaitGone(CuratorFramework client, String path) throws Exception {
+    /** Waits (with a watch, up to a minute) until the node is gone: the killed process's session expired. */
+    static boolean awaitGone(CuratorFramework client, String path) throws Exception {
         long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
         while (System.nanoTime() < until) {
             CountDownLatch changed = new CountDownLatch(1);
@@ -231,67 +225,11 @@ public final class ClusterDemo {
         return false;
     }
 
-    private static String fmt(double d) {
-        return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
+    private static String perTransaction(long roundTrips, long transactions) {
+        return transactions == 0 ? "-" : String.format(Locale.ROOT, "%.1f", (double) roundTrips / transactions);
     }
 
-    /** A driver process and what it printed. */
-    private static final class Driver {
-        final int index;
-        final Process process;
-        final CountDownLatch ready = new CountDownLatch(1);
-        final List<String> tail = new ArrayList<>();
-        volatile JsonNode result;
-        int exitCode = -1;
-
-        private Driver(int index, Process process) {
-            this.index = index;
-            this.process = process;
-        }
-
-        static Driver start(int index, List<String> command) throws IOException {
-            Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
-            Driver d = new Driver(index, p);
-            Thread.ofVirtual().name("driver-" + index + "-output").start(d::readOutput);
-            return d;
-        }
-
-        private void readOutput() {
-            ObjectMapper json = new ObjectMapper();
-            try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-                for (String line; (line = r.readLine()) != null; ) {
-                    if (line.equals(ClusterDriver.READY)) {
-                        ready.countDown();
-                    } else if (line.startsWith(ClusterDriver.RESULT)) {
-                        result = json.readTree(line.substring(ClusterDriver.RESULT.length()));
-                    } else {
-                        synchronized (tail) {
-                            tail.add(line);
-                            if (tail.size() > 20) tail.remove(0);
-                        }
-                    }
-                }
-            } catch (IOException e) {
-                // the process died; its exit code tells
-            }
-        }
-
-        void awaitReady(Duration timeout) throws InterruptedException {
-            if (!ready.await(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new IllegalStateException("driver " + index + " did not attach within " + timeout.toSeconds()
-                        + " s; its output: " + tail);
-            }
-        }
-
-        void awaitExit(Duration timeout) throws InterruptedException {
-            if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                exitCode = process.exitValue();
-                // the reader thread may still be reading the last line
-                long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-                while (result == null && exitCode == 0 && System.nanoTime() < until) Thread.onSpinWait();
-            } else {
-                process.destroyForcibly();
-            }
-        }
+    private static String fmt(double d) {
+        return d == Math.rint(d) ? String.valueOf((long) d) : String.valueOf(d);
     }
 }

@@ -40,7 +40,7 @@ public final class ClusterDriver {
     private final int buffers;
     private ZkFenceContext context;
     private long transactions, completed, backoffs, fencesCreated, fencesSignaled, dependencyErrors,
-            sessionLosses, errors;
+            sessionLosses, errors, lockRoundTrips;
 
     private ClusterDriver(ZkCluster cluster, WwClass.Algorithm algorithm, int index, int buffers, long seed)
             throws InterruptedException {
@@ -105,6 +105,7 @@ public final class ClusterDriver {
         r.put("sessionLosses", sessionLosses);
         r.put("fencesAbandoned", cluster.fencesAbandoned());
         r.put("roundTrips", cluster.roundTrips());
+        r.put("lockRoundTrips", lockRoundTrips);
         r.put("errors", errors);
         r.put("seconds", (System.nanoTime() - start) / 1e9);
         return r;
@@ -133,7 +134,9 @@ public final class ClusterDriver {
         List<ZkFence> dependencies = new ArrayList<>();
         ZkFence done;
         try (ZkTransaction txn = space.begin()) {
+            long before = cluster.roundTrips();
             txn.lockAll(all);
+            lockRoundTrips += cluster.roundTrips() - before;
             done = context.create();
             fencesCreated++;
             for (String b : all) {
@@ -144,6 +147,9 @@ public final class ClusterDriver {
                 txn.write(b, done.path().getBytes(StandardCharsets.UTF_8));
             }
             backoffs += txn.backoffs();
+            before = cluster.roundTrips();
+            txn.close();
+            lockRoundTrips += cluster.roundTrips() - before;
         }
         String failed = null;
         for (ZkFence d : dependencies) {

@@ -18,7 +18,7 @@ final class FenceCensus {
         try {
             for (String context : client.getChildren().forPath(fences)) {
                 for (String f : client.getChildren().forPath(fences + "/" + context)) {
-                    if (!f.startsWith("f-")) continue;
+                    if (f.equals("alive")) continue;
                     ZkFence fence = cluster.fence(fences + "/" + context + "/" + f);
                     c.total++;
                     if (!fence.isSignalled()) c.pending++;

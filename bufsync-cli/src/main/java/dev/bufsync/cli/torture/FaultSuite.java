@@ -63,6 +63,7 @@ final class FaultSuite {
                 scenario("throwing-listener", FaultSuite::throwingListener),
                 scenario("throwing-executor", FaultSuite::throwingExecutor),
                 scenario("throwing-reporter-and-log", FaultSuite::throwingReporterAndLog),
+                scenario("throwing-fence-callback", FaultSuite::throwingFenceCallback),
                 scenario("dropped-signaller", FaultSuite::droppedSignaller),
                 scenario("buffer-close-in-use", FaultSuite::bufferCloseInUse),
                 scenario("pool-one-writer", FaultSuite::poolOneWriter));
@@ -275,6 +276,75 @@ final class FaultSuite {
         } finally {
             log.removeHandler(throwing);
             log.setUseParentHandlers(parents);
+        }
+    }
+
+    /**
+     * Callbacks that throw a RuntimeException and an Error, a callback exception handler that
+     * throws, and a log handler behind it that throws too: signal() returns normally, the other
+     * callback runs, and a thread parked in await() wakes.
+     */
+    private static Scenario.Outcome throwingFenceCallback(TortureRun run) throws Exception {
+        int n = 200;
+        Logger log = Logger.getLogger("dev.bufsync.fence");
+        Handler throwing = new ThrowingHandler();
+        boolean parents = log.getUseParentHandlers();
+        log.addHandler(throwing);
+        log.setUseParentHandlers(false);
+        AtomicLong handled = new AtomicLong();
+        Fences.setCallbackExceptionHandler((f, t) -> {
+            handled.incrementAndGet();
+            throw new IllegalStateException("callback exception handler broke");
+        });
+        try {
+            FenceContext context = FenceContext.create("throwing-callbacks");
+            AtomicInteger ran = new AtomicInteger();
+            for (int i = 0; i < n; i++) {
+                Signaller s = context.next();
+                Fence f = s.fence();
+                f.addCallback(x -> {
+                    throw new IllegalStateException("callback broke");
+                });
+                f.addCallback(x -> {
+                    throw new StackOverflowError("callback overflowed");
+                });
+                f.addCallback(x -> ran.incrementAndGet());
+                CountDownLatch woke = new CountDownLatch(1);
+                Thread waiter = run.newThread("waiter-" + i, () -> {
+                    try {
+                        if (f.await(PATIENCE)) {
+                            woke.countDown();
+                        }
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                });
+                awaitParked(waiter);
+                try {
+                    s.signal();
+                } catch (Throwable t) {
+                    require(false, "signal() returns normally whatever the callbacks throw, but threw " + t);
+                }
+                require(ran.get() == i + 1, "the callback after two throwing ones runs");
+                require(woke.await(PATIENCE.toSeconds(), TimeUnit.SECONDS), "a thread parked in await() wakes");
+                run.tick();
+            }
+            require(handled.get() == 2L * n, "every callback throwable reaches the handler: " + handled.get()
+                    + " of " + 2 * n);
+            return Scenario.Outcome.passed(n, 0);
+        } finally {
+            Fences.setCallbackExceptionHandler(null);
+            log.removeHandler(throwing);
+            log.setUseParentHandlers(parents);
+        }
+    }
+
+    /** Waits until {@code t} is parked (or has ended), so that a signal finds it waiting. */
+    private static void awaitParked(Thread t) {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (t.isAlive() && t.getState() != Thread.State.WAITING && t.getState() != Thread.State.TIMED_WAITING) {
+            require(System.nanoTime() - deadline < 0, t.getName() + " parks in await()");
+            Thread.onSpinWait();
         }
     }
 

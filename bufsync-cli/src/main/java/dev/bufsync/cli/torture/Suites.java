@@ -23,6 +23,7 @@ final class Suites {
         suites.put("fence", FenceSuite.scenarios());
         suites.put("exec", ExecSuite.scenarios());
         suites.put("faults", FaultSuite.scenarios());
+        suites.put("cluster", ClusterSuite.scenarios());
         return suites;
     }
 

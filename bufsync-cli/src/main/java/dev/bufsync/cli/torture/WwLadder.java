@@ -12,8 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
@@ -22,8 +24,8 @@ import java.util.concurrent.locks.LockSupport;
  * The kernel's test-ww_mutex ladder (kernel/locking/test-ww_mutex.c), scenario for scenario:
  * {@code mutex}, {@code aa}, the four {@code abba} variants, {@code cycle} and the three stress
  * runs. Each runs for the algorithm of the run; the stress runs also check mutual exclusion of
- * every mutex and, through {@link TortureRun#checkBackoff}, that no context backs off except for
- * a strictly older one.
+ * every mutex and, through {@link Liveness#checkBackoff}, that no context backs off except for a
+ * strictly older one that was live when the lock began.
  *
  * <p>Where the kernel treats a second back-off during resolution as a failure (cycle), this port
  * resolves it like any caller would (back off again), because the second conflict is legitimate
@@ -172,14 +174,15 @@ final class WwLadder {
         CountDownLatch bReady = new CountDownLatch(1);
         Throwable[] workerResult = new Throwable[1];
         String[] workerErr = new String[1];
+        Liveness live = new Liveness(run);
         Thread worker = run.newThread("abba-worker", () -> {
             try {
-                workerErr[0] = abbaSide(run, cls, b, a, trylock, resolve, bReady, aReady);
+                workerErr[0] = abbaSide(live, cls, b, a, trylock, resolve, bReady, aReady);
             } catch (Throwable t) {
                 workerResult[0] = t;
             }
         });
-        String mainErr = abbaSide(run, cls, a, b, trylock, resolve, aReady, bReady);
+        String mainErr = abbaSide(live, cls, a, b, trylock, resolve, aReady, bReady);
         worker.join();
         run.tick();
         if (workerResult[0] != null) {
@@ -198,10 +201,11 @@ final class WwLadder {
     }
 
     /** One side of ABBA: take {@code mine}, then ask for {@code theirs}; returns null or "backoff". */
-    private static String abbaSide(TortureRun run, WwClass cls, WwMutex mine, WwMutex theirs,
+    private static String abbaSide(Liveness live, WwClass cls, WwMutex mine, WwMutex theirs,
                                    boolean trylock, boolean resolve, CountDownLatch myReady,
                                    CountDownLatch theirReady) throws InterruptedException {
-        try (AcquireContext ctx = cls.begin()) {
+        AcquireContext ctx = cls.begin();
+        try {
             if (trylock) {
                 if (mine.tryLock(ctx) != LockResult.ACQUIRED) {
                     return "initial trylock failed";
@@ -215,24 +219,28 @@ final class WwLadder {
             myReady.countDown();
             theirReady.await();
             String err = null;
+            long began = live.now();
             try {
                 theirs.lock(ctx);
             } catch (BackoffException e) {
-                run.checkBackoff(e);
+                live.checkBackoff(e, began);
                 err = "backoff";
                 if (resolve) {
                     mine.unlock();
                     theirs.lockSlow(ctx);
+                    began = live.now();
                     try {
                         mine.lock(ctx);
                         err = null;
                     } catch (BackoffException again) {
-                        run.checkBackoff(again);
+                        live.checkBackoff(again, began);
                     }
                 }
             }
             ctx.unlockAll();
             return err;
+        } finally {
+            live.close(ctx);
         }
     }
 
@@ -243,8 +251,9 @@ final class WwLadder {
         WwClass cls = run.newExactClass("cycle");
         int maxRing = Math.max(8, Runtime.getRuntime().availableProcessors() + 1);
         long rings = 0;
+        Liveness live = new Liveness(run);
         for (int n = 2; n <= maxRing; n++) {
-            String err = ring(run, cls, n);
+            String err = ring(run, live, cls, n);
             run.tick();
             if (err != null) {
                 return Scenario.Outcome.failed(rings, run.backoffs(), "ring of " + n + ": " + err);
@@ -254,7 +263,7 @@ final class WwLadder {
         return Scenario.Outcome.passed(rings, run.backoffs());
     }
 
-    private static String ring(TortureRun run, WwClass cls, int n) throws InterruptedException {
+    private static String ring(TortureRun run, Liveness live, WwClass cls, int n) throws InterruptedException {
         List<WwMutex> locks = new ArrayList<>();
         List<CountDownLatch> signals = new ArrayList<>();
         for (int i = 0; i < n; i++) {
@@ -268,15 +277,20 @@ final class WwLadder {
             workers.add(run.newThread("cycle-" + n + "-" + i, () -> {
                 WwMutex own = locks.get(me);
                 WwMutex next = locks.get((me + 1) % n);
-                try (AcquireContext ctx = cls.begin()) {
-                    lockFirst(own, ctx);
-                    signals.get(me).countDown();
-                    awaitUninterruptibly(signals.get((me + 1) % n));
-                    lockAllResolving(run, ctx, List.of(own, next));
-                    if (!own.isHeldBy(ctx) || !next.isHeldBy(ctx)) {
-                        results.set(me, "worker " + me + " does not hold both mutexes");
+                try {
+                    AcquireContext ctx = cls.begin();
+                    try {
+                        lockFirst(own, ctx);
+                        signals.get(me).countDown();
+                        awaitUninterruptibly(signals.get((me + 1) % n));
+                        lockAllResolving(live, ctx, List.of(own, next));
+                        if (!own.isHeldBy(ctx) || !next.isHeldBy(ctx)) {
+                            results.set(me, "worker " + me + " does not hold both mutexes");
+                        }
+                        ctx.unlockAll();
+                    } finally {
+                        live.close(ctx);
                     }
-                    ctx.unlockAll();
                 } catch (RuntimeException e) {
                     results.set(me, e.toString());
                 }
@@ -315,6 +329,7 @@ final class WwLadder {
         }
         AtomicIntegerArray inside = new AtomicIntegerArray(nlocks);
         LongAdder transactions = new LongAdder();
+        Liveness live = new Liveness(run);
         long start = System.nanoTime();
         for (int t = 0; t < nthreads; t++) {
             int role = kind == Kind.MIXED ? t % 3 : kind == Kind.INORDER ? 0 : 1;
@@ -322,8 +337,8 @@ final class WwLadder {
                 try {
                     while (!run.expired(start) && run.failure() == null) {
                         switch (role) {
-                            case 0 -> inorderTransaction(run, cls, locks, index, inside);
-                            case 1 -> reorderTransaction(run, cls, locks, index, inside);
+                            case 0 -> inorderTransaction(run, live, cls, locks, index, inside);
+                            case 1 -> reorderTransaction(run, live, cls, locks, index, inside);
                             default -> singleLock(run, locks, index, inside);
                         }
                         transactions.increment();
@@ -346,29 +361,34 @@ final class WwLadder {
     }
 
     /** stress_inorder_work: lock all in a fixed random order; on back-off drop all, slow-lock, retry. */
-    private static void inorderTransaction(TortureRun run, WwClass cls, List<WwMutex> locks,
+    private static void inorderTransaction(TortureRun run, Liveness live, WwClass cls, List<WwMutex> locks,
                                            Map<WwMutex, Integer> index, AtomicIntegerArray inside) {
         List<WwMutex> order = shuffled(locks);
-        try (AcquireContext ctx = cls.begin()) {
-            lockAllResolving(run, ctx, order);
+        AcquireContext ctx = cls.begin();
+        try {
+            lockAllResolving(live, ctx, order);
             ctx.acquireDone();
             critical(run, index, order, inside);
             ctx.unlockAll();
+        } finally {
+            live.close(ctx);
         }
     }
 
     /** stress_reorder_work: on back-off unlock, slow-lock and move the contended mutex to the front. */
-    private static void reorderTransaction(TortureRun run, WwClass cls, List<WwMutex> locks,
+    private static void reorderTransaction(TortureRun run, Liveness live, WwClass cls, List<WwMutex> locks,
                                            Map<WwMutex, Integer> index, AtomicIntegerArray inside) {
         List<WwMutex> order = shuffled(locks);
-        try (AcquireContext ctx = cls.begin()) {
+        AcquireContext ctx = cls.begin();
+        try {
             int i = 0;
             while (i < order.size()) {
+                long began = live.now();
                 try {
                     order.get(i).lock(ctx);
                     i++;
                 } catch (BackoffException e) {
-                    run.checkBackoff(e);
+                    live.checkBackoff(e, began);
                     ctx.unlockAll();
                     WwMutex contended = order.remove(i);
                     contended.lockSlow(ctx);
@@ -378,6 +398,8 @@ final class WwLadder {
             }
             critical(run, index, order, inside);
             ctx.unlockAll();
+        } finally {
+            live.close(ctx);
         }
     }
 
@@ -412,15 +434,17 @@ final class WwLadder {
      * Locks every mutex of {@code order} ("method 3"): on a back-off, unlock all, slow-lock the
      * contended one, and go round again; ALREADY_HELD marks the slow-locked one.
      */
-    static void lockAllResolving(TortureRun run, AcquireContext ctx, List<WwMutex> order) {
+    static void lockAllResolving(Liveness live, AcquireContext ctx, List<WwMutex> order) {
         for (;;) {
+            long began = 0;
             try {
                 for (WwMutex m : order) {
+                    began = live.now();
                     m.lock(ctx);
                 }
                 return;
             } catch (BackoffException e) {
-                run.checkBackoff(e);
+                live.checkBackoff(e, began);
                 ctx.unlockAll();
                 e.mutex().lockSlow(ctx);
             }
@@ -433,6 +457,46 @@ final class WwLadder {
             m.lock(ctx);
         } catch (BackoffException e) {
             throw new IllegalStateException("the first lock of a context backed off: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * The contexts of one class that have closed, for the exact back-off check: unless injected,
+     * a back-off must name a strictly older context that was still live when the lock call began.
+     * Every context of the class is closed through {@link #close}, which stamps the close from a
+     * clock after {@code close()} returned; a lock reads the clock before it starts. A named
+     * context whose close stamp is not later than that reading had closed before the lock began,
+     * so the check never blames a context that closed during the lock (it may miss one that closed
+     * within nanoseconds of the lock's start, whose stamp is not yet recorded).
+     */
+    static final class Liveness {
+        private final TortureRun run;
+        private final AtomicLong clock = new AtomicLong();
+        private final Map<Long, Long> closedAt = new ConcurrentHashMap<>();
+
+        Liveness(TortureRun run) {
+            this.run = run;
+        }
+
+        /** The clock, read before a lock call. */
+        long now() {
+            return clock.get();
+        }
+
+        /** Closes {@code ctx} and records when. */
+        void close(AcquireContext ctx) {
+            ctx.close();
+            closedAt.put(ctx.stamp(), clock.incrementAndGet());
+        }
+
+        /** Counts and checks a back-off of a lock that began at {@code began} (see the class). */
+        void checkBackoff(BackoffException e, long began) {
+            run.checkBackoff(e);
+            Long closed = closedAt.get(e.olderStamp());
+            if (e.reason() != BackoffException.Reason.INJECTED && closed != null && closed <= began) {
+                run.fail("context #" + e.stamp() + " backed off (" + e.reason() + ") for context #"
+                        + e.olderStamp() + ", which had closed before the lock began");
+            }
         }
     }
 

@@ -25,10 +25,21 @@ class ChartSvgTest {
 
     @Test
     void logTicksAreDecadesThinnedWhenMany() {
-        assertThat(ChartSvg.Scale.log(List.of(1.0, 64.0), 0, 100).ticks())
+        assertThat(ChartSvg.Scale.log(List.of(1.0, 64.0), 0, 100, false).ticks())
                 .containsExactly(1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0);
-        assertThat(ChartSvg.Scale.log(List.of(3.0, 4.0e5), 0, 100).ticks())
+        assertThat(ChartSvg.Scale.log(List.of(3.0, 4.0e5), 0, 100, false).ticks())
                 .containsExactly(1.0, 10.0, 100.0, 1e3, 1e4, 1e5, 1e6);
+    }
+
+    /** An x axis of parameter values spans exactly them: d = 1 … 20 ends at 20, not at 100. */
+    @Test
+    void tightLogAxisEndsAtTheValues() {
+        ChartSvg.Scale x = ChartSvg.Scale.log(List.of(1.0, 2.0, 5.0, 20.0), 0, 100, true);
+        assertThat(x.ticks()).containsExactly(1.0, 2.0, 5.0, 10.0, 20.0);
+        assertThat(x.at(1)).isEqualTo(0.0);
+        assertThat(x.at(20)).isEqualTo(100.0);
+        assertThat(ChartSvg.Scale.log(List.of(1.0, 64.0), 0, 100, true).ticks())
+                .containsExactly(1.0, 2.0, 5.0, 10.0, 20.0, 50.0);
     }
 
     @Test
