@@ -1,5 +1,6 @@
 package dev.bufsync.cli.bench;
 
+import dev.bufsync.cli.Checks;
 import dev.bufsync.cli.Interrupts;
 import dev.bufsync.cli.Listing;
 import dev.bufsync.cli.Main;
@@ -76,10 +77,8 @@ public final class BenchCommand implements Callable<Integer>, Listing {
     public Integer call() throws IOException {
         RunMode mode = mode();
         List<BenchDef> chosen = chosen();
-        String outProblem = outDirProblem(outDir);
-        if (outProblem != null) {
-            spec.commandLine().getErr().println("bufsync bench: --out " + outDir + ": " + outProblem);
-            return CommandLine.ExitCode.USAGE;
+        if (Checks.outputDirectory(spec, "--out", outDir) != null) {
+            Files.createDirectories(outDir);        // before the run: a bad path costs a second
         }
         Output out = Output.stdout();
         out.line(modeNote(mode, chosen));
@@ -139,28 +138,6 @@ public final class BenchCommand implements Callable<Integer>, Listing {
             out.json(summary);
         }
         return Main.OK;
-    }
-
-    /**
-     * Why {@code --out} cannot take the results, or {@code null} when it can (or is not given):
-     * the directory is created here, before the run, so that a bad path costs a second, not the
-     * run.
-     */
-    static String outDirProblem(Path dir) {
-        if (dir == null) {
-            return null;
-        }
-        try {
-            Files.createDirectories(dir);
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-            return "exists and is not a directory";
-        } catch (IOException | SecurityException e) {
-            return "cannot create the directory (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
-        }
-        if (!Files.isWritable(dir)) {
-            return "the directory is not writable";
-        }
-        return null;
     }
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();
