@@ -1,5 +1,6 @@
 package dev.bufsync.ww;
 
+import dev.bufsync.check.Checker;
 import static dev.bufsync.ww.WwMisuseException.Rule.MIXED_LOCKING;
 import static dev.bufsync.ww.WwMisuseException.Rule.RECURSIVE_LOCK;
 import static dev.bufsync.ww.WwMisuseException.Rule.UNLOCK_FOREIGN;
@@ -398,10 +399,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     public void lock() {
         WwClass.ThreadState ts = checkBlockingNoContext();
+        Checker.acquiring(this);
         if (!tryAcquireFree(null, Thread.currentThread())) {
             acquireQueued(null, 0, 0L);
         }
         ts.noContextHeld++;
+        Checker.acquired(this);
         wwClass().counters.add(Counters.ACQUISITIONS, 1);
     }
 
@@ -413,6 +416,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     public void lockInterruptibly() throws InterruptedException {
         WwClass.ThreadState ts = checkBlockingNoContext();
+        Checker.acquiring(this);
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
@@ -421,6 +425,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             throw new InterruptedException();
         }
         ts.noContextHeld++;
+        Checker.acquired(this);
         wwClass().counters.add(Counters.ACQUISITIONS, 1);
     }
 
@@ -438,6 +443,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             return false;
         }
         ts.noContextHeld++;
+        Checker.acquired(this);
         wwClass().counters.add(Counters.ACQUISITIONS, 1);
         return true;
     }
@@ -467,6 +473,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             throw new InterruptedException();
         }
         WwClass.ThreadState ts = wwClass().threadState();   // before acquiring: it may allocate
+        Checker.acquiring(this);
         if (!tryAcquireFree(null, me)) {
             if (nanos == 0L) {
                 return false;
@@ -479,6 +486,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             }
         }
         ts.noContextHeld++;
+        Checker.acquired(this);
         wwClass().counters.add(Counters.ACQUISITIONS, 1);
         return true;
     }
@@ -542,6 +550,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** Its holder {@code h} (context or thread) lets go: bookkeeping, then the release. */
     private void releaseHeld(Object h) {
+        Checker.released(this);
         if (h instanceof AcquireContext c) {
             c.onReleased(this);
         } else {
@@ -677,6 +686,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** With a context: the fast path, else queue and wait. Returns an acquireQueued outcome. */
     private int acquire(AcquireContext ctx, int mode, long deadline) {
+        Checker.acquiring(this);
         ctx.beforeAcquire();
         return tryAcquireFree(ctx, ctx.owner()) ? ACQUIRED : acquireQueued(ctx, mode, deadline);
     }

@@ -79,6 +79,9 @@ public final class DemoCommand implements Callable<Integer>, Listing {
     @Option(names = "--algorithm", description = "With --cluster: WOUND_WAIT or WAIT_DIE (default: ${DEFAULT-VALUE}).")
     dev.bufsync.ww.WwClass.Algorithm algorithm = dev.bufsync.ww.WwClass.Algorithm.WOUND_WAIT;
 
+    @Option(names = "--inject", paramLabel = "FAULT", description = "fence-cycle: a device takes a buffer's lock in its signalling section while drivers wait for its fence holding it; the checker stops the run at the cycle (exit 3).")
+    String inject;
+
     @Mixin
     Listing.Flag list;
 
@@ -107,6 +110,10 @@ public final class DemoCommand implements Callable<Integer>, Listing {
                     processes, buffers, seconds, seed, algorithm, zookeeper, killDriverAfter, killServerAfter), json);
         }
         Checks.count(spec, "--drivers", drivers, 2, MAX_DRIVERS);
+        if (inject != null) {
+            return FenceCycleDemo.FENCE_CYCLE.equals(inject) ? FenceCycleDemo.run(drivers, json, Output.stdout())
+                    : FenceCycleDemo.unknown(spec, inject);
+        }
         List<Locking> modes;
         try {
             modes = locking == null ? List.of(Locking.WW, Locking.GLOBAL, Locking.NAIVE) : List.of(Locking.parse(locking));
