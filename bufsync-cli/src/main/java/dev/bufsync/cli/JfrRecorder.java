@@ -8,6 +8,7 @@ import java.text.ParseException;
 import jdk.jfr.Configuration;
 import jdk.jfr.Recording;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 
 /**
  * {@code --jfr FILE}: a JDK Flight Recorder recording of the run, with the JDK's default settings
@@ -30,18 +31,14 @@ public final class JfrRecorder {
      * Starts recording to {@code file}, after checking that it can be written; does nothing if
      * {@code file} is {@code null}.
      *
-     * @param commandLine the command, for the usage error
+     * @param spec the command, for the usage error
      * @param file the {@code --jfr} option's value, or {@code null}
      * @return the recorder; {@link #stop(Output)} it when the run ends
      * @throws CommandLine.ParameterException (exit status 2) if {@code file} cannot be written
      */
-    public static JfrRecorder start(CommandLine commandLine, Path file) {
-        if (file == null) {
+    public static JfrRecorder start(CommandSpec spec, Path file) {
+        if (Checks.outputFile(spec, "--jfr", file) == null) {
             return NONE;
-        }
-        String problem = unwritable(file);
-        if (problem != null) {
-            throw new CommandLine.ParameterException(commandLine, "--jfr " + file + ": " + problem);
         }
         Recording recording;
         try {
@@ -49,7 +46,7 @@ public final class JfrRecorder {
             recording.setName("bufsync");
             recording.setDestination(file);
         } catch (IOException | ParseException e) {
-            throw new CommandLine.ParameterException(commandLine, "--jfr " + file + ": " + e.getMessage());
+            throw Checks.usage(spec, "--jfr " + file + ": " + e.getMessage());
         }
         recording.start();                // on exit (Ctrl-C too) the JVM stops it and writes the file
         return new JfrRecorder(recording, file);
@@ -74,20 +71,5 @@ public final class JfrRecorder {
         }
         out.line("flight recording written to " + file + " (jfr print --events 'dev.bufsync.*' " + file
                 + ", or open it in JDK Mission Control)");
-    }
-
-    /** Why {@code file} cannot be written, or {@code null} if it can be. */
-    static String unwritable(Path file) {
-        if (Files.isDirectory(file)) {
-            return "is a directory";
-        }
-        Path parent = file.toAbsolutePath().getParent();
-        if (parent == null || !Files.isDirectory(parent)) {
-            return "directory " + parent + " does not exist";
-        }
-        if (Files.exists(file) ? !Files.isWritable(file) : !Files.isWritable(parent)) {
-            return "not writable";
-        }
-        return null;
     }
 }

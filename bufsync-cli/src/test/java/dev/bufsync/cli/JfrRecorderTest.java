@@ -37,7 +37,8 @@ class JfrRecorderTest {
         Path file = dir.resolve("demo.jfr");
         CliRun run = CliRun.of("demo", "--locking", "ww", "--seconds", "1", "--jfr", file.toString(), "--json");
         assertThat(run.status()).as(run.stdout() + run.stderr()).isEqualTo(Main.OK);
-        assertThat(run.stdout()).contains("flight recording written to " + file);
+        assertThat(run.stderr()).as("--json: the report goes to standard error")
+                .contains("flight recording written to " + file);
         assertThat(bufsyncEvents(file)).contains("dev.bufsync.sched.JobFinished");
         if (run.summary().get("backoffs").asLong() > 0) {
             assertThat(bufsyncEvents(file)).contains("dev.bufsync.ww.Backoff", "dev.bufsync.exec.ExecRetry");
@@ -91,11 +92,11 @@ class JfrRecorderTest {
     @Test
     void unwritableFileIsAUsageError(@TempDir Path dir) throws Exception {
         assertThat(CliRun.usageError("demo", "--locking", "ww", "--seconds", "1", "--jfr", "/nonexistent/x.jfr"))
-                .contains("--jfr /nonexistent/x.jfr: directory /nonexistent does not exist");
+                .contains("--jfr /nonexistent/x.jfr: the directory /nonexistent does not exist");
         assertThat(CliRun.usageError("torture", "--jfr", dir.toString())).contains("--jfr " + dir + ": is a directory");
         Path readOnly = Files.createFile(dir.resolve("ro.jfr"));
         if (readOnly.toFile().setWritable(false) && !Files.isWritable(readOnly)) {   // root can write anyway
-            assertThat(CliRun.usageError("demo", "--jfr", readOnly.toString())).contains("not writable");
+            assertThat(CliRun.usageError("demo", "--jfr", readOnly.toString())).contains("cannot be written");
         }
     }
 }

@@ -41,7 +41,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p><b>Diagnostics.</b> A held mutex records its owner thread as an
  * {@link AbstractOwnableSynchronizer}, and waiters park with the mutex as blocker, so thread dumps
- * and {@link java.lang.management.ThreadMXBean} show who holds it and who waits for it (for
+ * and {@code java.lang.management.ThreadMXBean} show who holds it and who waits for it (for
  * platform threads). {@link #toString()} shows the class, the holder and the waiters.
  *
  * <p><b>Virtual threads.</b> Waiting parks with {@link LockSupport}; no monitor is ever held.
@@ -156,10 +156,14 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     // acquireQueued modes
     private static final int INTERRUPTIBLE = 1, TIMED = 2;
 
-    private final Object binding;    // the WwClass, or a Hooked pairing it with a beforeUnlock hook; final
-    private volatile Object holder;  // null | AcquireContext | Thread; CAS from null, else holder/granter writes
-    private volatile int state;      // QLOCKED | WAITERS; CAS to take QLOCKED, then only its holder writes
-    private Waiter head;             // guarded by the queue lock
+    /** The WwClass, or a Hooked pairing it with a beforeUnlock hook; final. */
+    private final Object binding;
+    /** The holder: null, an AcquireContext or a Thread; CAS from null, else holder/granter writes. */
+    private volatile Object holder;
+    /** QLOCKED | WAITERS; CAS to take QLOCKED, then only its holder writes. */
+    private volatile int state;
+    /** The first queued waiter; guarded by the queue lock. */
+    private Waiter head;
 
     /** A queued thread. Links are guarded by the queue lock. */
     static final class Waiter {

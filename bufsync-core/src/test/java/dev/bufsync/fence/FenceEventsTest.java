@@ -6,6 +6,7 @@ import dev.bufsync.JfrCapture;
 import dev.bufsync.JfrStream;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicReference;
@@ -22,9 +23,13 @@ class FenceEventsTest {
     private static final String ABANDONED = "dev.bufsync.fence.FenceAbandoned";
     private static final long PATIENCE_MS = JfrStream.PATIENCE.toMillis();
 
-    /** The wait events of fences of {@code ctx} only: other tests may run in the same JVM. */
+    /**
+     * The wait events of fences of {@code ctx} only (other tests may run in the same JVM), by start
+     * time: a recording keeps each thread's events in order, not those of different threads.
+     */
     private static List<RecordedEvent> waits(JfrCapture jfr, FenceContext ctx) {
-        return jfr.events(WAIT).stream().filter(e -> e.getLong("context") == ctx.id()).toList();
+        return jfr.events(WAIT).stream().filter(e -> e.getLong("context") == ctx.id())
+                .sorted(Comparator.comparing(RecordedEvent::getStartTime)).toList();
     }
 
     /** Starts a thread that awaits {@code fence} and returns once it is parked on it. */
