@@ -8,9 +8,12 @@
  * <p>The module exports only API packages; implementation classes are package-private.
  */
 module dev.bufsync.core {
+    requires jdk.jfr;
+
     exports dev.bufsync.ww;
     exports dev.bufsync.fence;
     exports dev.bufsync.resv;
     exports dev.bufsync.exec;
     exports dev.bufsync.sched;
+    exports dev.bufsync.check;
 }

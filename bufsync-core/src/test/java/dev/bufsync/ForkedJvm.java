@@ -56,11 +56,16 @@ public final class ForkedJvm {
             Process p = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(out.toFile()).start();
             int exit;
-            if (p.waitFor(patience.toNanos(), TimeUnit.NANOSECONDS)) {
-                exit = p.exitValue();
-            } else {
-                p.destroyForcibly().waitFor();
-                exit = -1;
+            try {
+                if (p.waitFor(patience.toNanos(), TimeUnit.NANOSECONDS)) {
+                    exit = p.exitValue();
+                } else {
+                    p.destroyForcibly().waitFor();
+                    exit = -1;
+                }
+            } catch (InterruptedException e) {
+                p.destroyForcibly();                // a test timeout must not leave the child running
+                throw e;
             }
             String output = Files.readString(out, StandardCharsets.UTF_8);
             return new Result(exit, exit == -1 ? output + "\n[killed after " + patience + "]" : output);

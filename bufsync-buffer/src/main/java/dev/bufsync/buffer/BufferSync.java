@@ -1,5 +1,6 @@
 package dev.bufsync.buffer;
 
+import dev.bufsync.check.SignallingSection;
 import dev.bufsync.exec.Exec;
 import dev.bufsync.fence.Fence;
 import dev.bufsync.fence.FenceContext;
@@ -107,6 +108,7 @@ public final class BufferSync implements AutoCloseable {
     private final List<Entry> entries = new ArrayList<>();
     private Phase phase = Phase.UNLOCKED;
     private Signaller section;              // the locked section's fence; null unless LOCKED
+    private SignallingSection signalling;   // the checker's section from publication to unlock
     private int retries;                    // exec retries, all locks together
 
     private BufferSync(String name) {
@@ -299,6 +301,7 @@ public final class BufferSync implements AutoCloseable {
             throw t;
         }
         boolean begun = false;
+        signalling = SignallingSection.begin(s.fence());    // published: its signal depends on what follows
         try {
             if (timed) {
                 begun = Fences.awaitAll(before, timeout);
@@ -308,6 +311,7 @@ public final class BufferSync implements AutoCloseable {
             }
         } finally {
             if (!begun) {
+                signalling.close();
                 s.signal();                                 // the section never began: let others by
             }
         }
@@ -366,6 +370,7 @@ public final class BufferSync implements AutoCloseable {
         Signaller s = section;
         section = null;
         phase = Phase.UNLOCKED;
+        signalling.close();
         s.signal();
     }
 

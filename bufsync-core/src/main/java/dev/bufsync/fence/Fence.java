@@ -1,5 +1,6 @@
 package dev.bufsync.fence;
 
+import dev.bufsync.check.Checker;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
@@ -70,8 +71,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link System#nanoTime()} at which it signalled.
  *
  * <p><b>Implementation notes.</b> Signalling is one CAS, a {@code nanoTime} read, one release
- * store and one CAS per callback; adding a callback is one allocation and one CAS. A fence holds
- * no lock, ever.
+ * store and one CAS per callback (and, for a fence of a {@link FenceContext}, unlinking its
+ * forgotten-fence watch from a striped registry); adding a callback is one allocation and one
+ * CAS. A fence holds no lock, ever.
  *
  * @see Signaller
  * @see Fences
@@ -383,6 +385,7 @@ public abstract class Fence {
      *     on entry with the fence pending); the thread's interrupt status is then cleared
      */
     public final void await() throws InterruptedException {
+        Checker.waiting(this);
         if (isPending(state)) {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
@@ -405,6 +408,7 @@ public abstract class Fence {
      */
     public final boolean await(Duration timeout) throws InterruptedException {
         long nanos = toNanos(timeout);
+        Checker.waiting(this, nanos);
         if (!isPending(state)) {
             return true;
         }
@@ -667,13 +671,10 @@ public abstract class Fence {
      * Signals this fence and fires its registrations on this thread.
      *
      * @param error the error to signal with, or {@code null} to use the pending one, if any
-     * @param abandonment if not {@code null}, signal with this instead, its cause set to the
-     *     pending error (allocated by the caller: nothing may fail between the state flip and
-     *     the publication of the outcome)
      * @return {@code true} if this call signalled the fence, {@code false} if it was signalled
      */
-    final boolean complete(Throwable error, FenceAbandonedException abandonment) {
-        Node run = tryComplete(error, abandonment);
+    final boolean complete(Throwable error) {
+        Node run = tryComplete(error, null);
         if (run == LOST) {
             return false;
         }
@@ -683,7 +684,11 @@ public abstract class Fence {
 
     /**
      * Moves this fence from pending to signalled and publishes the outcome, without firing.
+     * Nothing here allocates or can fail between the state CAS and the release store.
      *
+     * @param error the error to signal with, or {@code null} to use the pending one, if any
+     * @param abandonment if not {@code null}, signal with this instead, its cause set to the
+     *     pending error (allocated by the caller, before the CAS)
      * @return the registrations to fire in FIFO order (linked by {@code fifo}, possibly
      *     {@code null}), or {@link #LOST} if the fence was already signalled
      */

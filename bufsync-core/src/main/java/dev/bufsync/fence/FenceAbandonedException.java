@@ -3,8 +3,9 @@ package dev.bufsync.fence;
 /**
  * The error of a fence whose producer went away without signalling it: its {@link Signaller}
  * became unreachable while the fence was pending, or the {@link SyncTimeline} that issued it was
- * closed first. Nothing waits forever on a forgotten fence: it signals with this error, and for an
- * unreachable signaller the handler set with {@link Fences#setAbandonedHandler} is told too.
+ * closed first. Nothing waits forever on a forgotten fence: it signals with this error - even a
+ * fence that nothing refers to but its own callbacks, which then run - and for an unreachable
+ * signaller the handler set with {@link Fences#setAbandonedHandler} is told too.
  *
  * <pre>{@code
  * fence.await();

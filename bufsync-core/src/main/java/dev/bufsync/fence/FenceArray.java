@@ -92,6 +92,7 @@ public final class FenceArray extends Container {
      * @return the array
      * @throws IllegalArgumentException if {@code fences} is empty (the array could never signal),
      *     or contains an all-of array or a chain (which cannot be flattened into an any-of array)
+     * @throws NullPointerException if a member is {@code null} (the message names its index)
      */
     public static FenceArray anyOf(Collection<? extends Fence> fences) {
         List<Fence> leaves = new ArrayList<>(fences.size());

@@ -84,10 +84,7 @@ public final class FenceContext {
 
     /** Issues a fence of this context with the given sequence number (for {@link SyncTimeline}). */
     Signaller signallerAt(long seqno) {
-        ContextFence fence = new ContextFence(this, seqno);
-        Signaller signaller = new Signaller(fence);
-        signaller.watcher = Reaper.watch(signaller, fence);
-        return signaller;
+        return new Signaller(new ContextFence(this, seqno));
     }
 
     /**

@@ -37,10 +37,11 @@ import java.util.OptionalLong;
  */
 public final class Signaller {
     private final ContextFence fence;
-    Reaper.Ref watcher;     // set once by FenceContext before the handle is published
+    private final Reaper.Ref watcher;   // final: safe however the handle is published
 
     Signaller(ContextFence fence) {
         this.fence = fence;
+        this.watcher = Reaper.watch(this, fence);   // a phantom referent: never read back
     }
 
     /**
@@ -129,7 +130,7 @@ public final class Signaller {
 
     private boolean signalWith(Throwable error) {
         try {
-            if (!fence.complete(error, null)) {
+            if (!fence.complete(error)) {
                 return false;
             }
             Reaper.forget(watcher);     // the reference dies with this handle, never enqueued

@@ -1,5 +1,6 @@
 package dev.bufsync.fence;
 
+import dev.bufsync.check.SignallingSection;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.locks.ReentrantLock;
@@ -93,6 +94,7 @@ public final class SyncTimeline implements AutoCloseable {
         if (delta < 0L) {
             throw new IllegalArgumentException("negative delta " + delta);
         }
+        SignallingSection section = SignallingSection.begin(context);   // the points' signals
         lock.lock();
         try {
             checkOpen();
@@ -104,6 +106,7 @@ public final class SyncTimeline implements AutoCloseable {
             }
         } finally {
             lock.unlock();
+            section.close();
         }
     }
 

@@ -45,8 +45,8 @@ import java.util.Optional;
  *
  * <p><b>Adding.</b> A fence of the same context as one already attached replaces it if it is not
  * earlier and its usage is equal or stronger (promotion, never demotion); signalled fences are
- * pruned; a container ({@link FenceArray}, {@link dev.bufsync.fence.FenceChain}) is added as its
- * member fences, each taking a slot.
+ * pruned; a chain or an all-of {@link FenceArray} is added as its leaves
+ * ({@link Fences#unwrap}), each taking a slot; an any-of array is added whole, in one slot.
  *
  * <p><b>The lock class.</b> {@link #DEFAULT_CLASS} is a wait-die class, like the kernel's
  * {@code reservation_ww_class}: wait-die kills a younger transaction before it queues, so under
@@ -55,8 +55,8 @@ import java.util.Optional;
  *
  * <p><b>Implementation notes.</b> The fences are an immutable list replaced on every change
  * (copy on write) and published with a release store; a reader takes it with an acquire load and
- * never restarts. A reservation without fences holds no list at all, so it costs about 64 bytes
- * with its mutex.
+ * never restarts. A reservation without fences holds no list at all, so it costs about 104 bytes
+ * with its mutex and the mutex's release hook.
  */
 public final class Reservation implements HasReservation {
     /*
@@ -274,8 +274,8 @@ public final class Reservation implements HasReservation {
     }
 
     /**
-     * Attaches {@code fence} with {@code usage}, using reserved slots; a container is added as its
-     * member fences, one slot each. A fence of a context already present replaces the earlier
+     * Attaches {@code fence} with {@code usage}, using reserved slots; a chain or an all-of array
+     * is added as its leaves, one slot each (an any-of array is one leaf). A fence of a context already present replaces the earlier
      * entry if its usage is equal or stronger; signalled fences are dropped.
      *
      * @param fence the fence of the work that uses the object

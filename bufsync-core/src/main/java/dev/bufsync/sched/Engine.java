@@ -1,5 +1,6 @@
 package dev.bufsync.sched;
 
+import dev.bufsync.check.SignallingSection;
 import dev.bufsync.fence.Fence;
 import dev.bufsync.fence.Fences;
 import java.time.Duration;
@@ -654,7 +655,7 @@ public final class Engine implements AutoCloseable {
             return;
         }
         Fence done;
-        try {
+        try (SignallingSection section = SignallingSection.begin(job.finished())) {   // its fence depends on the work
             done = Objects.requireNonNull(job.job().work().start(job), "work returned no fence");
             job.work = done;                            // reachable while the job is: reaped if dropped
             IllegalStateException refused = refusal(job, done);
@@ -765,8 +766,10 @@ public final class Engine implements AutoCloseable {
 
     /** Records the outcome of a job just claimed DONE and lets its entity retire it in order. */
     private void finish(SubmittedJob job, Throwable error) {
-        job.record(error);
-        job.entity().drain();
+        try (SignallingSection section = SignallingSection.begin(job.finished())) {   // up to its signal
+            job.record(error);
+            job.entity().drain();
+        }
     }
 
     /**

@@ -1,5 +1,6 @@
 package dev.bufsync.ww;
 
+import dev.bufsync.check.Checker;
 import static dev.bufsync.ww.WwMisuseException.Rule.CLOSE_WITH_LOCKS_HELD;
 import static dev.bufsync.ww.WwMisuseException.Rule.CONTEXT_CLOSED;
 import static dev.bufsync.ww.WwMisuseException.Rule.DONE_TWICE;
@@ -429,6 +430,7 @@ public final class AcquireContext implements AutoCloseable {
 
     /** Records that {@code m} was acquired; {@link #beforeAcquire()} made room for it. */
     void recordAcquired(WwMutex m) {
+        Checker.acquired(m);
         held[acquired++] = m;
         acquisitions++;
         if ((flags & CONTENDING) != 0) {

@@ -1,5 +1,6 @@
 package dev.bufsync.ww;
 
+import dev.bufsync.check.Checker;
 import static dev.bufsync.ww.WwMisuseException.Rule.MIXED_LOCKING;
 import static dev.bufsync.ww.WwMisuseException.Rule.RECURSIVE_LOCK;
 import static dev.bufsync.ww.WwMisuseException.Rule.UNLOCK_FOREIGN;
@@ -415,10 +416,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     public void lock() {
         WwClass.ThreadState ts = checkBlockingNoContext();
+        Checker.acquiring(this);
         if (!tryAcquireFree(null, Thread.currentThread())) {
             acquireQueued(null, 0, 0L);
         }
         ts.noContextHeld++;
+        Checker.acquired(this);
         wwClass().counters.add(Counters.ACQUISITIONS, 1);
     }
 
@@ -430,6 +433,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     public void lockInterruptibly() throws InterruptedException {
         WwClass.ThreadState ts = checkBlockingNoContext();
+        Checker.acquiring(this);
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
@@ -438,6 +442,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             throw new InterruptedException();
         }
         ts.noContextHeld++;
+        Checker.acquired(this);
         wwClass().counters.add(Counters.ACQUISITIONS, 1);
     }
 
@@ -455,6 +460,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             return false;
         }
         ts.noContextHeld++;
+        Checker.acquired(this);
         wwClass().counters.add(Counters.ACQUISITIONS, 1);
         return true;
     }
@@ -484,6 +490,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             throw new InterruptedException();
         }
         WwClass.ThreadState ts = wwClass().threadState();   // before acquiring: it may allocate
+        Checker.acquiring(this);
         if (!tryAcquireFree(null, me)) {
             if (nanos == 0L) {
                 return false;
@@ -496,6 +503,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             }
         }
         ts.noContextHeld++;
+        Checker.acquired(this);
         wwClass().counters.add(Counters.ACQUISITIONS, 1);
         return true;
     }
@@ -559,6 +567,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** Its holder {@code h} (context or thread) lets go: bookkeeping, then the release. */
     private void releaseHeld(Object h) {
+        Checker.released(this);
         if (h instanceof AcquireContext c) {
             c.onReleased(this);
         } else {
@@ -694,6 +703,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** With a context: the fast path, else queue and wait. Returns an acquireQueued outcome. */
     private int acquire(AcquireContext ctx, int mode, long deadline) {
+        Checker.acquiring(this);
         ctx.beforeAcquire();
         return tryAcquireFree(ctx, ctx.owner()) ? ACQUIRED : acquireQueued(ctx, mode, deadline);
     }

@@ -477,6 +477,18 @@ class FenceTest {
         assertThat(reported).hasSize(2).last().isInstanceOf(java.util.concurrent.RejectedExecutionException.class);
     }
 
+    /** A callback registered by whenSignaled on a pending fence can be removed like any other. */
+    @Test
+    void whenSignaledRegistrationCanBeRemoved() {
+        Signaller s = mock();
+        AtomicInteger ran = new AtomicInteger();
+        FenceCallback callback = f -> ran.incrementAndGet();
+        s.fence().whenSignaled(callback);
+        assertThat(s.fence().removeCallback(callback)).isTrue();
+        s.signal();
+        assertThat(ran).hasValue(0);
+    }
+
     /** awaitSuccess returns for a fence signalled without error and throws the error of a failed one. */
     @Test
     void awaitSuccessThrowsTheFenceError() throws Exception {

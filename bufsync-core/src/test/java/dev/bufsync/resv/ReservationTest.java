@@ -236,6 +236,19 @@ class ReservationTest {
         assertThat(resv.snapshot().size()).isEqualTo(2);
     }
 
+    /** An any-of array is added whole, taking one slot: the object is idle once one member signals. */
+    @Test
+    void anyOfIsAddedWhole() {
+        Reservation resv = new Reservation();
+        Signaller x = pendingOn(FenceContext.create("x"));
+        Signaller y = pendingOn(FenceContext.create("y"));
+        FenceArray any = FenceArray.anyOf(x.fence(), y.fence());
+        add(resv, any, Usage.WRITE);
+        assertThat(resv.fences(Usage.WRITE)).containsExactly(any);
+        x.signal();
+        assertThat(resv.isSignaled(Usage.BOOKKEEP)).isTrue();
+    }
+
     /** Adding prunes the entries that signalled since the list was built, without a reserve in between. */
     @Test
     void addingPrunesSignalledEntries() {

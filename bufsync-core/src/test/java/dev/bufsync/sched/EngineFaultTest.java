@@ -240,6 +240,25 @@ class EngineFaultTest {
         assertThat(reported).singleElement().extracting(Throwable::getMessage).isEqualTo("listener broke in onStart");
     }
 
+    /** A job whose onStart threw still has its timer: hung work times out instead of holding the credit. */
+    @Test
+    void aThrowingOnStartLeavesNoJobWithoutItsTimer() throws Exception {
+        Engine engine = engine(Engine.builder("on-start-timer").credits(1).timeout(NEVER).listener(new JobListener() {
+            @Override
+            public void onStart(SubmittedJob job) {
+                throw new IllegalStateException("listener broke in onStart");
+            }
+        }));
+        Signaller never = FenceContext.create("never").next();
+        Entity e = engine.newEntity("e");
+        SubmittedJob hung = e.submit(Job.builder("hung").runAsync(never::fence).timeout(Duration.ofMillis(100)).build());
+        SubmittedJob next = e.submit(Job.builder("next").run(() -> { }).build());
+        await(hung.finished());
+        assertThat(hung.finished().error()).isInstanceOf(JobTimeoutException.class);
+        await(next.finished());
+        assertThat(next.finished().error()).isNull();
+    }
+
     /** A listener that throws in onFinish (and a reporter that throws too): every fence signals, in order. */
     @Test
     void aThrowingOnFinishAndReporterLoseNoFence() throws Exception {

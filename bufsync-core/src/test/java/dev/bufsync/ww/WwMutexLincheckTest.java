@@ -2,11 +2,15 @@ package dev.bufsync.ww;
 
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.bufsync.check.CheckPolicy;
+import dev.bufsync.check.Checker;
 import dev.bufsync.ww.WwClass.Algorithm;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.jetbrains.lincheck.Lincheck;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -18,6 +22,19 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class WwMutexLincheckTest {
     private static final int INVOCATIONS = 1500;
+    private static CheckPolicy runPolicy;
+
+    /** Lincheck snapshots and restores every static it reaches, the dependency checker's graph too: off here. */
+    @BeforeAll
+    static void checkerOff() {
+        runPolicy = Checker.policy();
+        Checker.setPolicy(CheckPolicy.OFF);
+    }
+
+    @AfterAll
+    static void restoreChecker() {
+        Checker.setPolicy(runPolicy);
+    }
 
     /** Locks every mutex of {@code order} with one context and the back-off loop, then unlocks. */
     private static void transaction(WwClass cls, List<WwMutex> order, AtomicInteger done) {

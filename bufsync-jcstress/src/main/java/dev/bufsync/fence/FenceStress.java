@@ -10,6 +10,7 @@ import org.openjdk.jcstress.annotations.Mode;
 import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.Signal;
 import org.openjdk.jcstress.annotations.State;
+import org.openjdk.jcstress.infra.results.II_Result;
 import org.openjdk.jcstress.infra.results.ZI_Result;
 import org.openjdk.jcstress.infra.results.ZZ_Result;
 
@@ -78,6 +79,45 @@ public final class FenceStress {
         @Arbiter
         public void arbiter(ZI_Result r) {
             r.r2 = runs;
+        }
+    }
+
+    /**
+     * {@link Fence#whenSignaled(FenceCallback)} racing {@link Signaller#signal()}: the callback runs
+     * exactly once whichever wins (on the signalling thread or at once on the caller's), and sees
+     * what the producer wrote before signalling.
+     */
+    @JCStressTest
+    @Outcome(id = "1, 42", expect = ACCEPTABLE, desc = "Ran once and saw the producer's write.")
+    @Outcome(expect = FORBIDDEN, desc = "Lost, ran twice, or ran without seeing the producer's write.")
+    @State
+    public static class WhenSignaledExactlyOnce {
+        private final Signaller signaller = FenceContext.create("stress").next();
+        private int payload;            // plain: written by the producer before it signals
+        private int runs;               // written by the callback, read by the arbiter
+        private int seen;               // likewise
+
+        /** Consumer thread. */
+        @Actor
+        public void consumer() {
+            signaller.fence().whenSignaled(f -> {
+                runs++;
+                seen = payload;
+            });
+        }
+
+        /** Producer thread. */
+        @Actor
+        public void producer() {
+            payload = 42;
+            signaller.signal();
+        }
+
+        /** After both: how often the callback ran and what it saw. */
+        @Arbiter
+        public void arbiter(II_Result r) {
+            r.r1 = runs;
+            r.r2 = seen;
         }
     }
 

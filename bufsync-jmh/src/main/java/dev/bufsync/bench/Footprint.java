@@ -36,15 +36,22 @@ public final class Footprint {
      * swapped only while JOL initialises, during class initialisation of this class.
      */
     private static void quietJol() {
-        if (System.getProperty("jol.skipDynamicAttach") == null) {
-            System.setProperty("jol.skipDynamicAttach", "true");
-        }
+        setIfAbsent("jol.skipDynamicAttach", "true");
+        // Unsafe.objectFieldOffset refuses record fields (WwMutex's hooked class is a record);
+        // JOL's "magic" mode finds the offsets without it.
+        setIfAbsent("jol.magicFieldOffset", "true");
         PrintStream out = System.out;
         System.setOut(new PrintStream(OutputStream.nullOutputStream()));
         try {
             VM.current();
         } finally {
             System.setOut(out);
+        }
+    }
+
+    private static void setIfAbsent(String key, String value) {
+        if (System.getProperty(key) == null) {
+            System.setProperty(key, value);
         }
     }
 

@@ -66,6 +66,9 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--algorithm", description = "With --cluster: WOUND_WAIT or WAIT_DIE (default: ${DEFAULT-VALUE}).")
     dev.bufsync.ww.WwClass.Algorithm algorithm = dev.bufsync.ww.WwClass.Algorithm.WOUND_WAIT;
 
+    @Option(names = "--inject", paramLabel = "FAULT", description = "fence-cycle: a device takes a buffer's lock in its signalling section while drivers wait for its fence holding it; the checker stops the run at the cycle (exit 3).")
+    String inject;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -75,6 +78,7 @@ public final class DemoCommand implements Callable<Integer> {
             return dev.bufsync.cli.cluster.ClusterDemoCommand.run(spec, new dev.bufsync.cli.cluster.ClusterDemo.Settings(
                     processes, buffers, seconds, seed, algorithm, zookeeper, killDriverAfter, killServerAfter), json);
         }
+        if (inject != null) return FenceCycleDemo.FENCE_CYCLE.equals(inject) ? FenceCycleDemo.run(drivers, json, Output.stdout()) : FenceCycleDemo.unknown(spec, inject);
         if (drivers < 2 || buffers < 2 || seconds <= 0) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--drivers and --buffers must be at least 2 and --seconds positive");

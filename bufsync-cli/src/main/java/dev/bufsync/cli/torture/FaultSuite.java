@@ -3,6 +3,7 @@ package dev.bufsync.cli.torture;
 import dev.bufsync.buffer.Access;
 import dev.bufsync.buffer.Attachment;
 import dev.bufsync.buffer.SharedBuffer;
+import dev.bufsync.exec.Exec;
 import dev.bufsync.fence.Fence;
 import dev.bufsync.fence.FenceAbandonedException;
 import dev.bufsync.fence.FenceContext;
@@ -16,6 +17,7 @@ import dev.bufsync.sched.JobCancelledException;
 import dev.bufsync.sched.JobListener;
 import dev.bufsync.sched.JobTimeoutException;
 import dev.bufsync.sched.SubmittedJob;
+import dev.bufsync.ww.WwClass;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
@@ -66,7 +68,8 @@ final class FaultSuite {
                 scenario("throwing-fence-callback", FaultSuite::throwingFenceCallback),
                 scenario("dropped-signaller", FaultSuite::droppedSignaller),
                 scenario("buffer-close-in-use", FaultSuite::bufferCloseInUse),
-                scenario("pool-one-writer", FaultSuite::poolOneWriter));
+                scenario("pool-one-writer", FaultSuite::poolOneWriter),
+                scenario("exec-swallowed-backoff", FaultSuite::execSwallowedBackoff));
     }
 
     private static Scenario scenario(String name, Scenario.Body body) {
@@ -477,5 +480,67 @@ final class FaultSuite {
         } finally {
             pool.shutdownNow();
         }
+    }
+
+    // ---------------------------------------------------------------- a swallowed back-off
+
+    /**
+     * An exec body that catches RuntimeException around its locks, under real contention: an older
+     * transaction holds the middle object (wait-die: the younger one must back off). The exec must
+     * not return holding part of the set: untilAllLocked throws IllegalStateException naming the
+     * rule, and close leaves nothing of it locked.
+     */
+    private static Scenario.Outcome execSwallowedBackoff(TortureRun run) throws Exception {
+        int rounds = 20;
+        WwClass cls = WwClass.builder("exec-swallow").algorithm(WwClass.Algorithm.WAIT_DIE).injectBackoff(false).build();
+        Reservation first = new Reservation(cls, "first");
+        Reservation middle = new Reservation(cls, "middle");
+        Reservation last = new Reservation(cls, "last");
+        long swallowed = 0;
+        for (int r = 0; r < rounds; r++) {
+            CountDownLatch olderHolds = new CountDownLatch(1);
+            CountDownLatch release = new CountDownLatch(1);
+            Thread older = run.newThread("older-" + r, () -> {
+                try (Exec exec = Exec.begin()) {
+                    exec.untilAllLocked(e -> e.lock(middle));
+                    olderHolds.countDown();
+                    release.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+            try {
+                require(olderHolds.await(PATIENCE.toSeconds(), TimeUnit.SECONDS), "the older transaction locks");
+                AtomicInteger caught = new AtomicInteger();
+                IllegalStateException refused = null;
+                try (Exec exec = Exec.begin()) {
+                    try {
+                        exec.untilAllLocked(e -> {
+                            try {
+                                e.lock(first);
+                                e.lock(middle);
+                                e.lock(last);
+                            } catch (RuntimeException hostile) {
+                                caught.incrementAndGet();           // swallows the contention signal
+                            }
+                        });
+                    } catch (IllegalStateException e) {
+                        refused = e;
+                    }
+                    require(caught.get() > 0, "the younger transaction meets the older one's lock");
+                    require(refused != null, "a body that swallowed the back-off does not return holding "
+                            + exec.locked().size() + " of 3 objects");
+                    require(refused.getMessage().contains("RuntimeException"), "the refusal names the rule: "
+                            + refused.getMessage());
+                }
+                require(!first.isLocked() && !last.isLocked(), "the refused transaction leaves nothing locked");
+                swallowed += caught.get();
+                run.tick();
+            } finally {
+                release.countDown();
+                older.join(PATIENCE.toMillis());
+            }
+        }
+        return Scenario.Outcome.passed(rounds, swallowed);
     }
 }

@@ -1,0 +1,181 @@
+package dev.bufsync.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bufsync.fence.Fence;
+import dev.bufsync.fence.FenceContext;
+import dev.bufsync.fence.Signaller;
+import dev.bufsync.fence.SyncTimeline;
+import dev.bufsync.resv.Reservation;
+import dev.bufsync.resv.Usage;
+import dev.bufsync.sched.Engine;
+import dev.bufsync.sched.Entity;
+import dev.bufsync.sched.SubmittedJob;
+import dev.bufsync.sched.Job;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The kernel's dma-fence signalling annotations, ported: the lockdep priming of dma-resv.c
+ * ({@code dma_resv_lockdep}: a reservation lock may be held around a fence wait), the rule of the
+ * "Indefinite DMA Fences" documentation (code a fence's signal depends on must not take a
+ * reservation lock), nesting of {@code dma_fence_begin_signalling}, opportunistic signallers
+ * outside a section, and the places where this library annotates itself as the kernel annotates
+ * drm_sched and sw_sync: a job's work, its completion path, a timeline's advance.
+ */
+class SignallingAnnotationTest {
+    private final List<DependencyCycle> reported = new CopyOnWriteArrayList<>();
+    private final Consumer<DependencyCycle> listener = reported::add;
+    private final Reservation resv = new Reservation();
+    private CheckPolicy runPolicy;
+
+    @BeforeEach
+    void throwMode() {
+        runPolicy = Checker.policy();
+        Checker.setPolicy(CheckPolicy.THROW);
+        Checker.reset();
+        Checker.addCycleListener(listener);
+    }
+
+    @AfterEach
+    void restore() {
+        Checker.removeCycleListener(listener);
+        Checker.reset();
+        Checker.setPolicy(runPolicy);
+    }
+
+    /** dma_resv_lockdep's priming: reservation lock held, then a fence wait (here on a reservation's fences). */
+    private void prime(Fence f) throws Exception {
+        Reservation other = new Reservation();
+        other.lock();
+        try {
+            other.reserveFences(1);
+            other.addFence(f, Usage.WRITE);
+        } finally {
+            other.unlock();
+        }
+        resv.lock();
+        try {
+            other.await(Usage.beforeWrite(), Duration.ofMillis(1));   // resv held → f's context (a pending f times out)
+        } finally {
+            resv.unlock();
+        }
+    }
+
+    /** The priming itself is allowed: holding a reservation lock around a fence wait reports nothing. */
+    @Test
+    void waitHoldingReservationAllowed() throws Exception {
+        prime(FenceContext.create("gpu").next().fence());
+        prime(FenceContext.create("gpu").next().fence());
+        assertThat(reported).isEmpty();
+    }
+
+    /** The documented rule: a reservation lock taken in a signalling section after the priming is reported. */
+    @Test
+    void reservationLockInSection_PotentialDeadlockException() throws Exception {
+        FenceContext gpu = FenceContext.create("gpu");
+        prime(gpu.next().fence());
+        try (SignallingSection s = SignallingSection.begin(gpu)) {
+            assertThatThrownBy(resv::lock).isInstanceOfSatisfying(PotentialDeadlockException.class,
+                    e -> assertThat(e.cycle().locks()).containsExactly(Reservation.DEFAULT_CLASS.name()));
+        }
+        assertThat(resv.isLocked()).isFalse();
+    }
+
+    /** Opportunistic signallers (outside any section) may take the lock: no edge, no report. */
+    @Test
+    void lockOutsideSectionNotReported() throws Exception {
+        FenceContext gpu = FenceContext.create("gpu");
+        prime(gpu.next().fence());
+        Signaller s = gpu.next();
+        resv.lock();
+        s.signal();
+        resv.unlock();
+        assertThat(reported).isEmpty();
+    }
+
+    /** dma_fence_begin_signalling nests: ending the inner section leaves the outer one in force. */
+    @Test
+    void nestedBeginKeepsOuter() throws Exception {
+        FenceContext gpu = FenceContext.create("gpu");
+        prime(gpu.next().fence());
+        try (SignallingSection outer = SignallingSection.begin(gpu)) {
+            try (SignallingSection inner = SignallingSection.begin(gpu)) {
+                assertThat(inner.toString()).contains("gpu");
+            }
+            assertThatThrownBy(resv::lock).isInstanceOf(PotentialDeadlockException.class);
+        }
+        assertThatCode(() -> {
+            resv.lock();
+            resv.unlock();
+        }).as("after the outer section ends").doesNotThrowAnyException();
+    }
+
+    /** drm_sched's run_job: a job's work runs in its fence's section, so taking the lock there fails the job. */
+    @Test
+    void schedulerWorkAnnotated() throws Exception {
+        try (Engine engine = Engine.builder("camera").build(); Entity queue = engine.newEntity("camera")) {
+            prime(queue.submit(Job.builder("first").run(() -> { }).build()).finished());
+            SubmittedJob job = queue.submit(Job.builder("capture").run(() -> {
+                resv.lock();
+                resv.unlock();
+            }).build());
+            assertThatThrownBy(() -> job.finished().awaitSuccess(Duration.ofSeconds(30)))
+                    .isInstanceOf(ExecutionException.class).hasCauseInstanceOf(PotentialDeadlockException.class);
+        }
+        assertThat(reported).hasSize(1);
+        assertThat(reported.get(0).contexts()).singleElement().asString().startsWith("camera#");
+    }
+
+    /** The scheduler's completion path: a callback run by the finished fence's signal is in the section. */
+    @Test
+    void schedulerCompletionAnnotated() throws Exception {
+        try (Engine engine = Engine.builder("camera").build(); Entity queue = engine.newEntity("camera")) {
+            prime(queue.submit(Job.builder("first").run(() -> { }).build()).finished());
+            SubmittedJob job = queue.submit(Job.builder("capture").dependsOn(gate()).run(() -> { }).build());
+            job.finished().whenSignaled(f -> {
+                resv.lock();
+                resv.unlock();
+            });
+            release();
+            job.finished().await(Duration.ofSeconds(30));
+        }
+        assertThat(reported).hasSize(1);
+        assertThat(reported.get(0).edges().get(0).from().kind()).isEqualTo(DependencyCycle.Kind.FENCE_CONTEXT);
+    }
+
+    private Signaller gate;
+
+    private Fence gate() {
+        gate = FenceContext.create("gate").next();
+        return gate.fence();
+    }
+
+    private void release() {
+        gate.signal();
+    }
+
+    /** sw_sync's timeline advance signals in a section: a point's callback taking the lock is reported. */
+    @Test
+    void syncTimelineAnnotated() throws Exception {
+        try (SyncTimeline timeline = SyncTimeline.create("sw")) {
+            Fence point = timeline.fenceAt(1);
+            prime(point);
+            point.whenSignaled(f -> {
+                resv.lock();
+                resv.unlock();
+            });
+            timeline.advance(1);
+            assertThat(point.isSignaled()).isTrue();
+        }
+        assertThat(reported).hasSize(1);
+    }
+}
