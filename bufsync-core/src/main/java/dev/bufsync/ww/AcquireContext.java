@@ -286,11 +286,16 @@ public final class AcquireContext implements AutoCloseable {
      *
      * @throws WwMisuseException ({@link WwMisuseException.Rule#CLOSE_WITH_LOCKS_HELD}) after
      *     unlocking what was still held (if a before-unlock hook threw meanwhile, the context is
-     *     closed all the same and the hook's throwable is thrown instead), ({@link WwMisuseException.Rule#CONTEXT_CLOSED}) on a second
-     *     close, ({@link WwMisuseException.Rule#FOREIGN_THREAD}) from another thread
+     *     closed all the same and the hook's throwable is thrown instead),
+     *     ({@link WwMisuseException.Rule#FOREIGN_THREAD}) from another thread while open; closing
+     *     a closed context does nothing (close is idempotent; every other use of a closed context
+     *     is a {@link WwMisuseException.Rule#CONTEXT_CLOSED} misuse)
      */
     @Override
     public void close() {
+        if (isClosed()) {
+            return;                                   // idempotent, as AutoCloseable recommends
+        }
         checkOwner("close");
         int stillHeld = acquired;
         String heldNames = stillHeld > 0 ? heldLocks().toString() : "";
