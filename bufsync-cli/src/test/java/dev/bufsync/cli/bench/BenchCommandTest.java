@@ -29,7 +29,7 @@ class BenchCommandTest {
     void quickUncontendedJsonSummaryIsTheLastLine() throws Exception {
         CliRun run = CliRun.of("bench", "--quick", "--only", "uncontended", "--json");
         assertThat(run.status()).as(run.stdout() + run.stderr()).isZero();
-        assertThat(run.stdout()).contains("quick mode").contains("three minutes");
+        assertThat(run.stderr()).as("--json: the report goes to standard error").contains("quick mode").contains("three minutes");
         JsonNode s = run.summary();
         assertThat(s.get("command").asText()).isEqualTo("bench");
         assertThat(s.get("mode").asText()).isEqualTo("quick");
