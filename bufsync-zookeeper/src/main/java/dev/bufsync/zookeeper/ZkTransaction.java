@@ -50,9 +50,12 @@ import org.apache.zookeeper.data.Stat;
  * interrupted.
  *
  * <p><b>Round trips.</b> Uncontended: {@code lockAll} of any set is one {@code multi()},
- * {@code lock} is one create, a fenced {@code write} is one {@code multi()}, {@code close} is one
- * {@code multi()}. Contended: a ticket (one create, once per transaction), a waiter node, then
- * two or three reads per wake-up.
+ * {@code lock} is one {@code multi()}, a fenced {@code write} is one {@code multi()}, {@code close}
+ * is one {@code multi()}. Contended: a ticket (one create, once per transaction), a waiter node and
+ * the waiters' marker, then two or three reads per wake-up.
+ *
+ * <p><b>Fairness.</b> A transaction that is not waiting does not take an object that has waiters:
+ * it queues behind them, so the oldest waiter of an object is overtaken by nobody.
  */
 public final class ZkTransaction implements AutoCloseable {
     /*
