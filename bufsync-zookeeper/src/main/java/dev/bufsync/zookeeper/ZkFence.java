@@ -38,7 +38,12 @@ public final class ZkFence {
         return new ZkFence(cluster, path);
     }
 
-    /** The fence's znode path, to hand to other processes. */
+    /**
+     * The fence's znode path, to hand to other processes.
+     *
+     * @return the absolute path of the fence's node, which {@link ZkCluster#fence(String)} accepts
+     *     in any process attached under the same root
+     */
     public String path() {
         return path;
     }
@@ -46,6 +51,11 @@ public final class ZkFence {
     /**
      * Whether the fence is signalled now (one or two reads); a pending fence of a dead producer is
      * signalled with an error by this call.
+     *
+     * @return {@code true} if the fence is signalled, successfully or with an error; {@code false}
+     *     if it is still pending
+     * @throws IllegalStateException if the fence's node does not exist
+     * @throws InterruptedException if interrupted during a read
      */
     public boolean isSignalled() throws InterruptedException {
         return poll(null);
@@ -54,7 +64,10 @@ public final class ZkFence {
     /**
      * Waits until the fence is signalled, with or without an error.
      *
+     * @param timeout the longest time to wait
      * @throws TimeoutException if it is still pending after {@code timeout}
+     * @throws IllegalStateException if the fence's node does not exist
+     * @throws InterruptedException if interrupted while waiting
      */
     public void await(Duration timeout) throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -76,6 +89,8 @@ public final class ZkFence {
     /**
      * The error the fence was signalled with, or {@code null} for success.
      *
+     * @return the error the producer passed to {@link ZkFenceContext#signal(ZkFence, String)}, or
+     *     the reason the fence was abandoned; {@code null} if it was signalled successfully
      * @throws IllegalStateException if the fence was not seen signalled yet
      */
     public String error() {
@@ -84,7 +99,12 @@ public final class ZkFence {
         return s.equals("S") ? null : s.substring(2);
     }
 
-    /** Whether the fence was signalled with an error because its producer went away. */
+    /**
+     * Whether the fence was signalled with an error because its producer went away.
+     *
+     * @return {@code true} if the fence was seen abandoned; {@code false} if it is pending, was
+     *     not seen signalled yet, or was signalled by its producer
+     */
     public boolean isAbandoned() {
         String s = settled;
         return s != null && s.startsWith("A ");

@@ -131,11 +131,15 @@ public final class ZkTransaction implements AutoCloseable {
     /**
      * Locks one object. Uncontended: one round trip.
      *
+     * @param object the object's name, one path segment of letters, digits, {@code . _ -}; its
+     *     nodes are created by the first lock of the name
      * @throws ZkBackoffException when an older transaction wins the conflict and this one holds
      *     other locks; nothing new is held
      * @throws TimeoutException if the space's wait timeout passed
      * @throws IllegalStateException if the object is already held by this transaction
      * @throws ZkSessionLostException if the session this transaction began under is gone
+     * @throws IllegalArgumentException if {@code object} is not a valid name
+     * @throws InterruptedException if interrupted while waiting or during a ZooKeeper call
      */
     public void lock(String object) throws ZkBackoffException, InterruptedException, TimeoutException {
         checkUsable("lock");
@@ -149,7 +153,10 @@ public final class ZkTransaction implements AutoCloseable {
      * Waits for and locks the contended object after a back-off, with nothing held; it never
      * backs off.
      *
+     * @param object the contended object, as {@link ZkBackoffException#object()} named it
      * @throws IllegalStateException if locks are held (call {@link #unlockAll()} first)
+     * @throws TimeoutException if the space's wait timeout passed; nothing is held
+     * @throws InterruptedException if interrupted while waiting or during a ZooKeeper call
      */
     public void lockSlow(String object) throws InterruptedException, TimeoutException {
         checkUsable("lockSlow");
@@ -172,7 +179,9 @@ public final class ZkTransaction implements AutoCloseable {
      * itself: the {@link dev.bufsync.exec} contract. Uncontended: one {@code multi()}. Duplicates
      * are ignored. A retry may release and retake objects held before the call.
      *
+     * @param objects the names of the objects to lock, in any order
      * @throws TimeoutException if one wait exceeded the space's wait timeout; some objects may be held
+     * @throws InterruptedException if interrupted while waiting; some objects may be held
      */
     public void lockAll(Collection<String> objects) throws InterruptedException, TimeoutException {
         checkUsable("lockAll");
@@ -206,8 +215,12 @@ public final class ZkTransaction implements AutoCloseable {
      * Replaces the object's value, only if this transaction still holds its lock: the check and the
      * write are one {@code multi()}.
      *
+     * @param object the name of an object this transaction holds
+     * @param value the new value; it is copied, so the caller may reuse the array
      * @throws ZkLockLostException if the lock was lost (the value is unchanged)
      * @throws IllegalStateException if the object is not locked by this transaction
+     * @throws InterruptedException if interrupted during the write; the value may or may not have
+     *     been replaced
      */
     public void write(String object, byte[] value) throws InterruptedException {
         checkUsable("write");
@@ -231,6 +244,11 @@ public final class ZkTransaction implements AutoCloseable {
      * the last holder wrote (acquiring is an update ordered after that write, and a client's
      * server has applied everything up to the client's own last update); without the lock it may
      * lag other clients' writes.
+     *
+     * @param object the object's name; it need not be locked
+     * @return the value last written, as a new array; empty if the object was never written
+     * @throws IllegalArgumentException if {@code object} is not a valid name
+     * @throws InterruptedException if interrupted during the read
      */
     public byte[] read(String object) throws InterruptedException {
         checkUsable("read");
@@ -243,7 +261,13 @@ public final class ZkTransaction implements AutoCloseable {
         }
     }
 
-    /** Whether this transaction holds the object's lock (by its own bookkeeping). */
+    /**
+     * Whether this transaction holds the object's lock (by its own bookkeeping).
+     *
+     * @param object the object's name
+     * @return {@code true} if this transaction locked the object and has not released it since;
+     *     ZooKeeper is not asked, so a lock lost with the session still counts
+     */
     public boolean holds(String object) {
         return held.containsKey(object);
     }
@@ -252,18 +276,28 @@ public final class ZkTransaction implements AutoCloseable {
      * Releases every lock held, in one {@code multi()}; a lock already lost is skipped.
      *
      * @throws ZkSessionLostException if the session is gone (ZooKeeper released the locks)
+     * @throws InterruptedException if interrupted while releasing; the transaction then holds
+     *     nothing by its bookkeeping, and a lock not yet deleted stays until the session ends
      */
     public void unlockAll() throws InterruptedException {
         checkUsable("unlockAll");
         release(false);
     }
 
-    /** This transaction's stamp (its ticket's czxid), or 0 if it never met a conflict. */
+    /**
+     * This transaction's stamp (its ticket's czxid), or 0 if it never met a conflict.
+     *
+     * @return the stamp, lower for older transactions; 0 before the first conflict
+     */
     public long stamp() {
         return stamp;
     }
 
-    /** How many times this transaction backed off. */
+    /**
+     * How many times this transaction backed off.
+     *
+     * @return the number of back-offs, those {@link #lockAll} handled by itself included
+     */
     public int backoffs() {
         return backoffs;
     }
@@ -271,6 +305,9 @@ public final class ZkTransaction implements AutoCloseable {
     /**
      * Releases every lock and the ticket. Idempotent; quiet after session loss (ZooKeeper released
      * everything already).
+     *
+     * @throws InterruptedException if interrupted while releasing; the transaction is closed all
+     *     the same, and a lock not yet deleted stays until the session ends
      */
     @Override
     public void close() throws InterruptedException {
