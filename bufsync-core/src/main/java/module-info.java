@@ -4,10 +4,13 @@
  * Reservation objects: a mutex plus the fences of one object ({@link dev.bufsync.resv}). The
  * lock-all transaction that retries by itself ({@link dev.bufsync.exec}). A job scheduler that
  * derives dependencies from the buffers a job reads and writes ({@link dev.bufsync.sched}).
+ * MXBeans for classes and engines ({@link dev.bufsync.management}); the packages also emit JDK
+ * Flight Recorder events, on by default in every recording.
  *
  * <p>The module exports only API packages; implementation classes are package-private.
  */
 module dev.bufsync.core {
+    requires java.management;
     requires jdk.jfr;
 
     exports dev.bufsync.ww;
@@ -16,4 +19,5 @@ module dev.bufsync.core {
     exports dev.bufsync.exec;
     exports dev.bufsync.sched;
     exports dev.bufsync.check;
+    exports dev.bufsync.management;
 }

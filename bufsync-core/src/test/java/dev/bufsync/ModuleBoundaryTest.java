@@ -13,7 +13,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The core module's boundary, checked here because tests run on the class path: the descriptor
- * exports exactly the concept packages, unqualified, requires only java.base and jdk.jfr, and is
+ * exports exactly the concept packages, check and management, unqualified, requires java.base,
+ * java.management (MXBeans) and jdk.jfr (Flight Recorder events) and nothing else, and is
  * readable by a Java 17 jar tool (the build runs Maven's jar tool on whatever JDK runs Maven).
  */
 class ModuleBoundaryTest {
@@ -22,7 +23,7 @@ class ModuleBoundaryTest {
                 .resolve("module-info.class");
     }
 
-    /** dev.bufsync.core exports ww, fence, resv, exec, sched and check, and nothing else. */
+    /** dev.bufsync.core exports ww, fence, resv, exec, sched, check and management, and nothing else. */
     @Test
     void exportsExactlyTheApiPackages() throws Exception {
         ModuleDescriptor d;
@@ -35,9 +36,10 @@ class ModuleBoundaryTest {
             assertThat(e.isQualified()).as(e.source()).isFalse();
             exported.add(e.source());
         }
-        assertThat(exported).containsExactly("dev.bufsync.check", "dev.bufsync.exec", "dev.bufsync.fence", "dev.bufsync.resv",
-                "dev.bufsync.sched", "dev.bufsync.ww");
-        assertThat(d.requires()).extracting(ModuleDescriptor.Requires::name).containsExactlyInAnyOrder("java.base", "jdk.jfr");
+        assertThat(exported).containsExactly("dev.bufsync.check", "dev.bufsync.exec", "dev.bufsync.fence",
+                "dev.bufsync.management", "dev.bufsync.resv", "dev.bufsync.sched", "dev.bufsync.ww");
+        assertThat(d.requires()).extracting(ModuleDescriptor.Requires::name)
+                .containsExactlyInAnyOrder("java.base", "java.management", "jdk.jfr");
     }
 
     /** The descriptor is class-file version 61 (Java 17); the classes are 65 (Java 21). */

@@ -12,6 +12,7 @@ package dev.bufsync.buffer;
 public final class BufferClosedException extends IllegalStateException {
     private static final long serialVersionUID = 1L;
 
+    /** The name of the closed buffer. */
     private final String buffer;
 
     BufferClosedException(String buffer, String operation, boolean freed) {

@@ -158,6 +158,7 @@ public final class Exec implements AutoCloseable {
             } catch (Contention c) {
                 retries++;
                 rethrowIfAny(releaseAll());
+                ExecEvents.retry(ctx, contended, retries);
                 continue;
             }
             if (contended != null) {

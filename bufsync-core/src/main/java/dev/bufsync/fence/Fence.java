@@ -462,6 +462,7 @@ public abstract class Fence {
 
     /** Parks until signalled, timed out or interrupted. The fence was pending on entry. */
     private boolean awaitNanos(boolean timed, long nanos) throws InterruptedException {
+        FenceEvents.Wait event = FenceEvents.beginWait(this);
         WaiterNode w = new WaiterNode(Thread.currentThread());
         if (!push(w)) {
             return true;
@@ -481,6 +482,7 @@ public abstract class Fence {
                 break;
             }
         }
+        FenceEvents.endWait(event, this, interrupted);
         if (!isPending(state) || !w.claim()) {  // signalled: the fire loop claimed w (or will)
             if (interrupted) {
                 Thread.currentThread().interrupt();

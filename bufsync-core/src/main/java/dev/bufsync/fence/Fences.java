@@ -350,5 +350,6 @@ public final class Fences {
                 // the handler and the log both threw: nobody left to tell
             }
         }
+        FenceEvents.abandoned(fence);
     }
 }

@@ -717,6 +717,7 @@ public final class Engine implements AutoCloseable {
                 finish(job, new JobTimeoutException(job, limit));
                 dispatch();
             }
+            SchedEvents.timeout(this, job, limit);
         }
     }
 
@@ -787,6 +788,7 @@ public final class Engine implements AutoCloseable {
         }
         lastProgress.set(System.nanoTime());
         try {
+            SchedEvents.finished(this, job);
             listener.onFinish(job);
         } catch (Throwable t) {
             report(job, t);

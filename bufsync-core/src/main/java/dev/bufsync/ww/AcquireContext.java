@@ -12,8 +12,6 @@ import static dev.bufsync.ww.WwMisuseException.Rule.SLOW_WITHOUT_BACKOFF;
 import static dev.bufsync.ww.WwMisuseException.Rule.WRONG_CLASS;
 import static dev.bufsync.ww.WwMisuseException.Rule.WRONG_MUTEX_AFTER_BACKOFF;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.List;
 
@@ -62,7 +60,7 @@ public final class AcquireContext implements AutoCloseable {
      *  - acquired, by threads holding a mutex's queue lock while this context is queued on that
      *    mutex. The owner wrote it before it took the same queue lock to enqueue, and does not
      *    change it while queued, so the queue lock orders the accesses.
-     *  - wounded, a hint written by older waiters (getAndSetRelease, under the queue bit of a
+     *  - wounded, a volatile hint written by older waiters (under the queue bit of a
      *    mutex this context holds, after queueing there) and read by the owner on its contended
      *    lock paths. The owner clears it when it holds nothing, as the kernel does, and confirms
      *    it before backing off (confirmWound): it clears the flag, then looks for an older waiter
@@ -92,9 +90,8 @@ public final class AcquireContext implements AutoCloseable {
     long olderStamp;                     // owner only: the older context of the last kill check
     private int injectCountdown;         // owner only; NO_INJECTION when off
     private int injectInterval;          // owner only
-    @SuppressWarnings("unused")
-    private boolean wounded;             // WOUNDED: a hint; getAndSetRelease by wounders, read and
-                                         // cleared (volatile) by the owner
+    private volatile boolean wounded;    // a hint: set by wounders, read and cleared by the owner
+                                         // (a plain volatile, so no call site needs linking)
 
     AcquireContext(WwClass wwClass, long stamp, WwClass.ThreadState threadState) {
         this.wwClass = wwClass;
@@ -119,6 +116,11 @@ public final class AcquireContext implements AutoCloseable {
      */
     public long stamp() {
         return stamp;
+    }
+
+    /** The owner thread's bookkeeping for this class. */
+    WwClass.ThreadState threadState() {
+        return threadState;
     }
 
     /**
@@ -248,7 +250,7 @@ public final class AcquireContext implements AutoCloseable {
      * @return {@code true} if wounded and not yet reset
      */
     public boolean isWounded() {
-        return (boolean) WOUNDED.getAcquire(this);
+        return wounded;
     }
 
     /**
@@ -284,11 +286,16 @@ public final class AcquireContext implements AutoCloseable {
      *
      * @throws WwMisuseException ({@link WwMisuseException.Rule#CLOSE_WITH_LOCKS_HELD}) after
      *     unlocking what was still held (if a before-unlock hook threw meanwhile, the context is
-     *     closed all the same and the hook's throwable is thrown instead), ({@link WwMisuseException.Rule#CONTEXT_CLOSED}) on a second
-     *     close, ({@link WwMisuseException.Rule#FOREIGN_THREAD}) from another thread
+     *     closed all the same and the hook's throwable is thrown instead),
+     *     ({@link WwMisuseException.Rule#FOREIGN_THREAD}) from another thread while open; closing
+     *     a closed context does nothing (close is idempotent; every other use of a closed context
+     *     is a {@link WwMisuseException.Rule#CONTEXT_CLOSED} misuse)
      */
     @Override
     public void close() {
+        if (isClosed()) {
+            return;                                   // idempotent, as AutoCloseable recommends
+        }
         checkOwner("close");
         int stillHeld = acquired;
         String heldNames = stillHeld > 0 ? heldLocks().toString() : "";
@@ -394,7 +401,7 @@ public final class AcquireContext implements AutoCloseable {
      */
     void beforeAcquire() {
         if (acquired == 0) {
-            WOUNDED.setOpaque(this, false);
+            wounded = false;
         } else if (acquired == held.length) {
             held = Arrays.copyOf(held, held.length * 2);
         }
@@ -413,13 +420,13 @@ public final class AcquireContext implements AutoCloseable {
      * @return {@code true} if an older context that holds locks waits for a mutex this one holds
      */
     boolean confirmWound() {
-        if (!(boolean) WOUNDED.getAcquire(this)) {
+        if (!wounded) {
             return false;
         }
-        WOUNDED.setVolatile(this, false);
+        wounded = false;
         for (int i = 0; i < acquired; i++) {
             if (held[i].hasOlderWaiterHoldingLocks(this)) {
-                WOUNDED.setVolatile(this, true);
+                wounded = true;
                 return true;
             }
         }
@@ -476,13 +483,14 @@ public final class AcquireContext implements AutoCloseable {
         backoffs++;
         wwClass.counters.add(Counters.BACKOFFS, 1);
         if (reason == BackoffException.Reason.WOUNDED) {
-            WOUNDED.setOpaque(this, false);
+            wounded = false;
         }
+        WwEvents.backoff(this, m, reason, olderStamp);
         return new BackoffException(m, this, reason, olderStamp);
     }
 
     boolean woundedAcquire() {
-        return (boolean) WOUNDED.getAcquire(this);
+        return wounded;
     }
 
     /**
@@ -492,7 +500,9 @@ public final class AcquireContext implements AutoCloseable {
      * @return {@code true} if this call delivered the wound (it was not wounded before)
      */
     boolean wound() {
-        return !(boolean) WOUNDED.getAndSetRelease(this, true);
+        boolean delivered = !wounded;                 // two wounders at once may both count it
+        wounded = true;
+        return delivered;
     }
 
     @Override
@@ -504,7 +514,7 @@ public final class AcquireContext implements AutoCloseable {
         if ((flags & CONTENDING) != 0 && contending != null) {
             sb.append(", contended=").append(contending.describe());
         }
-        if ((boolean) WOUNDED.getOpaque(this)) {
+        if (wounded) {
             sb.append(", wounded");
         }
         if ((flags & DONE) != 0) {
@@ -514,17 +524,5 @@ public final class AcquireContext implements AutoCloseable {
             sb.append(", closed");
         }
         return sb.append(']').toString();
-    }
-
-    // VarHandle mechanics
-    private static final VarHandle WOUNDED;
-
-    static {
-        try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            WOUNDED = l.findVarHandle(AcquireContext.class, "wounded", boolean.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
-        }
     }
 }

@@ -41,11 +41,17 @@ public final class BackoffException extends Exception {
     }
 
     private final transient WwMutex mutex;
+    /** Why the context must back off. */
     private final Reason reason;
+    /** The stamp of the context that must back off. */
     private final long stamp;
+    /** The stamp of the older context yielded to (the own stamp for an injected back-off). */
     private final long olderStamp;
-    private String message;       // built on first getMessage(), by whichever thread asks; racy but
-                                  // idempotent (every build yields an equal immutable String)
+    /**
+     * The message, built on first getMessage() by whichever thread asks; racy but idempotent (every
+     * build yields an equal immutable String).
+     */
+    private String message;
 
     BackoffException(WwMutex mutex, AcquireContext context, Reason reason, long olderStamp) {
         super(null, null, false, false);
@@ -81,7 +87,12 @@ public final class BackoffException extends Exception {
                 + "; unlock everything, then lockSlow this mutex";
     }
 
-    /** Keeps the message across serialization, where the (transient) mutex is lost. */
+    /**
+     * Keeps the message across serialization, where the (transient) mutex is lost.
+     *
+     * @param out the stream written to
+     * @throws IOException if writing fails
+     */
     private void writeObject(ObjectOutputStream out) throws IOException {
         getMessage();
         out.defaultWriteObject();

@@ -27,6 +27,11 @@ final class Counters {
 
     private final AtomicLongArray cells = new AtomicLongArray(STRIPES * STRIDE);
 
+    Counters() {
+        cells.getAndAdd(0, 0L);                   // link the array's access sites while memory is
+        cells.get(0);                             // at hand: linking allocates
+    }
+
     /** Adds {@code n} to {@code counter} in the current thread's stripe. */
     void add(int counter, long n) {
         long h = Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L;

@@ -48,6 +48,7 @@ public final class WwMisuseException extends IllegalStateException {
         RECURSIVE_LOCK
     }
 
+    /** The rule that was broken. */
     private final Rule rule;
 
     WwMisuseException(Rule rule, String message) {

@@ -41,7 +41,7 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p><b>Diagnostics.</b> A held mutex records its owner thread as an
  * {@link AbstractOwnableSynchronizer}, and waiters park with the mutex as blocker, so thread dumps
- * and {@link java.lang.management.ThreadMXBean} show who holds it and who waits for it (for
+ * and {@code java.lang.management.ThreadMXBean} show who holds it and who waits for it (for
  * platform threads). {@link #toString()} shows the class, the holder and the waiters.
  *
  * <p><b>Virtual threads.</b> Waiting parks with {@link LockSupport}; no monitor is ever held.
@@ -126,14 +126,18 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * LongAdder or runs foreign code: the Waiter is allocated before the bit is taken, counters
      * are preallocated striped cells (Counters), toString copies the queue into arrays allocated
      * before it; the only calls out are LockSupport.unpark, which never throws (for a virtual
-     * thread it retries its submission on OutOfMemoryError), and Thread.onSpinWait. Every section
-     * under the bit still releases it in a finally. Nothing that can throw runs after a mutex is
-     * acquired and before the caller knows it: the context's held list grows, and the thread's
-     * bookkeeping is fetched, before the acquiring CAS. Out of memory for a Waiter, a locker polls
-     * instead of queueing, as AQS's acquireOnOOME does (pauses of 1 µs doubling to about 1 s),
-     * making a queued waiter's checks each round (wait-die deaths, deadline, interrupt; a wound
-     * addressed to it is confirmed as usual) and trying the allocation again, since a wound-wait
-     * waiter must be queued to make a younger holder back off. A throwable while queued leaves
+     * thread it retries its submission on OutOfMemoryError, so while the heap stays exhausted a
+     * releaser waking a virtual thread holds the bit until memory returns: a stall, never a
+     * corruption; moving the unparks out of the bit is left to do), and Thread.onSpinWait. Every section
+     * under the bit still releases it in a finally, and taking the bit never throws (the pause
+     * swallows a virtual thread's failed yield; the VarHandle call sites, whose linking
+     * allocates, are funnelled into casHolder/casState and linked when the class initializes).
+     * Nothing that can throw runs after a mutex is acquired and before the caller knows it: the
+     * context's held list grows, and the thread's bookkeeping is fetched, before the acquiring
+     * CAS. Out of memory for a Waiter, a locker queues its thread's spare waiter (one per thread
+     * and class, allocated with the thread's bookkeeping; a thread waits for one mutex at a time),
+     * where AQS falls back to polling in acquireOnOOME: so it keeps its place in the queue, can
+     * wound, and nothing polls. A throwable while queued leaves
      * through abandon (AQS's cancelAcquire): unlinked, or the mutex released again if it was
      * granted meanwhile. A before-unlock hook runs before the release, with no bit held; the
      * release happens even if it throws.
@@ -156,15 +160,20 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     // acquireQueued modes
     private static final int INTERRUPTIBLE = 1, TIMED = 2;
 
-    private final Object binding;    // the WwClass, or a Hooked pairing it with a beforeUnlock hook; final
-    private volatile Object holder;  // null | AcquireContext | Thread; CAS from null, else holder/granter writes
-    private volatile int state;      // QLOCKED | WAITERS; CAS to take QLOCKED, then only its holder writes
-    private Waiter head;             // guarded by the queue lock
+    /** The WwClass, or a Hooked pairing it with a beforeUnlock hook; final. */
+    private final Object binding;
+    /** The holder: null, an AcquireContext or a Thread; CAS from null, else holder/granter writes. */
+    private volatile Object holder;
+    /** QLOCKED | WAITERS; CAS to take QLOCKED, then only its holder writes. */
+    private volatile int state;
+    /** The first queued waiter; guarded by the queue lock. */
+    private Waiter head;
 
     /** A queued thread. Links are guarded by the queue lock. */
     static final class Waiter {
         final Thread thread;
-        final AcquireContext ctx;           // null for a waiter without a context
+        AcquireContext ctx;                 // null for a waiter without a context; written by its thread
+                                            // before it queues, read by others under the queue lock
         Waiter prev, next;                  // guarded by the queue lock
         volatile boolean granted;           // set once by the granter, after holder is set
         volatile boolean recheck;           // set under the queue lock by a thread that wakes it to look again;
@@ -176,9 +185,25 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         boolean handoff;                    // guarded by the queue lock: overtaken once, so the next
                                             // release hands the mutex to it
 
-        Waiter(Thread thread, AcquireContext ctx) {
+        Waiter(Thread thread) {
             this.thread = thread;
+        }
+
+        /**
+         * Readies this waiter for a wait of its thread with {@code ctx}. A spare waiter is used
+         * again only by its own thread, after its last wait ended; the only access a granter may
+         * still make then is handOver's read of {@code spinning}, which at worst costs a spurious
+         * unpark or skips one its thread no longer needs.
+         */
+        Waiter forWait(AcquireContext ctx) {
             this.ctx = ctx;
+            prev = next = null;
+            granted = false;
+            recheck = false;
+            spinning = false;
+            freed = false;
+            handoff = false;
+            return this;
         }
     }
 
@@ -694,7 +719,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * @return {@code true} if the caller now holds the mutex
      */
     private boolean tryAcquireFree(AcquireContext ctx, Thread me) {
-        if (!HOLDER.compareAndSet(this, null, owned(ctx, me))) {
+        if (!casHolder(null, owned(ctx, me))) {
             return false;
         }
         setExclusiveOwnerThread(me);
@@ -712,84 +737,37 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     /**
      * Queues the current thread and waits until the mutex is handed to it, or a kill check, the
      * deadline or an interrupt ends the wait. On any outcome but ACQUIRED the thread is no longer
-     * queued and holds nothing new. When no Waiter can be allocated it polls instead, as AQS's
-     * acquireOnOOME does, trying the allocation again each round.
+     * queued and holds nothing new.
      */
     private int acquireQueued(AcquireContext ctx, int mode, long deadline) {
         final Thread me = Thread.currentThread();
-        boolean interrupted = false;
-        int result;
-        for (long pause = 0L; ; ) {
-            if (spinAcquire(ctx, me)) {
-                result = ACQUIRED;
-                break;
-            }
-            if (ctx != null && ctx.acquired > 0 && !wwClass().isWaitDie() && ctx.confirmWound()) {
-                result = WOUNDED;
-                break;
-            }
-            Waiter w = newWaiter(me, ctx);
-            if (w != null) {
-                result = queueAndWait(w, ctx, mode, deadline);
-                break;
-            }
-            result = pollOnOOME(ctx, mode, deadline);
-            if (result != WAIT) {
-                break;
-            }
-            pause = Math.min(Math.max(pause * 2, 1_000L), 1L << 30);  // 1 µs doubling to about 1 s
-            LockSupport.parkNanos(this, (mode & TIMED) != 0
-                    ? Math.min(pause, deadline - System.nanoTime()) : pause);
-            if ((mode & INTERRUPTIBLE) == 0 && Thread.interrupted()) {
-                interrupted = true;
-            }
+        if (spinAcquire(ctx, me)) {
+            return ACQUIRED;
         }
-        if (interrupted) {
-            me.interrupt();
+        if (ctx != null && ctx.acquired > 0 && !wwClass().isWaitDie() && ctx.confirmWound()) {
+            return WOUNDED;
         }
-        return result;
-    }
-
-    /** A new Waiter, or {@code null} when the heap is exhausted (allocated before the queue bit). */
-    private static Waiter newWaiter(Thread me, AcquireContext ctx) {
-        try {
-            return new Waiter(me, ctx);
-        } catch (OutOfMemoryError oome) {
-            return null;
-        }
+        return queueAndWait(newWaiter(ctx), ctx, mode, deadline);
     }
 
     /**
-     * One round of waiting without a Waiter, out of memory: take the mutex if it is free, else
-     * the checks a queued waiter would make (a wait-die death, the deadline, an interrupt).
-     * A wound-wait waiter here cannot wound the holder (the holder confirms a wound in the queues),
-     * so it waits for memory to queue.
-     *
-     * @return an acquireQueued outcome, or WAIT to pause and poll again
+     * A Waiter for the current thread, allocated before the queue bit is taken. When the heap is
+     * exhausted the thread's spare waiter is used instead (where AQS, whose queue needs a node too,
+     * falls back to polling in acquireOnOOME): so an out-of-memory locker still queues in order, a
+     * wound-wait waiter can still wound, and nothing polls.
      */
-    private int pollOnOOME(AcquireContext ctx, int mode, long deadline) {
-        if (tryAcquireFree(ctx, Thread.currentThread())) {
-            return ACQUIRED;
+    private Waiter newWaiter(AcquireContext ctx) {
+        try {
+            return new Waiter(Thread.currentThread()).forWait(ctx);
+        } catch (OutOfMemoryError oome) {
+            WwClass.ThreadState ts = ctx != null ? ctx.threadState() : wwClass().threadState();
+            return ts.spareWaiter.forWait(ctx);
         }
-        if (ctx != null && ctx.acquired > 0 && wwClass().isWaitDie()) {
-            lockQueue();
-            try {
-                int kill = killBeforeQueue(ctx);
-                if (kill != ACQUIRED) {
-                    return kill;
-                }
-            } finally {
-                unlockQueue();
-            }
-        }
-        if ((mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L) {
-            return TIMED_OUT;
-        }
-        return (mode & INTERRUPTIBLE) != 0 && Thread.interrupted() ? INTERRUPTED : WAIT;
     }
 
     /** Queues {@code w} (or takes the free mutex) and waits; counts the contended acquisition. */
     private int queueAndWait(Waiter w, AcquireContext ctx, int mode, long deadline) {
+        WwEvents.ContendedLock event = WwEvents.beginContended(this, ctx);
         int result = enqueueOrTake(w, ctx);
         if (result != WAIT) {
             return result;
@@ -804,6 +782,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             throw t;
         }
         counters.add(Counters.WAIT_NANOS, System.nanoTime() - start);
+        WwEvents.endContended(event, result);
         return result;
     }
 
@@ -817,7 +796,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     private int enqueueOrTake(Waiter w, AcquireContext ctx) {
         lockQueue();
         try {
-            if (head == null && holder == null && HOLDER.compareAndSet(this, null, owned(ctx, w.thread))) {
+            if (head == null && holder == null && casHolder(null, owned(ctx, w.thread))) {
                 setExclusiveOwnerThread(w.thread);
                 return ACQUIRED;
             }
@@ -828,7 +807,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 }
             }
             enqueue(w);
-            STATE.setVolatile(this, state | WAITERS);    // [W] pairs with [R] in release, [A]
+            state = state | WAITERS;                     // [W] pairs with [R] in release, [A]
             Object h = holder;
             if (h == null) {
                 grantHead();
@@ -919,7 +898,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             dequeue(w);
             return result;
         }
-        if (head == w && holder == null && HOLDER.compareAndSet(this, null, owned(ctx, w.thread))) {
+        if (head == w && holder == null && casHolder(null, owned(ctx, w.thread))) {
             admit(w);
             return ACQUIRED;
         }
@@ -1158,7 +1137,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         assert queueLocked();
         if (w.next == w) {
             head = null;
-            STATE.setOpaque(this, state & ~WAITERS);
+            state = state & ~WAITERS;
         } else {
             w.prev.next = w.next;
             w.next.prev = w.prev;
@@ -1188,7 +1167,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     private void grantHead() {
         assert queueLocked();
         Waiter g = head;
-        if (g != null && HOLDER.compareAndSet(this, null, owned(g.ctx, g.thread))) {
+        if (g != null && casHolder(null, owned(g.ctx, g.thread))) {
             handOver(g);
         }
     }
@@ -1344,30 +1323,40 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     // ------------------------------------------------------------ the queue lock
 
+    /**
+     * Takes the queue bit. Never throws, so that a caller may take it in the middle of a step: a
+     * virtual thread's Thread.yield can throw OutOfMemoryError, so the pause swallows it, and the
+     * one CAS site was linked when the class was initialized (see the static block).
+     */
     private void lockQueue() {
-        int s = state;
-        if ((s & QLOCKED) != 0 || !STATE.compareAndSet(this, s, s | QLOCKED)) {
-            lockQueueContended();
-        }
-    }
-
-    private void lockQueueContended() {
         for (int spins = 0; ; spins++) {
             int s = state;
-            if ((s & QLOCKED) == 0) {
-                if (STATE.compareAndSet(this, s, s | QLOCKED)) {
-                    return;
-                }
-            } else if (spins < 100) {
+            if ((s & QLOCKED) == 0 && casState(s, s | QLOCKED)) {
+                return;
+            }
+            if (spins < 100) {
                 Thread.onSpinWait();
             } else {
-                Thread.yield();
+                try {
+                    Thread.yield();
+                } catch (Throwable cannotYield) {   // out of memory in a virtual thread: spin on
+                }
             }
         }
     }
 
     private void unlockQueue() {
-        STATE.setRelease(this, state & ~QLOCKED);
+        state = state & ~QLOCKED;                     // volatile store: releases the list
+    }
+
+    /** The only CAS site of {@code holder}. */
+    private boolean casHolder(Object expect, Object update) {
+        return HOLDER.compareAndSet(this, expect, update);
+    }
+
+    /** The only CAS site of {@code state}. */
+    private boolean casState(int expect, int update) {
+        return STATE.compareAndSet(this, expect, update);
     }
 
     // VarHandle mechanics
@@ -1383,5 +1372,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             throw new ExceptionInInitializerError(e);
         }
         Class<?> ensureLoaded = LockSupport.class; // avoid class loading in the first park
+        // Link the VarHandle call sites now: linking one allocates, and its first use might
+        // otherwise come when the heap is exhausted, halfway through a step.
+        WwMutex probe = new WwMutex(WwClass.woundWait("link"));
+        probe.casHolder(null, probe);
+        probe.casHolder(probe, null);
+        probe.lockQueue();
+        probe.unlockQueue();
     }
 }

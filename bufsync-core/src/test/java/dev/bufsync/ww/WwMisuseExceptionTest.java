@@ -158,12 +158,18 @@ class WwMisuseExceptionTest {
         }
     }
 
-    /** ww_test_context_unlock_twice (FAILURE): close twice. */
+    /**
+     * ww_test_context_unlock_twice: the kernel calls a second fini a failure; here close is
+     * idempotent (AutoCloseable's advice), and any other use of the closed context is the misuse.
+     */
     @Test
     void contextClosedTwice() {
         AcquireContext t = cls.begin();
         t.close();
-        assertMisuse(Rule.CONTEXT_CLOSED, t::close, name(t));
+        t.close();
+        assertThat(t.isClosed()).isTrue();
+        assertMisuse(Rule.CONTEXT_CLOSED, t::acquireDone, name(t));
+        assertMisuse(Rule.CONTEXT_CLOSED, () -> mutex().lock(t), name(t));
     }
 
     /** ww_test_context_fini_early (FAILURE): close while holding a lock; the lock is released. */

@@ -16,11 +16,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Out of memory, in the manner of OpenJDK's {@code OOMEInAQS}: a forked JVM with a small heap
- * fills it while threads (platform and virtual, both algorithms) lock and unlock with every lock
- * form, with and without a context, resolving back-offs with both slow forms; then frees the heap
- * and checks that the same mutexes still work: every worker finished, nothing is held, nobody is
- * queued, no queue bit is left set, mutual exclusion held throughout, and fresh threads lock
- * each mutex with and without a context.
+ * fills it while platform threads of both algorithms lock and unlock with every lock form, with
+ * and without a context, resolving back-offs with both slow forms, until each worker has done
+ * some rounds on the full heap (or ten seconds passed); then frees the heap and checks that the
+ * same mutexes still work: every worker finished, nothing is held, nobody is queued, no queue bit
+ * is left set, mutual exclusion held throughout, and fresh threads lock each mutex with and
+ * without a context. Platform threads only, as in OOMEInAQS: on an exhausted heap the JDK cannot
+ * schedule a virtual thread (its unpark retries until memory returns, and a run here lost an
+ * unparked virtual thread for good), whatever lock it waits for.
  */
 class WwOutOfMemoryTest {
 
@@ -35,7 +38,8 @@ class WwOutOfMemoryTest {
     /** The child JVM. */
     static final class Child {
         private static final int MUTEXES = 3;              // per class
-        private static final int OPS_AFTER_FILL = 20;      // per worker, with the heap exhausted
+        private static final int OPS_AFTER_FILL = 20;      // per worker, with the heap exhausted,
+        private static final long FULL_HEAP_NANOS = TimeUnit.SECONDS.toNanos(10);  // or this long
         private static final long WATCHDOG_NANOS = TimeUnit.SECONDS.toNanos(90);
         private static final Duration SHORT = Duration.ofMillis(2);
         private static final VarHandle STATE;
@@ -68,10 +72,9 @@ class WwOutOfMemoryTest {
             for (int w = 0; w < workers.length; w++) {
                 int c = w / 3;
                 workers[w] = new Worker(w, classes[c], mutexes, c * MUTEXES, inside, progress, warm);
-                threads[w] = (w % 3 == 2 ? Thread.ofVirtual() : Thread.ofPlatform().daemon())
-                        .name("oom-worker-" + w).unstarted(workers[w]);
+                threads[w] = Thread.ofPlatform().daemon().name("oom-worker-" + w).unstarted(workers[w]);
             }
-            Thread.ofPlatform().daemon().name("watchdog").start(() -> watch(mutexes, threads));
+            Thread.ofPlatform().daemon().name("watchdog").start(() -> watch(mutexes, threads, workers));
             for (Thread t : threads) {
                 t.start();
             }
@@ -79,13 +82,15 @@ class WwOutOfMemoryTest {
             long[] atFill = new long[workers.length];
             atFill[0] = progress.get(0);                       // link what runs on a full heap
             LockSupport.parkNanos(1L);
+            atFill[0] = System.nanoTime();
             try {
                 data = fillHeap();
                 for (int w = 0; w < workers.length; w++) {
                     atFill[w] = progress.get(w);
                 }
+                long fullUntil = System.nanoTime() + FULL_HEAP_NANOS;
                 for (int w = 0; w < workers.length; w++) {
-                    while (progress.get(w) < atFill[w] + OPS_AFTER_FILL) {
+                    while (progress.get(w) < atFill[w] + OPS_AFTER_FILL && System.nanoTime() - fullUntil < 0) {
                         LockSupport.parkNanos(1_000_000L);
                     }
                 }
@@ -164,7 +169,7 @@ class WwOutOfMemoryTest {
         }
 
         /** Gives the heap back and reports the stuck state if the run does not end in time. */
-        static void watch(WwMutex[] mutexes, Thread[] threads) {
+        static void watch(WwMutex[] mutexes, Thread[] threads, Worker[] workers) {
             long deadline = System.nanoTime() + WATCHDOG_NANOS;
             while (!done && System.nanoTime() - deadline < 0) {
                 LockSupport.parkNanos(100_000_000L);
@@ -178,6 +183,13 @@ class WwOutOfMemoryTest {
             for (WwMutex m : mutexes) {
                 sb.append(m.describe()).append(" state=").append((int) STATE.getVolatile(m))
                         .append(" locked=").append(m.isLocked()).append('\n');
+            }
+            for (Worker w : workers) {
+                if (w.last != null) {
+                    java.io.StringWriter trace = new java.io.StringWriter();
+                    w.last.printStackTrace(new java.io.PrintWriter(trace));
+                    sb.append("worker ").append(w.id).append(" last threw ").append(trace).append('\n');
+                }
             }
             for (Thread t : threads) {
                 sb.append(t).append(' ').append(t.getState()).append('\n');
@@ -205,6 +217,7 @@ class WwOutOfMemoryTest {
         private final CountDownLatch warm;
         private AcquireContext ctx;
         volatile long thrown;
+        volatile Throwable last;                               // for the watchdog's report
         volatile String violation;
 
         Worker(int id, WwClass cls, WwMutex[] mutexes, int base, AtomicIntegerArray inside,
@@ -226,6 +239,7 @@ class WwOutOfMemoryTest {
                     round(i);
                 } catch (Throwable t) {
                     thrown++;
+                    last = t;
                     repair();
                 }
                 progress.incrementAndGet(id);
@@ -315,6 +329,7 @@ class WwOutOfMemoryTest {
                     return;
                 } catch (Throwable t) {
                     thrown++;
+                    last = t;
                     LockSupport.parkNanos(1_000_000L);
                 }
             }

@@ -9,6 +9,7 @@ import dev.bufsync.fence.FenceContext;
 import dev.bufsync.fence.Signaller;
 import java.util.List;
 import org.openjdk.jcstress.annotations.Actor;
+import org.openjdk.jcstress.annotations.Arbiter;
 import org.openjdk.jcstress.annotations.Description;
 import org.openjdk.jcstress.annotations.JCStressTest;
 import org.openjdk.jcstress.annotations.Outcome;
@@ -67,6 +68,17 @@ public final class ReservationStress {
             r.r1 = (seen.contains(a1) ? 1 : 0) + (seen.contains(a2) ? 2 : 0);
             r.r2 = (seen.contains(b1) ? 1 : 0) + (seen.contains(b2) ? 2 : 0);
         }
+
+        /**
+         * Signals every fence once the actors are done: jcstress makes millions of states, and a
+         * state dropped with pending fences would have each one reported abandoned.
+         */
+        @Arbiter
+        public void signalAll(II_Result r) {
+            for (Signaller p : producers) {
+                p.signal();
+            }
+        }
     }
 
     /**
@@ -97,6 +109,12 @@ public final class ReservationStress {
         public void reader(II_Result r) {
             r.r1 = resv.fences(Usage.READ).size();
             r.r2 = data;
+        }
+
+        /** Signals the fence once the actors are done (see {@link SnapshotNeverTorn#signalAll}). */
+        @Arbiter
+        public void signalAll(II_Result r) {
+            producer.signal();
         }
     }
 }

@@ -15,9 +15,13 @@ import dev.bufsync.ww.BackoffException;
 public final class ZkBackoffException extends Exception {
     private static final long serialVersionUID = 1L;
 
+    /** The contended object the transaction must wait for after backing off. */
     private final String object;
+    /** Why the transaction must back off. */
     private final BackoffException.Reason reason;
+    /** The stamp of the transaction that must back off. */
     private final long stamp;
+    /** The stamp of the older, live transaction yielded to. */
     private final long olderStamp;
 
     ZkBackoffException(String object, BackoffException.Reason reason, long stamp, long olderStamp) {
@@ -28,22 +32,39 @@ public final class ZkBackoffException extends Exception {
         this.olderStamp = olderStamp;
     }
 
-    /** The contended object, to pass to {@link ZkTransaction#lockSlow(String)}. */
+    /**
+     * The contended object, to pass to {@link ZkTransaction#lockSlow(String)}.
+     *
+     * @return the name of the object whose conflict made the transaction back off
+     */
     public String object() {
         return object;
     }
 
-    /** Why: {@code WOUNDED} (wound-wait) or {@code DIED} (wait-die). */
+    /**
+     * Why: {@code WOUNDED} (wound-wait) or {@code DIED} (wait-die).
+     *
+     * @return {@code WOUNDED} if an older transaction wounded this one, {@code DIED} if this one
+     *     met an older holder or waiter while holding locks
+     */
     public BackoffException.Reason reason() {
         return reason;
     }
 
-    /** The stamp of the transaction that backs off (its ticket's {@code czxid}). */
+    /**
+     * The stamp of the transaction that backs off (its ticket's {@code czxid}).
+     *
+     * @return the backing-off transaction's stamp, which it keeps across the retry
+     */
     public long stamp() {
         return stamp;
     }
 
-    /** The stamp of the older, live transaction this one yields to; always below {@link #stamp()}. */
+    /**
+     * The stamp of the older, live transaction this one yields to; always below {@link #stamp()}.
+     *
+     * @return the stamp of the transaction that won the conflict
+     */
     public long olderStamp() {
         return olderStamp;
     }

@@ -87,6 +87,10 @@ public final class ZkCluster implements AutoCloseable {
     /**
      * Attaches to the ensemble a started client talks to, under the root path {@code root}.
      *
+     * @param client a started Curator client; it stays the caller's to close
+     * @param root the absolute path, such as {@code /bufsync}, under which every node of this
+     *     library lives; processes that share it share locks and fences
+     * @return the attached cluster; close it to detach
      * @throws IllegalArgumentException if {@code root} is not an absolute path without a trailing slash
      * @throws IllegalStateException if the client is not started or not connected within 30 s
      * @throws InterruptedException if interrupted while connecting
@@ -109,7 +113,16 @@ public final class ZkCluster implements AutoCloseable {
         return cluster;
     }
 
-    /** The lock space (a ww class across processes) of this name, with its algorithm. */
+    /**
+     * The lock space (a ww class across processes) of this name, with its algorithm.
+     *
+     * @param name the space's name, one path segment of letters, digits, {@code . _ -}; every
+     *     process using the name locks the same objects
+     * @param algorithm how the space settles conflicts; every process must give the same one for
+     *     a name
+     * @return a new handle on the space, with its own wait timeout; the locks are in ZooKeeper
+     * @throws IllegalArgumentException if {@code name} is not a valid name
+     */
     public ZkLockSpace lockSpace(String name, WwClass.Algorithm algorithm) {
         return new ZkLockSpace(this, checkName("lock space", name), Objects.requireNonNull(algorithm));
     }
@@ -117,7 +130,13 @@ public final class ZkCluster implements AutoCloseable {
     /**
      * Opens the fence context of this name as its producer; only one client at a time may.
      *
+     * @param name the context's name, one path segment of letters, digits, {@code . _ -}
+     * @return the open context; closing it (or this cluster) signals its pending fences with an
+     *     error
+     * @throws IllegalArgumentException if {@code name} is not a valid name
      * @throws IllegalStateException if another live client holds the context
+     * @throws InterruptedException if interrupted while creating the context's nodes or
+     *     abandoning the fences of an earlier, dead producer
      */
     public ZkFenceContext fenceContext(String name) throws InterruptedException {
         ZkFenceContext context = ZkFenceContext.open(this, checkName("fence context", name));
@@ -125,7 +144,13 @@ public final class ZkCluster implements AutoCloseable {
         return context;
     }
 
-    /** A handle on the fence at {@code path} (from {@link ZkFence#path()}), for waiting on it. */
+    /**
+     * A handle on the fence at {@code path} (from {@link ZkFence#path()}), for waiting on it.
+     *
+     * @param path the fence's znode path, as its producer's {@link ZkFence#path()} gave it
+     * @return a new handle on the fence; whether the node exists is checked when it is read
+     * @throws IllegalArgumentException if {@code path} is not a fence path under this cluster's root
+     */
     public ZkFence fence(String path) {
         return ZkFence.at(this, path);
     }
@@ -137,6 +162,7 @@ public final class ZkCluster implements AutoCloseable {
      * waits on.
      *
      * @return the number of fences this call signalled
+     * @throws InterruptedException if interrupted during a ZooKeeper call
      */
     public int reapAbandoned() throws InterruptedException {
         int reaped = 0;
@@ -154,27 +180,47 @@ public final class ZkCluster implements AutoCloseable {
         return reaped;
     }
 
-    /** ZooKeeper calls (round trips) made by this client's transactions and fences. */
+    /**
+     * ZooKeeper calls (round trips) made by this client's transactions and fences.
+     *
+     * @return the number of ZooKeeper calls, syncs included, made through this cluster since attach
+     */
     public long roundTrips() {
         return roundTrips.sum();
     }
 
-    /** Session losses this client has seen since attach. */
+    /**
+     * Session losses this client has seen since attach.
+     *
+     * @return the number of times Curator reported the connection {@code LOST} since attach
+     */
     public long sessionExpiries() {
         return sessionExpiries.sum();
     }
 
-    /** Pending fences of dead producers this client has signalled with an error. */
+    /**
+     * Pending fences of dead producers this client has signalled with an error.
+     *
+     * @return the number of fences this client abandoned since attach
+     */
     public long fencesAbandoned() {
         return fencesAbandoned.sum();
     }
 
-    /** Back-offs of this client's transactions. */
+    /**
+     * Back-offs of this client's transactions.
+     *
+     * @return the number of back-offs since attach, those {@code lockAll} handled included
+     */
     public long backoffs() {
         return backoffs.sum();
     }
 
-    /** Wounds this client's transactions have dealt to younger holders. */
+    /**
+     * Wounds this client's transactions have dealt to younger holders.
+     *
+     * @return the number of wound marks created or lowered since attach
+     */
     public long wounds() {
         return wounds.sum();
     }
@@ -323,6 +369,25 @@ public final class ZkCluster implements AutoCloseable {
 
     static IllegalStateException unexpected(KeeperException e, String path) {
         return new IllegalStateException("ZooKeeper refused an operation on " + path + ": " + e.code(), e);
+    }
+
+    /**
+     * Brings this client's server up to date with the leader, so that the reads that follow see
+     * every update completed before this call (ZooKeeper's reads alone may lag other clients'
+     * writes). One round trip, bounded by 30 s.
+     */
+    void sync(String path) throws InterruptedException {
+        roundTrips.increment();
+        java.util.concurrent.CountDownLatch done = new java.util.concurrent.CountDownLatch(1);
+        try {
+            client.sync().inBackground((c, event) -> done.countDown()).forPath(path);
+        } catch (Exception e) {
+            throw new IllegalStateException("ZooKeeper sync of " + path + " failed: " + e, e);
+        }
+        if (!done.await(CONNECT_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+            throw new IllegalStateException("ZooKeeper sync of " + path + " did not complete within "
+                    + CONNECT_TIMEOUT.toSeconds() + " s");
+        }
     }
 
     /** Creates a persistent node and its parents; an existing node is fine. */

@@ -38,7 +38,12 @@ public final class ZkFence {
         return new ZkFence(cluster, path);
     }
 
-    /** The fence's znode path, to hand to other processes. */
+    /**
+     * The fence's znode path, to hand to other processes.
+     *
+     * @return the absolute path of the fence's node, which {@link ZkCluster#fence(String)} accepts
+     *     in any process attached under the same root
+     */
     public String path() {
         return path;
     }
@@ -46,6 +51,11 @@ public final class ZkFence {
     /**
      * Whether the fence is signalled now (one or two reads); a pending fence of a dead producer is
      * signalled with an error by this call.
+     *
+     * @return {@code true} if the fence is signalled, successfully or with an error; {@code false}
+     *     if it is still pending
+     * @throws IllegalStateException if the fence's node does not exist
+     * @throws InterruptedException if interrupted during a read
      */
     public boolean isSignalled() throws InterruptedException {
         return poll(null);
@@ -54,7 +64,10 @@ public final class ZkFence {
     /**
      * Waits until the fence is signalled, with or without an error.
      *
+     * @param timeout the longest time to wait
      * @throws TimeoutException if it is still pending after {@code timeout}
+     * @throws IllegalStateException if the fence's node does not exist
+     * @throws InterruptedException if interrupted while waiting
      */
     public void await(Duration timeout) throws InterruptedException, TimeoutException {
         long deadline = System.nanoTime() + timeout.toNanos();
@@ -76,6 +89,8 @@ public final class ZkFence {
     /**
      * The error the fence was signalled with, or {@code null} for success.
      *
+     * @return the error the producer passed to {@link ZkFenceContext#signal(ZkFence, String)}, or
+     *     the reason the fence was abandoned; {@code null} if it was signalled successfully
      * @throws IllegalStateException if the fence was not seen signalled yet
      */
     public String error() {
@@ -84,7 +99,12 @@ public final class ZkFence {
         return s.equals("S") ? null : s.substring(2);
     }
 
-    /** Whether the fence was signalled with an error because its producer went away. */
+    /**
+     * Whether the fence was signalled with an error because its producer went away.
+     *
+     * @return {@code true} if the fence was seen abandoned; {@code false} if it is pending, was
+     *     not seen signalled yet, or was signalled by its producer
+     */
     public boolean isAbandoned() {
         String s = settled;
         return s != null && s.startsWith("A ");
@@ -96,28 +116,36 @@ public final class ZkFence {
         return "ZkFence[" + path + (s == null ? ", pending" : s.equals("S") ? ", signalled" : ", error: " + s.substring(2)) + "]";
     }
 
+    /**
+     * Reads the fence (and, while it is pending, its producer's liveness), with watches if given.
+     * A pending fence of a gone producer is abandoned, then read again after a sync, since this
+     * client's server may lag a signal that won the race.
+     */
     private boolean poll(Wakeup watch) throws InterruptedException {
         if (settled != null) return true;
+        String alive = path.substring(0, path.lastIndexOf('/')) + "/alive";
         try {
-            Stat stat = new Stat();
-            String data = ZkCluster.utf8(cluster.call(() -> watch == null
-                    ? cluster.client.getData().storingStatIn(stat).forPath(path)
-                    : cluster.client.getData().storingStatIn(stat).usingWatcher(watch).forPath(path)));
-            if (!data.startsWith("P ")) {
-                settled = data;
-                return true;
+            for (int round = 0; round < 2; round++) {
+                Stat stat = new Stat();
+                String data = ZkCluster.utf8(cluster.call(() -> watch == null
+                        ? cluster.client.getData().storingStatIn(stat).forPath(path)
+                        : cluster.client.getData().storingStatIn(stat).usingWatcher(watch).forPath(path)));
+                if (!data.startsWith("P ")) {
+                    settled = data;
+                    return true;
+                }
+                Stat producer = cluster.call(() -> watch == null
+                        ? cluster.client.checkExists().forPath(alive)
+                        : cluster.client.checkExists().usingWatcher(watch).forPath(alive));
+                if (producer != null && producer.getCzxid() == Long.parseLong(data.substring(2))) {
+                    return false;
+                }
+                if (round == 0) {
+                    ZkFenceContext.abandonDead(cluster, path.substring(cluster.fencesPath().length() + 1, path.lastIndexOf('/')));
+                    cluster.sync(path);
+                }
             }
-            String alive = path.substring(0, path.lastIndexOf('/')) + "/alive";
-            Stat producer = cluster.call(() -> watch == null
-                    ? cluster.client.checkExists().forPath(alive)
-                    : cluster.client.checkExists().usingWatcher(watch).forPath(alive));
-            long live = producer == null ? -1 : producer.getCzxid();
-            if (live != Long.parseLong(data.substring(2))) {
-                String context = path.substring(cluster.fencesPath().length() + 1, path.lastIndexOf('/'));
-                ZkFenceContext.abandonDead(cluster, context);
-                return poll(watch);
-            }
-            return false;
+            return false;           // still pending as far as this client sees; a watch wakes an await
         } catch (KeeperException.NoNodeException e) {
             throw new IllegalStateException("fence " + path + " does not exist");
         } catch (KeeperException e) {

@@ -101,7 +101,14 @@ public final class ZkFenceContext implements AutoCloseable {
         }
     }
 
-    /** Creates a pending fence of this context (one round trip). */
+    /**
+     * Creates a pending fence of this context (one round trip).
+     *
+     * @return a handle on the new fence; hand its {@link ZkFence#path()} to the waiters
+     * @throws IllegalStateException if this context is closed
+     * @throws ZkSessionLostException if the session this context was opened under is gone
+     * @throws InterruptedException if interrupted during the create
+     */
     public ZkFence create() throws InterruptedException {
         checkUsable("create");
         try {
@@ -117,14 +124,25 @@ public final class ZkFenceContext implements AutoCloseable {
     /**
      * Signals the fence successfully (one round trip).
      *
-     * @throws IllegalStateException if the fence is not a pending fence of this context
+     * @param fence a fence this context created and has not signalled yet
+     * @throws IllegalStateException if the fence is not a pending fence of this context, if this
+     *     context is closed, or if another client abandoned the fence meanwhile
      * @throws ZkSessionLostException if the session is gone (the fence is, or will be, abandoned)
+     * @throws InterruptedException if interrupted during the write
      */
     public void signal(ZkFence fence) throws InterruptedException {
         settle(fence, "S");
     }
 
-    /** Signals the fence with an error; waiters see {@code error} from {@link ZkFence#error()}. */
+    /**
+     * Signals the fence with an error; waiters see {@code error} from {@link ZkFence#error()}.
+     *
+     * @param fence a fence this context created and has not signalled yet
+     * @param error what went wrong, for the waiters; {@code null} or empty becomes {@code "error"}
+     * @throws IllegalStateException as for {@link #signal(ZkFence)}
+     * @throws ZkSessionLostException if the session is gone (the fence is, or will be, abandoned)
+     * @throws InterruptedException if interrupted during the write
+     */
     public void signal(ZkFence fence, String error) throws InterruptedException {
         settle(fence, "E " + (error == null || error.isEmpty() ? "error" : error));
     }
@@ -134,7 +152,11 @@ public final class ZkFenceContext implements AutoCloseable {
         return child.contains(FENCE);       // protected-mode names start with a GUID prefix
     }
 
-    /** The context's name. */
+    /**
+     * The context's name.
+     *
+     * @return the name given to {@link ZkCluster#fenceContext(String)}
+     */
     public String name() {
         return name;
     }
@@ -142,6 +164,9 @@ public final class ZkFenceContext implements AutoCloseable {
     /**
      * Signals every pending fence of this context with an error and gives up the context.
      * Idempotent; after a session loss there is nothing left to do (observers abandon the fences).
+     *
+     * @throws InterruptedException if interrupted while signalling the pending fences or deleting
+     *     the liveness node; the context is closed all the same
      */
     @Override
     public void close() throws InterruptedException {

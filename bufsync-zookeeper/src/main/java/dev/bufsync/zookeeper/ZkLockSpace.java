@@ -37,22 +37,41 @@ public final class ZkLockSpace {
         this.path = cluster.root + "/ww/" + name;
     }
 
-    /** Begins a transaction; it takes no ticket until its first conflict. */
+    /**
+     * Begins a transaction; it takes no ticket until its first conflict.
+     *
+     * @return a new transaction over this space's objects; close it to release its locks
+     */
     public ZkTransaction begin() {
         return new ZkTransaction(this);
     }
 
-    /** The algorithm this space settles conflicts with. */
+    /**
+     * The algorithm this space settles conflicts with.
+     *
+     * @return the algorithm given to {@link ZkCluster#lockSpace}
+     */
     public WwClass.Algorithm algorithm() {
         return algorithm;
     }
 
-    /** How long one lock, lockSlow or lockAll waits before a TimeoutException. */
+    /**
+     * How long one lock, lockSlow or lockAll waits before a TimeoutException.
+     *
+     * @return the current wait timeout: 60 s, or the last value given to {@link #withWaitTimeout}
+     */
     public Duration waitTimeout() {
         return waitTimeout;
     }
 
-    /** Sets how long a lock may wait before a TimeoutException; returns this space. */
+    /**
+     * Sets how long a lock may wait before a TimeoutException; returns this space.
+     *
+     * @param timeout the longest one lock, lockSlow or lockAll call of this space's transactions
+     *     waits, counted from the call; it applies to calls made after this one
+     * @return this space, for chaining
+     * @throws IllegalArgumentException if {@code timeout} is zero or negative
+     */
     public ZkLockSpace withWaitTimeout(Duration timeout) {
         if (timeout.isNegative() || timeout.isZero()) {
             throw new IllegalArgumentException("wait timeout of lock space '" + name + "' must be positive: " + timeout);
@@ -62,12 +81,18 @@ public final class ZkLockSpace {
     }
 
     /**
-     * The objects of this space locked right now, by any process (one read per object); an empty
-     * list after every transaction finished is the "nothing stayed locked" check.
+     * The objects of this space locked right now, by any process: it syncs first, so every unlock
+     * completed before the call is seen, then reads once per object. An empty list after every
+     * transaction finished is the "nothing stayed locked" check.
+     *
+     * @return the names of the objects whose lock is held, in no particular order; empty if none
+     *     is, or if the space was never used
+     * @throws InterruptedException if interrupted during the sync or a read
      */
     public List<String> lockedObjects() throws InterruptedException {
         List<String> locked = new ArrayList<>();
         List<String> objects;
+        cluster.sync(path);
         try {
             objects = cluster.call(() -> cluster.client.getChildren().forPath(objectsPath()));
         } catch (KeeperException.NoNodeException e) {
@@ -108,6 +133,13 @@ public final class ZkLockSpace {
 
     String generationPath(String object) {
         return objectPath(object) + "/generation";
+    }
+
+    /** The marker waiters put on an object: while it exists, only a waiter may take the object. */
+    static final String QUEUED = "queued";
+
+    String queuedPath(String object) {
+        return objectPath(object) + "/" + QUEUED;
     }
 
     String ticketPath(String txnId) {

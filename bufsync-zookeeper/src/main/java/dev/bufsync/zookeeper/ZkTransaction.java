@@ -50,9 +50,12 @@ import org.apache.zookeeper.data.Stat;
  * interrupted.
  *
  * <p><b>Round trips.</b> Uncontended: {@code lockAll} of any set is one {@code multi()},
- * {@code lock} is one create, a fenced {@code write} is one {@code multi()}, {@code close} is one
- * {@code multi()}. Contended: a ticket (one create, once per transaction), a waiter node, then
- * two or three reads per wake-up.
+ * {@code lock} is one {@code multi()}, a fenced {@code write} is one {@code multi()}, {@code close}
+ * is one {@code multi()}. Contended: a ticket (one create, once per transaction), a waiter node and
+ * the waiters' marker, then two or three reads per wake-up.
+ *
+ * <p><b>Fairness.</b> A transaction that is not waiting does not take an object that has waiters:
+ * it queues behind them, so the oldest waiter of an object is overtaken by nobody.
  */
 public final class ZkTransaction implements AutoCloseable {
     /*
@@ -63,10 +66,13 @@ public final class ZkTransaction implements AutoCloseable {
      *   P/objects/<o>/generation   persistent; its version is bumped by every acquisition
      *   P/objects/<o>/owner        ephemeral; exists iff <o> is locked; data = holder's id
      *   P/objects/<o>/w-<stamp>-<id> ephemeral; a waiter, ordered by its stamp
+     *   P/objects/<o>/queued       ephemeral (of some waiter); exists while <o> has waiters
      *   P/tickets/<id>             ephemeral; its czxid is the transaction's stamp
      *   P/wounds/<id>              ephemeral (of the wounder); data = the wounder's stamp
      *
-     * Acquisition: one multi() per batch of objects: create owner + setData(generation) for each.
+     * Acquisition: one multi() per batch of objects: create owner + setData(generation) for each,
+     * plus create + delete of the "queued" marker, which succeeds iff no marker exists: a
+     * transaction that is not waiting cannot take an object that has waiters.
      * The generation version returned is the lock's token. The ephemeral owner is the lock; the
      * token tells this acquisition from later ones (an owner node recreated by another
      * transaction has version 0 again, so the owner's own version cannot).
@@ -80,10 +86,12 @@ public final class ZkTransaction implements AutoCloseable {
      *
      * Waiting: the waiter node is created, then in a loop: drain the Wakeup, read the object's
      * children with a watch (owner presence + waiter order), read the owner's holder, decide,
-     * park. Only the oldest waiter creates the owner when it is free (in the same multi() that
-     * deletes its waiter node). A transaction that is not waiting may still take a free object
-     * directly (barging, as the kernel's fast path); an older waiter wounds such a holder
-     * (wound-wait) or waits for it (wait-die).
+     * park. A waiter creates the "queued" marker when it queues and whenever it finds it gone.
+     * Only the oldest waiter creates the owner when it is free (in the same multi() that deletes
+     * its waiter node, and the marker if it saw no other waiter). A newcomer that meets the marker
+     * queues like any waiter (with a ticket younger than theirs). A waiter that leaves without
+     * taking (timeout, back-off) may leave the marker behind: the next newcomer then queues, finds
+     * itself the only waiter, takes the object and removes it.
      *
      * Wound-wait: an older waiter marks a younger holder by creating (or lowering) the holder's
      * wound node; a holder checks its wound node, with a watch, whenever it waits while holding
@@ -123,11 +131,15 @@ public final class ZkTransaction implements AutoCloseable {
     /**
      * Locks one object. Uncontended: one round trip.
      *
+     * @param object the object's name, one path segment of letters, digits, {@code . _ -}; its
+     *     nodes are created by the first lock of the name
      * @throws ZkBackoffException when an older transaction wins the conflict and this one holds
      *     other locks; nothing new is held
      * @throws TimeoutException if the space's wait timeout passed
      * @throws IllegalStateException if the object is already held by this transaction
      * @throws ZkSessionLostException if the session this transaction began under is gone
+     * @throws IllegalArgumentException if {@code object} is not a valid name
+     * @throws InterruptedException if interrupted while waiting or during a ZooKeeper call
      */
     public void lock(String object) throws ZkBackoffException, InterruptedException, TimeoutException {
         checkUsable("lock");
@@ -141,7 +153,10 @@ public final class ZkTransaction implements AutoCloseable {
      * Waits for and locks the contended object after a back-off, with nothing held; it never
      * backs off.
      *
+     * @param object the contended object, as {@link ZkBackoffException#object()} named it
      * @throws IllegalStateException if locks are held (call {@link #unlockAll()} first)
+     * @throws TimeoutException if the space's wait timeout passed; nothing is held
+     * @throws InterruptedException if interrupted while waiting or during a ZooKeeper call
      */
     public void lockSlow(String object) throws InterruptedException, TimeoutException {
         checkUsable("lockSlow");
@@ -164,7 +179,9 @@ public final class ZkTransaction implements AutoCloseable {
      * itself: the {@link dev.bufsync.exec} contract. Uncontended: one {@code multi()}. Duplicates
      * are ignored. A retry may release and retake objects held before the call.
      *
+     * @param objects the names of the objects to lock, in any order
      * @throws TimeoutException if one wait exceeded the space's wait timeout; some objects may be held
+     * @throws InterruptedException if interrupted while waiting; some objects may be held
      */
     public void lockAll(Collection<String> objects) throws InterruptedException, TimeoutException {
         checkUsable("lockAll");
@@ -198,8 +215,12 @@ public final class ZkTransaction implements AutoCloseable {
      * Replaces the object's value, only if this transaction still holds its lock: the check and the
      * write are one {@code multi()}.
      *
+     * @param object the name of an object this transaction holds
+     * @param value the new value; it is copied, so the caller may reuse the array
      * @throws ZkLockLostException if the lock was lost (the value is unchanged)
      * @throws IllegalStateException if the object is not locked by this transaction
+     * @throws InterruptedException if interrupted during the write; the value may or may not have
+     *     been replaced
      */
     public void write(String object, byte[] value) throws InterruptedException {
         checkUsable("write");
@@ -218,7 +239,17 @@ public final class ZkTransaction implements AutoCloseable {
         }
     }
 
-    /** The object's current value (empty before the first write); needs no lock. */
+    /**
+     * The object's value (empty before the first write). Under the object's lock it is the value
+     * the last holder wrote (acquiring is an update ordered after that write, and a client's
+     * server has applied everything up to the client's own last update); without the lock it may
+     * lag other clients' writes.
+     *
+     * @param object the object's name; it need not be locked
+     * @return the value last written, as a new array; empty if the object was never written
+     * @throws IllegalArgumentException if {@code object} is not a valid name
+     * @throws InterruptedException if interrupted during the read
+     */
     public byte[] read(String object) throws InterruptedException {
         checkUsable("read");
         try {
@@ -230,7 +261,13 @@ public final class ZkTransaction implements AutoCloseable {
         }
     }
 
-    /** Whether this transaction holds the object's lock (by its own bookkeeping). */
+    /**
+     * Whether this transaction holds the object's lock (by its own bookkeeping).
+     *
+     * @param object the object's name
+     * @return {@code true} if this transaction locked the object and has not released it since;
+     *     ZooKeeper is not asked, so a lock lost with the session still counts
+     */
     public boolean holds(String object) {
         return held.containsKey(object);
     }
@@ -239,18 +276,28 @@ public final class ZkTransaction implements AutoCloseable {
      * Releases every lock held, in one {@code multi()}; a lock already lost is skipped.
      *
      * @throws ZkSessionLostException if the session is gone (ZooKeeper released the locks)
+     * @throws InterruptedException if interrupted while releasing; the transaction then holds
+     *     nothing by its bookkeeping, and a lock not yet deleted stays until the session ends
      */
     public void unlockAll() throws InterruptedException {
         checkUsable("unlockAll");
         release(false);
     }
 
-    /** This transaction's stamp (its ticket's czxid), or 0 if it never met a conflict. */
+    /**
+     * This transaction's stamp (its ticket's czxid), or 0 if it never met a conflict.
+     *
+     * @return the stamp, lower for older transactions; 0 before the first conflict
+     */
     public long stamp() {
         return stamp;
     }
 
-    /** How many times this transaction backed off. */
+    /**
+     * How many times this transaction backed off.
+     *
+     * @return the number of back-offs, those {@link #lockAll} handled by itself included
+     */
     public int backoffs() {
         return backoffs;
     }
@@ -258,6 +305,9 @@ public final class ZkTransaction implements AutoCloseable {
     /**
      * Releases every lock and the ticket. Idempotent; quiet after session loss (ZooKeeper released
      * everything already).
+     *
+     * @throws InterruptedException if interrupted while releasing; the transaction is closed all
+     *     the same, and a lock not yet deleted stays until the session ends
      */
     @Override
     public void close() throws InterruptedException {
@@ -299,10 +349,13 @@ public final class ZkTransaction implements AutoCloseable {
     private String tryCreateOwners(List<String> objects) throws InterruptedException {
         for (int attempt = 0; ; attempt++) {
             cluster.checkEpoch(epoch, "transaction " + id);
-            List<CuratorOp> ops = new ArrayList<>(2 * objects.size());
+            List<CuratorOp> ops = new ArrayList<>(OPS_PER_OBJECT * objects.size());
             for (String o : objects) {
                 ops.add(createOwnerOp(o));
                 ops.add(ZkCluster.op(() -> op().setData().forPath(space.generationPath(o), new byte[0])));
+                // create + delete succeeds iff there is no "queued" marker: waiters keep their claim
+                ops.add(ZkCluster.op(() -> op().create().withMode(CreateMode.EPHEMERAL).forPath(space.queuedPath(o), new byte[0])));
+                ops.add(ZkCluster.op(() -> op().delete().forPath(space.queuedPath(o))));
             }
             try {
                 acquired(objects, cluster.multi(ops));
@@ -311,7 +364,7 @@ public final class ZkTransaction implements AutoCloseable {
                 int failed = ZkCluster.failedOp(e);
                 KeeperException.Code code = ZkCluster.failedCode(e);
                 if (code == KeeperException.Code.NODEEXISTS && failed >= 0) {
-                    String contended = objects.get(failed / 2);
+                    String contended = objects.get(failed / OPS_PER_OBJECT);
                     if (!adoptIfOurs(contended)) return contended;
                     objects = objects.stream().filter(o -> !held.containsKey(o)).toList();
                     if (objects.isEmpty()) return null;
@@ -331,11 +384,12 @@ public final class ZkTransaction implements AutoCloseable {
         return ZkCluster.op(() -> op().create().withMode(CreateMode.EPHEMERAL).forPath(space.ownerPath(object), ZkCluster.utf8(id)));
     }
 
+    /** Ops per object in the fast path's multi(): create owner, bump generation, create and delete the marker. */
+    private static final int OPS_PER_OBJECT = 4;
+
     private void acquired(List<String> objects, List<CuratorTransactionResult> results) {
-        int i = 0;
-        for (String o : objects) {
-            i++;                                   // skip the create
-            held.put(o, results.get(i++).getResultStat().getVersion());
+        for (int k = 0; k < objects.size(); k++) {
+            held.put(objects.get(k), results.get(k * OPS_PER_OBJECT + 1).getResultStat().getVersion());
         }
     }
 
@@ -356,8 +410,12 @@ public final class ZkTransaction implements AutoCloseable {
             throw ZkCluster.unexpected(e, waiterPath);
         }
         boolean queued = true;
+        String knownHolder = null;
+        long knownHolderStamp = 0;
+        long woundedOwner = 0;
         cluster.register(wakeup);
         try {
+            markQueued(object);                     // inside the try: an interrupt here still removes the waiter node
             while (true) {
                 cluster.checkEpoch(epoch, "transaction " + id);
                 wakeup.drain();
@@ -365,9 +423,10 @@ public final class ZkTransaction implements AutoCloseable {
                     checkWounded(object);
                 }
                 List<String> children = children(space.objectPath(object));
+                if (!children.contains(ZkLockSpace.QUEUED)) markQueued(object);    // its creator took or died
                 long olderAhead = olderWaiterAhead(children, me);
                 if (!children.contains("owner")) {
-                    if (olderAhead == Long.MAX_VALUE && tryTakeAsWaiter(object, waiterPath)) {
+                    if (olderAhead == Long.MAX_VALUE && tryTakeAsWaiter(object, waiterPath, children, me)) {
                         queued = false;
                         return;
                     }
@@ -375,16 +434,24 @@ public final class ZkTransaction implements AutoCloseable {
                         throw backoff(object, BackoffException.Reason.DIED, olderAhead);
                     }
                 } else {
-                    String holderId = holderId(object);
+                    Stat owner = new Stat();
+                    String holderId = holderId(object, owner);
                     if (id.equals(holderId)) {
                         adoptIfOurs(object);        // our take was retried after it succeeded
                         queued = false;
                         return;
                     }
                     if (holderId != null) {
-                        long holder = stampOf(holderId);
+                        long holder = holderId.equals(knownHolder) ? knownHolderStamp : stampOf(holderId);
+                        if (holder != Long.MAX_VALUE) {
+                            knownHolder = holderId;          // a ticket's stamp never changes
+                            knownHolderStamp = holder;
+                        }
                         if (space.algorithm == WwClass.Algorithm.WOUND_WAIT) {
-                            if (stamp < holder) wound(holderId);
+                            if (stamp < holder && owner.getCzxid() != woundedOwner) {
+                                wound(holderId);             // once per acquisition (owner node) of the holder
+                                woundedOwner = owner.getCzxid();
+                            }
                         } else if (holding && Math.min(olderAhead, holder) < stamp) {
                             throw backoff(object, BackoffException.Reason.DIED, Math.min(olderAhead, holder));
                         }
@@ -414,18 +481,48 @@ public final class ZkTransaction implements AutoCloseable {
         return oldest;
     }
 
-    /** The oldest waiter takes the free object, removing its waiter node in the same multi(). */
-    private boolean tryTakeAsWaiter(String object, String waiterPath) throws InterruptedException {
+    /**
+     * The oldest waiter takes the free object, removing its waiter node in the same multi(), and
+     * the "queued" marker too when it was the last waiter it saw (a waiter that queued since
+     * recreates the marker when it wakes on the owner's creation).
+     */
+    private boolean tryTakeAsWaiter(String object, String waiterPath, List<String> children, String me)
+            throws InterruptedException {
+        List<CuratorOp> ops = new ArrayList<>(List.of(
+                createOwnerOp(object),
+                ZkCluster.op(() -> op().setData().forPath(space.generationPath(object), new byte[0])),
+                ZkCluster.op(() -> op().delete().forPath(waiterPath))));
+        boolean last = children.stream().noneMatch(c -> ZkLockSpace.isWaiter(c) && !c.equals(me));
+        if (last && children.contains(ZkLockSpace.QUEUED)) {
+            ops.add(ZkCluster.op(() -> op().delete().forPath(space.queuedPath(object))));
+        }
         try {
-            List<CuratorTransactionResult> r = cluster.multi(List.of(
-                    createOwnerOp(object),
-                    ZkCluster.op(() -> op().setData().forPath(space.generationPath(object), new byte[0])),
-                    ZkCluster.op(() -> op().delete().forPath(waiterPath))));
+            List<CuratorTransactionResult> r = cluster.multi(ops);
             held.put(object, r.get(1).getResultStat().getVersion());
             return true;
         } catch (KeeperException e) {
-            if (ZkCluster.failedCode(e) == KeeperException.Code.NODEEXISTS) return false;
+            KeeperException.Code code = ZkCluster.failedCode(e);
+            if (code == KeeperException.Code.NODEEXISTS) return false;
+            if (code == KeeperException.Code.NONODE) {
+                wakeup.wake();                     // the marker went meanwhile: read again at once
+                return false;
+            }
             throw ZkCluster.unexpected(e, space.ownerPath(object));
+        }
+    }
+
+    /**
+     * Creates the object's "queued" marker, so that transactions not waiting cannot take it ahead
+     * of its waiters (their fast path fails on the marker and they queue). Ephemeral: a waiter
+     * that dies takes its marker along, and the others recreate it when they wake.
+     */
+    private void markQueued(String object) throws InterruptedException {
+        try {
+            create(space.queuedPath(object), CreateMode.EPHEMERAL, new byte[0]);
+        } catch (KeeperException.NodeExistsException already) {
+            // another waiter's marker serves as well
+        } catch (KeeperException e) {
+            throw ZkCluster.unexpected(e, space.queuedPath(object));
         }
     }
 
@@ -436,8 +533,13 @@ public final class ZkTransaction implements AutoCloseable {
     }
 
     private String holderId(String object) throws InterruptedException {
+        return holderId(object, new Stat());
+    }
+
+    /** The holder's transaction id (null if the object is free), and the owner node's stat. */
+    private String holderId(String object, Stat owner) throws InterruptedException {
         try {
-            return ZkCluster.utf8(cluster.call(() -> cluster.client.getData().forPath(space.ownerPath(object))));
+            return ZkCluster.utf8(cluster.call(() -> cluster.client.getData().storingStatIn(owner).forPath(space.ownerPath(object))));
         } catch (KeeperException.NoNodeException e) {
             return null;
         } catch (KeeperException e) {

@@ -259,6 +259,96 @@ class ZkTransactionTest {
         assertThat(space.lockedObjects()).isEmpty();
     }
 
+    /**
+     * A waiting lock is interruptible and leaves no waiter node behind; closing the cluster wakes
+     * another waiter with the session-lost exception; close is idempotent.
+     */
+    @Test
+    void waitsEndOnInterruptAndOnDetach() throws Exception {
+        String root = Ensemble.root();
+        ZkLockSpace holderSpace = space(ensemble.attach(root), Algorithm.WAIT_DIE);
+        ZkCluster waiters = ensemble.attach(root);
+        ZkLockSpace waiterSpace = space(waiters, Algorithm.WAIT_DIE);
+        try (ZkTransaction holder = holderSpace.begin()) {
+            holder.lockAll(List.of("q"));
+            Thread interrupted = Thread.ofVirtual().start(() -> {
+                try (ZkTransaction t = waiterSpace.begin()) {
+                    t.lockSlow("q");
+                    throw new AssertionError("acquired a held lock");
+                } catch (InterruptedException expected) {
+                    // the wait ended
+                } catch (java.util.concurrent.TimeoutException e) {
+                    throw new AssertionError("the wait timed out instead of ending on the interrupt", e);
+                }
+            });
+            awaitWaiters(holderSpace, "q", 1);
+            interrupted.interrupt();
+            interrupted.join(Ensemble.WAIT);
+            assertThat(interrupted.isAlive()).isFalse();
+            awaitWaiters(holderSpace, "q", 0);
+
+            try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+                Future<?> detached = pool.submit(() -> {
+                    try (ZkTransaction t = waiterSpace.begin()) {
+                        t.lockSlow("q");
+                    }
+                    return null;
+                });
+                awaitWaiters(holderSpace, "q", 1);
+                waiters.close();
+                waiters.close();
+                assertThatThrownBy(() -> detached.get(60, TimeUnit.SECONDS))
+                        .hasCauseInstanceOf(ZkSessionLostException.class);
+            }
+        }
+    }
+
+    /**
+     * A transaction that is not waiting does not take a free object ahead of a queued waiter: its
+     * fast path fails on the waiters' marker and it queues behind (here the waiter is a process
+     * slow to wake, its nodes made by hand); once the waiter is gone it takes the object as the
+     * last waiter and removes the marker, so the next lock-all is one round trip again.
+     */
+    @Test
+    void aNewcomerDoesNotOvertakeTheOldestWaiterOfAFreeObject() throws Exception {
+        ZkCluster cluster = ensemble.attach(Ensemble.root());
+        ZkLockSpace space = space(cluster, Algorithm.WOUND_WAIT).withWaitTimeout(Duration.ofSeconds(1));
+        try (ZkTransaction warmUp = space.begin()) {
+            warmUp.lockAll(List.of("p"));
+        }
+        String ghost = space.objectPath("p") + "/" + ZkLockSpace.waiterName(1, "ghost-1");
+        ZkCluster other = ensemble.attach(space.cluster.root);
+        other.client.create().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL).forPath(ghost);
+        other.client.create().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL).forPath(space.queuedPath("p"));
+        try (ZkTransaction newcomer = space.begin()) {
+            assertThatThrownBy(() -> newcomer.lock("p")).isInstanceOf(java.util.concurrent.TimeoutException.class);
+            assertThat(newcomer.holds("p")).isFalse();
+            assertThat(space.lockedObjects()).isEmpty();
+            other.client.delete().forPath(ghost);           // the waiter gives up
+            newcomer.lock("p");
+            assertThat(newcomer.holds("p")).isTrue();
+        }
+        try (ZkTransaction next = space.begin()) {
+            long before = cluster.roundTrips();
+            next.lockAll(List.of("p"));
+            assertThat(cluster.roundTrips() - before).as("marker removed by the last waiter").isEqualTo(1);
+        }
+        other.close();
+    }
+
+    /** Waits (watching the object's children) until it has {@code n} waiter nodes. */
+    private static void awaitWaiters(ZkLockSpace space, String object, int n) throws Exception {
+        long end = System.nanoTime() + Ensemble.WAIT.toNanos();
+        while (true) {
+            CountDownLatch changed = new CountDownLatch(1);
+            long waiting = space.cluster.client.getChildren().usingWatcher(
+                    (org.apache.zookeeper.Watcher) e -> changed.countDown()).forPath(space.objectPath(object))
+                    .stream().filter(ZkLockSpace::isWaiter).count();
+            if (waiting == n) return;
+            assertThat(changed.await(end - System.nanoTime(), TimeUnit.NANOSECONDS)).as("waiters of " + object).isTrue();
+        }
+    }
+
     @Test
     void misuseIsReportedByName() throws Exception {
         ZkLockSpace space = space(ensemble.attach(Ensemble.root()), Algorithm.WOUND_WAIT);
@@ -310,8 +400,10 @@ class ZkTransactionTest {
         }
     }
 
+    /** Reads under the object's lock: a plain read may lag other clients' writes, a read after acquiring may not. */
     private static byte[] readValue(ZkLockSpace space, String object) throws Exception {
         try (ZkTransaction t = space.begin()) {
+            t.lockAll(List.of(object));
             return t.read(object);
         }
     }

@@ -1,11 +1,15 @@
 package dev.bufsync.cli.bench;
 
+import dev.bufsync.cli.Checks;
+import dev.bufsync.cli.Interrupts;
+import dev.bufsync.cli.Listing;
 import dev.bufsync.cli.Main;
 import dev.bufsync.cli.Output;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
@@ -18,6 +22,7 @@ import java.util.concurrent.Callable;
 import org.openjdk.jmh.runner.RunnerException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -35,7 +40,7 @@ import picocli.CommandLine.Option;
                 + " within three minutes on two cores and judges only what one short run can judge"
                 + " (sizes; timed targets say \"not judged in quick mode\"); --full runs every point"
                 + " in several forks and judges every target across them.")
-public final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer>, Listing {
 
     @Option(names = "--quick", description = "Fewer points, short iterations, one fork (the default); timed targets are not judged.")
     boolean quick;
@@ -51,23 +56,29 @@ public final class BenchCommand implements Callable<Integer> {
             completionCandidates = Names.class)
     List<String> only = new ArrayList<>();
 
-    @Option(names = "--json", description = "Print a JSON summary as the last line of standard output.")
+    @Option(names = "--json", description = "Print only the JSON summary on standard output (the report goes to standard error).")
     boolean json;
 
     @Option(names = "--out", paramLabel = "DIR", description = "Write results.json and report.html into DIR (created before the run).")
     Path outDir;
 
+    @Mixin
+    Listing.Flag list;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public List<String> listing() {
+        return Catalog.names();
+    }
 
     @Override
     public Integer call() throws IOException {
         RunMode mode = mode();
         List<BenchDef> chosen = chosen();
-        String outProblem = outDirProblem(outDir);
-        if (outProblem != null) {
-            spec.commandLine().getErr().println("bufsync bench: --out " + outDir + ": " + outProblem);
-            return CommandLine.ExitCode.USAGE;
+        if (Checks.outputDirectory(spec, "--out", outDir) != null) {
+            Files.createDirectories(outDir);        // before the run: a bad path costs a second
         }
         Output out = Output.stdout();
         out.line(modeNote(mode, chosen));
@@ -77,8 +88,11 @@ public final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         List<BenchResult> results = new ArrayList<>();
         BenchRunner runner = new BenchRunner(out, mode);
-        for (int i = 0; i < chosen.size(); i++) {
+        for (int i = 0; i < chosen.size() && !Interrupts.requested(); i++) {
             BenchDef def = chosen.get(i);
+            long elapsed = System.nanoTime() - t0;
+            out.step(i + 1, chosen.size(), def.name(),
+                    i == 0 ? null : Duration.ofNanos(elapsed / i * (chosen.size() - i)));
             try {
                 List<BenchResult> rs = runner.run(def, (i + 1) + "/" + chosen.size());
                 results.addAll(rs);
@@ -89,6 +103,10 @@ public final class BenchCommand implements Callable<Integer> {
             }
         }
         double seconds = (System.nanoTime() - t0) / 1e9;
+        boolean interrupted = Interrupts.requested();
+        if (interrupted) {
+            out.line("interrupted: the benchmarks above ran, the rest did not; their results follow");
+        }
         String loadAfter = loadAverage();
         List<Double> ratios = ratios(results);
         List<Targets.Verdict> verdicts = Targets.judge(results, mode);
@@ -108,6 +126,7 @@ public final class BenchCommand implements Callable<Integer> {
         load.put("cores", CORES);
         load.put("warning", warning);
         summary.put("loadAverage", load);
+        summary.put("interrupted", interrupted);
         if (outDir != null) {
             Files.createDirectories(outDir);
             Files.writeString(outDir.resolve("results.json"), Output.toJson(summary) + "\n",
@@ -119,28 +138,6 @@ public final class BenchCommand implements Callable<Integer> {
             out.json(summary);
         }
         return Main.OK;
-    }
-
-    /**
-     * Why {@code --out} cannot take the results, or {@code null} when it can (or is not given):
-     * the directory is created here, before the run, so that a bad path costs a second, not the
-     * run.
-     */
-    static String outDirProblem(Path dir) {
-        if (dir == null) {
-            return null;
-        }
-        try {
-            Files.createDirectories(dir);
-        } catch (java.nio.file.FileAlreadyExistsException e) {
-            return "exists and is not a directory";
-        } catch (IOException | SecurityException e) {
-            return "cannot create the directory (" + e.getClass().getSimpleName() + ": " + e.getMessage() + ")";
-        }
-        if (!Files.isWritable(dir)) {
-            return "the directory is not writable";
-        }
-        return null;
     }
 
     private static final int CORES = Runtime.getRuntime().availableProcessors();

@@ -112,6 +112,13 @@ public final class Catalog {
                     .forks(SMOKE, 1)
                     .forks(FULL, CONTENDED_FORKS)
                     .build(), new DemoProbe()),
+            new BenchDef("cluster", ClusterProbe.class.getName(), true, "processes × contention",
+                    p -> p.get("processes") + " " + p.get("contention"), "multi-lock", true, new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 300, NONE, "processes", List.of("2"), "contention", List.of("none"))
+                    .mode(QUICK, 1, 1000, 1, 1500, NONE, "processes", List.of("2", "4"), "contention", List.of("none", "abba"))
+                    .mode(FULL, 1, 2000, 1, 5000, NONE, "processes", List.of("2", "4", "8"), "contention", List.of("none", "abba"))
+                    .forks(FULL, CONTENDED_FORKS)
+                    .build(), new ClusterProbe()),
             new BenchDef("memory", MemoryProbe.class.getName(), true, "object",
                     Catalog::memoryLabel, "reentrant-lock", false, new BenchDef.Builder()
                     .mode(SMOKE, 0, 0, 1, 0, NONE, "reservations", List.of("10000"))

@@ -34,10 +34,22 @@ final class ChildProcess {
         this.process = process;
     }
 
-    /** Starts {@code main} with {@code args} in a new JVM. */
+    /** JVM options for short-lived drivers and workers: quick start-up (C1 only). */
+    static final List<String> QUICK_START = List.of("-XX:TieredStopAtLevel=1", "-Xss512k");
+    /** JVM options for processes whose speed is measured: the full JIT. */
+    static final List<String> MEASURING = List.of("-Xss512k");
+
+    /** Starts {@code main} with {@code args} in a new JVM started for quick start-up. */
     static ChildProcess start(int index, Class<?> main, List<String> args) throws IOException {
+        return start(index, main, QUICK_START, args);
+    }
+
+    /** Starts {@code main} with {@code args} in a new JVM with {@code jvmOptions}. */
+    static ChildProcess start(int index, Class<?> main, List<String> jvmOptions, List<String> args) throws IOException {
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"), "-XX:TieredStopAtLevel=1", "-Xss512k", main.getName()));
+                "-cp", System.getProperty("java.class.path")));
+        command.addAll(jvmOptions);
+        command.add(main.getName());
         command.addAll(args);
         ChildProcess c = new ChildProcess(index, new ProcessBuilder(command).redirectErrorStream(true).start());
         Thread.ofVirtual().name(main.getSimpleName() + "-" + index + "-output").start(c::readOutput);
@@ -52,6 +64,8 @@ final class ChildProcess {
                     ready.countDown();
                 } else if (line.startsWith(ClusterDriver.RESULT)) {
                     result = json.readTree(line.substring(ClusterDriver.RESULT.length()));
+                } else if (line.startsWith(ClusterDriver.JOB)) {
+                    lines.add(line);                // a record, not worth showing on failure
                 } else {
                     lines.add(line);
                     synchronized (tail) {
@@ -84,6 +98,13 @@ final class ChildProcess {
         }
     }
 
+    /** The printed lines not consumed yet that start with {@code prefix}, without it (others are dropped). */
+    List<String> drainLines(String prefix) {
+        List<String> all = new ArrayList<>();
+        lines.drainTo(all);
+        return all.stream().filter(l -> l.startsWith(prefix)).map(l -> l.substring(prefix.length())).toList();
+    }
+
     /** Waits for the process to exit (killing it after {@code timeout}) and for its output. */
     void awaitExit(Duration timeout) throws InterruptedException {
         if (process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -92,6 +113,13 @@ final class ChildProcess {
             process.destroyForcibly();
         }
         ended.await(10, TimeUnit.SECONDS);
+    }
+
+    /** Writes one line to the process's standard input. */
+    void send(String line) throws IOException {
+        var in = process.getOutputStream();
+        in.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+        in.flush();
     }
 
     void kill() {

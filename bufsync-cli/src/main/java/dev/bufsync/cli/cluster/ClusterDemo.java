@@ -86,6 +86,7 @@ public final class ClusterDemo {
 
     private Map.Entry<Integer, Map<String, Object>> coordinate(String connect, TestingCluster embedded) throws Exception {
         String root = "/bufsync-demo/run-" + Long.toHexString(ThreadLocalRandom.current().nextLong() >>> 1);
+        java.nio.file.Path bufferFile = java.nio.file.Files.createTempFile("bufsync-demo-buffers", ".bin");
         CuratorFramework client = CuratorFrameworkFactory.builder().connectString(connect)
                 .sessionTimeoutMs(30_000).connectionTimeoutMs(10_000).retryPolicy(new RetryNTimes(50, 200)).build();
         client.start();
@@ -95,7 +96,9 @@ public final class ClusterDemo {
                     settings.processes(), settings.buffers(), fmt(settings.seconds()), settings.algorithm(), settings.seed(),
                     settings.killDriverAfter() == null ? "" : "; one driver is SIGKILLed after " + fmt(settings.killDriverAfter()) + " s",
                     settings.killServerAfter() == null ? "" : "; one server stops after " + fmt(settings.killServerAfter()) + " s"));
-            for (int i = 0; i < settings.processes(); i++) drivers.add(ChildProcess.start(i, ClusterDriver.class, driverArgs(connect, root, i)));
+            for (int i = 0; i < settings.processes(); i++) {
+                drivers.add(ChildProcess.start(i, ClusterDriver.class, driverArgs(connect, root, i, bufferFile)));
+            }
             for (ChildProcess d : drivers) d.awaitReady(START_TIMEOUT);
             long started = System.nanoTime();
             ChildProcess victim = drivers.get(drivers.size() - 1);
@@ -107,8 +110,10 @@ public final class ClusterDemo {
                 long wait = started + (long) (at * 1e9) - System.nanoTime();
                 if (wait > 0) TimeUnit.NANOSECONDS.sleep(wait);
                 if (at == nextDriver) {
+                    boolean midJob = awaitPendingFence(cluster, client, root + "/fences/driver-" + victim.index);
                     victim.kill();
-                    out.line("SIGKILLed driver " + victim.index + " (pid " + victim.process.pid() + ")");
+                    out.line("SIGKILLed driver " + victim.index + " (pid " + victim.process.pid() + ")"
+                            + (midJob ? " with a fence pending" : ""));
                     killedDriver = true;
                     nextDriver = Double.MAX_VALUE;
                 } else {
@@ -124,17 +129,20 @@ public final class ClusterDemo {
             int expiredKilled = killedDriver && awaitGone(client, root + "/fences/driver-" + victim.index + "/alive") ? 1 : 0;
             int reaped = cluster.reapAbandoned();
             FenceCensus census = FenceCensus.take(cluster, client, root + "/fences");
+            JobReplay.Result replay = replay(cluster, client, drivers, bufferFile);
             List<String> locked = cluster.lockSpace(SPACE, settings.algorithm()).lockedObjects();
             return summarize(drivers, killedDriver ? victim : null, killedServer, expiredKilled, reaped, census, locked,
-                    connect, embedded != null);
+                    replay, connect, embedded != null);
         } finally {
             for (ChildProcess d : drivers) d.kill();
             client.close();
+            java.nio.file.Files.deleteIfExists(bufferFile);
         }
     }
 
     private Map.Entry<Integer, Map<String, Object>> summarize(List<ChildProcess> drivers, ChildProcess killed, boolean serverKilled,
-            int expiredKilled, int reaped, FenceCensus census, List<String> locked, String connect, boolean embedded) {
+            int expiredKilled, int reaped, FenceCensus census, List<String> locked, JobReplay.Result replay, String connect,
+            boolean embedded) {
         long transactions = 0, completed = 0, backoffs = 0, errors = 0, expiries = expiredKilled, abandoned = reaped,
                 roundTrips = 0, lockRoundTrips = 0, dependencyErrors = 0;
         double seconds = 0;
@@ -168,7 +176,10 @@ public final class ClusterDemo {
                         String.valueOf(census.pending), String.valueOf(census.abandoned), String.valueOf(expiries),
                         perTransaction(roundTrips, transactions), perTransaction(lockRoundTrips, transactions),
                         String.valueOf(locked.size()))));
-        boolean ok = survivorsOk && errors == 0 && census.pending == 0 && locked.isEmpty();
+        boolean ok = survivorsOk && errors == 0 && census.pending == 0 && locked.isEmpty() && replay.mismatched().isEmpty();
+        out.line(String.format(Locale.ROOT, "shared mapped buffers against a sequential replay of %d completed jobs in fence order:"
+                + " %d equal, %d different %s, %d touched by a job that did not complete (not checkable)",
+                replay.replayed(), replay.matched(), replay.mismatched().size(), replay.mismatched(), replay.unknown()));
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("command", "demo");
         s.put("locking", "ww-cluster");
@@ -199,18 +210,69 @@ public final class ClusterDemo {
         s.put("drivers", settings.processes());
         s.put("buffers", settings.buffers());
         s.put("seed", settings.seed());
-        s.put("notChecked", List.of("buffers are ZooKeeper node values, not shared memory-mapped files",
-                "no sequential replay of the completed jobs in fence order"));
+        s.put("buffersMatched", replay.matched());
+        s.put("buffersMismatched", replay.mismatched());
+        s.put("buffersUnverifiable", replay.unknown());
+        s.put("jobsReplayed", replay.replayed());
         s.put("asExpected", ok);
         out.line(ok ? "survivors completed, every fence signalled" + (killed == null ? "" : " (the killed driver's pending ones with an error)")
                 + ", nothing locked" : "CHECK FAILED: see the table above");
         return Map.entry(ok ? Main.OK : Main.FAILED, s);
     }
 
-    private List<String> driverArgs(String connect, String root, int index) {
+    /**
+     * Replays every job the drivers logged (the killed one's too), in fence order, and compares
+     * the result with the mapped buffers ({@link JobReplay}).
+     */
+    private JobReplay.Result replay(ZkCluster cluster, CuratorFramework client, List<ChildProcess> drivers,
+                                    java.nio.file.Path bufferFile) throws Exception {
+        List<JobReplay.Job> jobs = new ArrayList<>();
+        for (ChildProcess d : drivers) {
+            for (String line : d.drainLines(ClusterDriver.JOB)) {
+                String[] f = line.split(" ");
+                dev.bufsync.zookeeper.ZkFence fence = cluster.fence(f[0]);
+                String error = fence.isSignalled() ? fence.error() : "pending";
+                boolean completed = !fence.isAbandoned() && (error == null || error.startsWith(ClusterDriver.DEPENDENCY_FAILED));
+                jobs.add(new JobReplay.Job(SharedBuffers.jobId(f[0]), client.checkExists().forPath(f[0]).getCzxid(),
+                        indexes(f[1]), indexes(f[2]), completed));
+            }
+        }
+        try (SharedBuffers memory = SharedBuffers.map(bufferFile, settings.buffers())) {
+            return JobReplay.check(jobs, settings.buffers(), memory::read);
+        }
+    }
+
+    private static List<Integer> indexes(String buffers) {
+        return java.util.Arrays.stream(buffers.split(",")).map(ClusterDriver::index).toList();
+    }
+
+    private List<String> driverArgs(String connect, String root, int index, java.nio.file.Path bufferFile) {
         return List.of(connect, root, String.valueOf(index),
                 String.valueOf(settings.buffers()), String.valueOf(settings.seconds()), String.valueOf(settings.seed()),
-                settings.algorithm().name(), String.valueOf(DRIVER_SESSION_MS));
+                settings.algorithm().name(), String.valueOf(DRIVER_SESSION_MS), bufferFile.toString());
+    }
+
+    /**
+     * Waits up to 5 s for the moment the driver's newest fence is pending (it is mid-job), so that
+     * the kill leaves a fence for the survivors to abandon; returns whether it saw one.
+     */
+    private static boolean awaitPendingFence(ZkCluster cluster, CuratorFramework client, String context) throws Exception {
+        long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (System.nanoTime() < until) {
+            CountDownLatch created = new CountDownLatch(1);
+            Watcher w = e -> created.countDown();
+            String newest = null;
+            for (String child : client.getChildren().usingWatcher(w).forPath(context)) {
+                if (!child.equals("alive") && (newest == null || sequence(child) > sequence(newest))) newest = child;
+            }
+            if (newest != null && !cluster.fence(context + "/" + newest).isSignalled()) return true;
+            created.await(until - System.nanoTime(), TimeUnit.NANOSECONDS);
+        }
+        return false;
+    }
+
+    private static long sequence(String fenceNode) {
+        return Long.parseLong(fenceNode.substring(fenceNode.lastIndexOf('-') + 1));
     }
 
     /** Waits (with a watch, up to a minute) until the node is gone: the killed process's session expired. */

@@ -1,6 +1,7 @@
 package dev.bufsync.cli.cluster;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bufsync.buffer.Access;
 import dev.bufsync.ww.WwClass;
 import dev.bufsync.zookeeper.ZkCluster;
 import dev.bufsync.zookeeper.ZkFence;
@@ -8,7 +9,6 @@ import dev.bufsync.zookeeper.ZkFenceContext;
 import dev.bufsync.zookeeper.ZkLockSpace;
 import dev.bufsync.zookeeper.ZkSessionLostException;
 import dev.bufsync.zookeeper.ZkTransaction;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -31,6 +31,10 @@ import org.apache.curator.retry.RetryNTimes;
 public final class ClusterDriver {
     static final String READY = "READY";
     static final String RESULT = "RESULT ";
+    /** The line a job prints before it publishes anything: {@code JOB <fence> <reads> <writes>}. */
+    static final String JOB = "JOB ";
+    /** How a job's fence error starts when a dependency failed (the job still did its device step). */
+    static final String DEPENDENCY_FAILED = "dependency failed: ";
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     private final ZkCluster cluster;
@@ -38,12 +42,14 @@ public final class ClusterDriver {
     private final String contextName;
     private final Random random;
     private final int buffers;
+    private final SharedBuffers memory;
     private ZkFenceContext context;
     private long transactions, completed, backoffs, fencesCreated, fencesSignaled, dependencyErrors,
             sessionLosses, errors, lockRoundTrips;
 
-    private ClusterDriver(ZkCluster cluster, WwClass.Algorithm algorithm, int index, int buffers, long seed)
-            throws InterruptedException {
+    private ClusterDriver(ZkCluster cluster, WwClass.Algorithm algorithm, int index, int buffers, long seed,
+                          SharedBuffers memory) throws InterruptedException {
+        this.memory = memory;
         this.cluster = cluster;
         this.space = cluster.lockSpace(ClusterDemo.SPACE, algorithm).withWaitTimeout(WAIT);
         this.contextName = "driver-" + index;
@@ -54,7 +60,7 @@ public final class ClusterDriver {
 
     /**
      * Arguments: connect string, root, driver index, buffers, seconds, seed, algorithm,
-     * session timeout in ms.
+     * session timeout in ms, the shared buffers' file.
      */
     public static void main(String[] args) throws Exception {
         CuratorFramework client = CuratorFrameworkFactory.builder()
@@ -65,8 +71,9 @@ public final class ClusterDriver {
                 .build();
         client.start();
         try (ZkCluster cluster = ZkCluster.attach(client, args[1])) {
+            SharedBuffers memory = SharedBuffers.map(java.nio.file.Path.of(args[8]), Integer.parseInt(args[3]));
             ClusterDriver driver = new ClusterDriver(cluster, WwClass.Algorithm.valueOf(args[6]),
-                    Integer.parseInt(args[2]), Integer.parseInt(args[3]), Long.parseLong(args[5]));
+                    Integer.parseInt(args[2]), Integer.parseInt(args[3]), Long.parseLong(args[5]), memory);
             System.out.println(READY);
             System.out.flush();
             Map<String, Object> result = driver.run(System.nanoTime() + (long) (Double.parseDouble(args[4]) * 1e9));
@@ -93,6 +100,7 @@ public final class ClusterDriver {
             }
         }
         context.close();
+        memory.close();
         Map<String, Object> r = new LinkedHashMap<>();
         r.put("context", contextName);
         r.put("transactions", transactions);
@@ -124,7 +132,11 @@ public final class ClusterDriver {
         }
     }
 
-    /** One job: lock its buffers, publish its fence, unlock; wait for its dependencies; work; signal. */
+    /**
+     * One job: lock its buffers, publish its fence (as writer of the buffers it writes, as a reader
+     * of those it reads), unlock; wait for its dependencies (a read waits for the buffer's writer,
+     * a write for its writer and readers); work; signal.
+     */
     private void job() throws InterruptedException, TimeoutException {
         List<String> reads = pick(1 + random.nextInt(3), List.of());
         List<String> writes = pick(1 + random.nextInt(2), reads);
@@ -139,12 +151,16 @@ public final class ClusterDriver {
             lockRoundTrips += cluster.roundTrips() - before;
             done = context.create();
             fencesCreated++;
-            for (String b : all) {
-                String previous = new String(txn.read(b), StandardCharsets.UTF_8);
-                if (!previous.isEmpty()) dependencies.add(cluster.fence(previous));
+            System.out.println(JOB + done.path() + " " + String.join(",", reads) + " " + String.join(",", writes));
+            System.out.flush();                     // logged before anything is published, for the replay
+            for (String b : reads) {
+                BufferFences f = BufferFences.parse(txn.read(b));
+                for (String d : f.readDependencies()) dependencies.add(cluster.fence(d));
+                txn.write(b, f.withReader(done.path()).bytes());
             }
             for (String b : writes) {
-                txn.write(b, done.path().getBytes(StandardCharsets.UTF_8));
+                for (String d : BufferFences.parse(txn.read(b)).writeDependencies()) dependencies.add(cluster.fence(d));
+                txn.write(b, BufferFences.ofWriter(done.path()).bytes());
             }
             backoffs += txn.backoffs();
             before = cluster.roundTrips();
@@ -160,13 +176,23 @@ public final class ClusterDriver {
             }
         }
         TimeUnit.MICROSECONDS.sleep(500 + random.nextInt(2000));    // the device works
+        long job = SharedBuffers.jobId(done.path());
+        long[] inputs = reads.stream().mapToLong(b -> memory.attach(index(b), Access.READ).content()).toArray();
+        for (String b : writes) {
+            SharedBuffers.Attached out = memory.attach(index(b), Access.WRITE);
+            out.setContent(SharedBuffers.mix(job, out.content(), inputs));
+        }
         if (failed == null) {
             context.signal(done);
         } else {
-            context.signal(done, "dependency failed: " + failed);
+            context.signal(done, DEPENDENCY_FAILED + failed);
         }
         fencesSignaled++;
         completed++;
+    }
+
+    static int index(String buffer) {
+        return Integer.parseInt(buffer.substring(1));
     }
 
     private List<String> pick(int n, List<String> exclude) {

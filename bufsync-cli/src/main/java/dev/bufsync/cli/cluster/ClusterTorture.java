@@ -180,6 +180,7 @@ public final class ClusterTorture {
         int count(String object) throws Exception {
             ZkLockSpace space = cluster.lockSpace("torture", algorithm);
             try (ZkTransaction t = space.begin()) {
+                t.lockAll(List.of(object));          // a read after acquiring sees every earlier holder's write
                 byte[] v = t.read(object);
                 return v.length == 0 ? 0 : ByteBuffer.wrap(v).getInt();
             }

@@ -166,6 +166,7 @@ public final class ClusterWorker {
 
     private void await(String path) throws Exception {
         ZkFence fence = cluster.fence(path);
+        transactions++;                                     // one wait, counted as the scenario's iteration
         fence.await(WAIT);
         if (!fence.isAbandoned()) violations.add("fence of the killed producer was not signalled with an error: " + fence);
     }

@@ -19,6 +19,7 @@ final class DeadlockDetector {
     private final ThreadMXBean mx = ManagementFactory.getThreadMXBean();
     private final Map<Thread, BufferLock> waitingFor = new ConcurrentHashMap<>();
     private final Map<Thread, List<BufferLock>> holding = new ConcurrentHashMap<>();
+    private final Map<Thread, Long> waitingSince = new ConcurrentHashMap<>();
 
     /** One link of a wait-for cycle. */
     record Link(String thread, List<String> holds, String waitsFor, String heldBy) {
@@ -30,12 +31,14 @@ final class DeadlockDetector {
 
     /** A driver is about to block on {@code lock}. */
     void waiting(BufferLock lock) {
+        waitingSince.put(Thread.currentThread(), System.nanoTime());
         waitingFor.put(Thread.currentThread(), lock);
     }
 
     /** A driver got {@code lock}. */
     void acquired(BufferLock lock) {
         waitingFor.remove(Thread.currentThread());
+        waitingSince.remove(Thread.currentThread());
         holding.computeIfAbsent(Thread.currentThread(), t -> new CopyOnWriteArrayList<>()).add(lock);
     }
 
@@ -75,6 +78,17 @@ final class DeadlockDetector {
             }
         }
         return List.of();
+    }
+
+    /**
+     * When each thread now waiting for a buffer began to wait, by thread name.
+     *
+     * @return {@link System#nanoTime()} values
+     */
+    Map<String, Long> waitingSince() {
+        Map<String, Long> out = new LinkedHashMap<>();
+        waitingSince.forEach((t, since) -> out.put(t.getName(), since));
+        return out;
     }
 
     private static boolean contains(long[] ids, long id) {

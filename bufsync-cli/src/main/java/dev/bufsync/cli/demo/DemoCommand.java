@@ -1,5 +1,9 @@
 package dev.bufsync.cli.demo;
 
+import dev.bufsync.cli.Checks;
+import dev.bufsync.cli.Interrupts;
+import dev.bufsync.cli.JfrRecorder;
+import dev.bufsync.cli.Listing;
 import dev.bufsync.cli.Main;
 import dev.bufsync.cli.Output;
 import java.nio.file.Path;
@@ -12,6 +16,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /**
@@ -21,36 +26,49 @@ import picocli.CommandLine.Option;
  * does neither. Without {@code --locking} it runs all three and compares them.
  */
 @Command(name = "demo", mixinStandardHelpOptions = true,
-        description = {"Drivers (camera, gpu, encoder, display) share a pool of buffers and submit jobs",
-                "that read and write random subsets of them: with bufsync (ww), with one global lock,",
-                "and with naive per-buffer locks, which deadlock."})
-public final class DemoCommand implements Callable<Integer> {
+        description = "Drivers (camera, gpu, encoder, display) share a pool of buffers and submit jobs that"
+                + " read and write random subsets of them: with bufsync (ww), with one global lock, and with"
+                + " naive per-buffer locks, which deadlock. Without --locking it runs all three and compares"
+                + " them.")
+public final class DemoCommand implements Callable<Integer>, Listing {
+    static final int MAX_DRIVERS = 64;
+    static final int MAX_BUFFERS = 4096;
+    static final double MAX_SECONDS = 3600;
 
-    @Option(names = "--locking", description = "ww, global or naive; default: all three, compared.")
+    @Option(names = "--locking", paramLabel = "MODE", description = "ww, global or naive; default: all three, compared.")
     String locking;
 
-    @Option(names = "--drivers", description = "Number of drivers, each with its own device (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--drivers", paramLabel = "N",
+            description = "Number of drivers, each with its own device, 2 to " + MAX_DRIVERS + " (default: ${DEFAULT-VALUE}).")
     int drivers = 4;
 
-    @Option(names = "--buffers", description = "Number of shared buffers (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--buffers", paramLabel = "N",
+            description = "Number of shared buffers, 2 to " + MAX_BUFFERS + " (default: ${DEFAULT-VALUE}).")
     int buffers = 16;
 
-    @Option(names = "--seconds", description = "Seconds per locking mode (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", paramLabel = "SECONDS",
+            description = "Seconds per locking mode, above 0 and at most 3600 (default: 5).")
     double seconds = 5;
 
-    @Option(names = "--seed", description = "Random seed, for repeatable job shapes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seed", paramLabel = "N", description = "Random seed, for repeatable job shapes (default: ${DEFAULT-VALUE}).")
     long seed = 1;
 
-    @Option(names = "--trace", description = "Write a Chrome trace (open it in Perfetto or chrome://tracing).")
+    @Option(names = "--trace", paramLabel = "FILE",
+            description = "Write a Chrome trace to FILE, to open in the Perfetto UI or in Chrome's tracing page.")
     Path trace;
 
-    @Option(names = "--json", description = "Print a JSON summary as the last line of standard output.")
+    @Option(names = "--jfr", paramLabel = "FILE",
+            description = "Record the run with JDK Flight Recorder, bufsync events included, to FILE.")
+    Path jfr;
+
+    @Option(names = "--json", description = "Print only the JSON summary on standard output (the report goes to standard error).")
     boolean json;
 
     @Option(names = "--cluster", description = "Drivers as separate JVM processes sharing the buffers through ZooKeeper.")
     boolean cluster;
 
-    @Option(names = "--processes", description = "With --cluster: driver processes (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--processes", paramLabel = "N",
+            description = "With --cluster: driver processes, 2 to " + MAX_DRIVERS + " (default: ${DEFAULT-VALUE}).")
     int processes = 4;
 
     @Option(names = "--zookeeper", paramLabel = "HOST:PORT[,...]",
@@ -69,33 +87,54 @@ public final class DemoCommand implements Callable<Integer> {
     @Option(names = "--inject", paramLabel = "FAULT", description = "fence-cycle: a device takes a buffer's lock in its signalling section while drivers wait for its fence holding it; the checker stops the run at the cycle (exit 3).")
     String inject;
 
+    @Mixin
+    Listing.Flag list;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
+    public List<String> listing() {
+        List<String> lines = new ArrayList<>();
+        for (Locking l : Locking.values()) {
+            lines.add(l.label);
+        }
+        return lines;
+    }
+
+    @Override
     public Integer call() throws Exception {
+        Checks.count(spec, "--buffers", buffers, 2, MAX_BUFFERS);
+        Checks.seconds(spec, "--seconds", seconds, MAX_SECONDS);
+        Checks.outputFile(spec, "--trace", trace);
         if (cluster) {
+            Checks.count(spec, "--processes", processes, 2, MAX_DRIVERS);
+            Checks.range(spec, "--kill-driver-after", killDriverAfter, 0, MAX_SECONDS);
+            Checks.range(spec, "--kill-server-after", killServerAfter, 0, MAX_SECONDS);
             return dev.bufsync.cli.cluster.ClusterDemoCommand.run(spec, new dev.bufsync.cli.cluster.ClusterDemo.Settings(
                     processes, buffers, seconds, seed, algorithm, zookeeper, killDriverAfter, killServerAfter), json);
         }
-        if (inject != null) return FenceCycleDemo.FENCE_CYCLE.equals(inject) ? FenceCycleDemo.run(drivers, json, Output.stdout()) : FenceCycleDemo.unknown(spec, inject);
-        if (drivers < 2 || buffers < 2 || seconds <= 0) {
-            throw new CommandLine.ParameterException(spec.commandLine(),
-                    "--drivers and --buffers must be at least 2 and --seconds positive");
+        Checks.count(spec, "--drivers", drivers, 2, MAX_DRIVERS);
+        if (inject != null) {
+            return FenceCycleDemo.FENCE_CYCLE.equals(inject) ? FenceCycleDemo.run(drivers, json, Output.stdout())
+                    : FenceCycleDemo.unknown(spec, inject);
         }
         List<Locking> modes;
         try {
             modes = locking == null ? List.of(Locking.WW, Locking.GLOBAL, Locking.NAIVE) : List.of(Locking.parse(locking));
         } catch (IllegalArgumentException e) {
-            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            throw Checks.usage(spec, "--locking: " + e.getMessage());
         }
+        JfrRecorder recorder = JfrRecorder.start(spec, jfr);
         Output out = Output.stdout();
         TraceWriter writer = trace != null ? new TraceWriter() : null;
         out.line(String.format(Locale.ROOT, "%d drivers (%s) share %d buffers; each job reads 1-3 and writes 1-2 of them;"
                         + " devices work by parking (the CPU stays free). %s s per mode, seed %d.",
                 drivers, driverNames(), buffers, fmt(seconds), seed));
         List<DemoRun.Result> results = new ArrayList<>();
-        for (Locking mode : modes) {
+        for (int i = 0; i < modes.size() && (i == 0 || !Interrupts.requested()); i++) {
+            Locking mode = modes.get(i);
+            out.step(i + 1, modes.size(), mode + " locking", timeLeft(modes.subList(i, modes.size())));
             // The naive mode runs until it deadlocks, giving it at least 30 s to do so.
             double limit = mode == Locking.NAIVE ? Math.max(seconds, 30) : seconds;
             DemoRun.Result r = new DemoRun(new DemoRun.Settings(mode, drivers, buffers,
@@ -103,6 +142,12 @@ public final class DemoCommand implements Callable<Integer> {
             results.add(r);
             out.line(describe(r));
         }
+        boolean interrupted = Interrupts.requested();
+        if (interrupted) {
+            out.line(String.format(Locale.ROOT, "interrupted: %d of %d modes ran, the last one cut short",
+                    results.size(), modes.size()));
+        }
+        recorder.stop(out);
         table(out, results);
         if (writer != null) {
             writer.write(trace);
@@ -110,9 +155,20 @@ public final class DemoCommand implements Callable<Integer> {
         }
         int status = status(results);
         if (json) {
-            out.json(summary(results, status));
+            Map<String, Object> summary = summary(results, status);
+            summary.put("interrupted", interrupted);
+            out.json(summary);
         }
         return status;
+    }
+
+    /** About how long the given modes take: their seconds each; naive deadlocks within a second or so. */
+    private Duration timeLeft(List<Locking> modes) {
+        double s = 0;
+        for (Locking m : modes) {
+            s += m == Locking.NAIVE ? Math.min(seconds, 1) : seconds;
+        }
+        return Duration.ofMillis(Math.round(s * 1000));
     }
 
     private String driverNames() {

@@ -2,6 +2,7 @@ package dev.bufsync.cli.demo;
 
 import dev.bufsync.buffer.Access;
 import dev.bufsync.buffer.SharedBuffer;
+import dev.bufsync.cli.Interrupts;
 import dev.bufsync.cli.Output;
 import dev.bufsync.fence.Fence;
 import dev.bufsync.resv.HasReservation;
@@ -83,7 +84,7 @@ final class DemoRun {
             Engine engine = Engine.builder(settings.locking() + "/" + name).credits(2)
                     .timeout(Duration.ofSeconds(10)).listener(listener).build();
             if (settings.trace() != null) {
-                settings.trace().register(engine);
+                settings.trace().register(engine, settings.locking(), d, name);
             }
             engines.add(engine);
             entities.add(engine.newEntity(name));
@@ -112,10 +113,17 @@ final class DemoRun {
         while (!stop.get()) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(20));
             long now = System.nanoTime();
+            if (Interrupts.requested()) {
+                stop.set(true);
+                break;
+            }
             if (settings.locking() == Locking.NAIVE) {
                 cycle = detector.findCycle();
                 if (!cycle.isEmpty()) {
                     deadlockAfter = (now - start) / 1e9;
+                    if (settings.trace() != null) {
+                        settings.trace().deadlock(Locking.NAIVE, cycle, detector.waitingSince(), now);
+                    }
                     stop.set(true);
                     break;
                 }
@@ -126,7 +134,8 @@ final class DemoRun {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        if (deadlockAfter == null) {
+        // Naive drivers may be stuck in a deadlock not yet detected (when interrupted): no join.
+        if (deadlockAfter == null && settings.locking() != Locking.NAIVE) {
             for (Thread t : drivers) {
                 t.join(DRAIN.toMillis());
             }

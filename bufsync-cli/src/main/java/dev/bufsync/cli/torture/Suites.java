@@ -1,11 +1,15 @@
 package dev.bufsync.cli.torture;
 
+import dev.bufsync.cli.Checks;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import picocli.CommandLine;
+import picocli.CommandLine.Model.CommandSpec;
 
 /** The torture suites by name, and the selection of scenarios from command-line choices. */
 final class Suites {
@@ -27,16 +31,20 @@ final class Suites {
      * The scenarios of the chosen suites (all when none), restricted to the chosen names (all when
      * none).
      *
-     * @throws CommandLine.ParameterException naming an unknown suite or scenario
+     * @param spec the command, for a usage error
+     * @param suiteNames the chosen suites
+     * @param scenarioNames the chosen scenarios
+     * @return the scenarios to run, in suite order
+     * @throws CommandLine.ParameterException naming an unknown suite or scenario and the valid ones
      */
-    static List<Scenario> select(List<String> suiteNames, List<String> scenarioNames) {
+    static List<Scenario> select(CommandSpec spec, List<String> suiteNames, List<String> scenarioNames) {
         Map<String, List<Scenario>> all = all();
         List<Scenario> chosen = new ArrayList<>();
         for (String name : suiteNames.isEmpty() ? all.keySet() : suiteNames) {
             List<Scenario> suite = all.get(name);
             if (suite == null) {
-                throw new CommandLine.ParameterException(new CommandLine(new TortureCommand()),
-                        "unknown suite '" + name + "'; suites are " + all.keySet());
+                throw Checks.usage(spec, "--suite: unknown suite '" + name + "'; the suites are "
+                        + String.join(", ", all.keySet()));
             }
             chosen.addAll(suite);
         }
@@ -50,8 +58,13 @@ final class Suites {
                 }
             }
             if (!unknown.isEmpty()) {
-                throw new CommandLine.ParameterException(new CommandLine(new TortureCommand()),
-                        "unknown scenario(s) " + unknown + " in the chosen suites");
+                Set<String> valid = new LinkedHashSet<>();
+                for (String name : suiteNames.isEmpty() ? all.keySet() : suiteNames) {
+                    all.get(name).forEach(s -> valid.add(s.name()));
+                }
+                throw Checks.usage(spec, "--scenario: unknown scenario" + (unknown.size() > 1 ? "s " : " ")
+                        + String.join(", ", unknown) + "; the scenarios" + (suiteNames.isEmpty() ? "" : " of "
+                        + String.join(", ", suiteNames)) + " are " + String.join(", ", valid));
             }
         }
         return chosen;

@@ -1,8 +1,13 @@
 package dev.bufsync.cli.torture;
 
+import dev.bufsync.cli.Checks;
+import dev.bufsync.cli.Interrupts;
+import dev.bufsync.cli.JfrRecorder;
+import dev.bufsync.cli.Listing;
 import dev.bufsync.cli.Main;
 import dev.bufsync.cli.Output;
 import dev.bufsync.ww.WwClass;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,16 +16,21 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 /**
  * {@code bufsync torture}: the kernel's test ladders and more, for both algorithms, with a hang
  * watchdog. Exit status 0 if every scenario passed, 1 if one failed, 3 if one hung.
  */
 @Command(name = "torture", mixinStandardHelpOptions = true,
-        description = {"Runs the torture ladders (the Linux kernel's test-ww_mutex ladder and more)",
-                "and reports each scenario as passed, failed or hung."})
-public final class TortureCommand implements Callable<Integer> {
+        description = "Runs the torture ladders (the Linux kernel's test-ww_mutex ladder and more) and"
+                + " reports each scenario as passed, failed or hung.")
+public final class TortureCommand implements Callable<Integer>, Listing {
+    static final double MAX_SECONDS = 3600;
+    static final int MAX_THREADS = 1024;
 
     /** Which algorithms to run per-algorithm scenarios with. */
     enum AlgorithmChoice {
@@ -46,21 +56,25 @@ public final class TortureCommand implements Callable<Integer> {
         }
     }
 
-    @Option(names = "--suite", split = ",", description = "Suites to run (${COMPLETION-CANDIDATES}); default: all.",
+    @Option(names = "--suite", split = ",", paramLabel = "SUITE",
+            description = "Suites to run (${COMPLETION-CANDIDATES}); default: all.",
             completionCandidates = Suites.Names.class)
     List<String> suites = new ArrayList<>();
 
-    @Option(names = "--scenario", split = ",", description = "Run only these scenarios (by name).")
+    @Option(names = "--scenario", split = ",", paramLabel = "NAME",
+            description = "Run only these scenarios (by name; --list shows them).")
     List<String> scenarioNames = new ArrayList<>();
 
-    @Option(names = "--algorithm", converter = AlgorithmConverter.class,
+    @Option(names = "--algorithm", converter = AlgorithmConverter.class, paramLabel = "ALGORITHM",
             description = "wound-wait, wait-die or both (default: ${DEFAULT-VALUE}).")
     AlgorithmChoice algorithm = AlgorithmChoice.BOTH;
 
-    @Option(names = "--seconds", description = "Duration of each stress scenario in seconds (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--seconds", paramLabel = "SECONDS",
+            description = "Duration of each stress scenario, above 0 and at most 3600 (default: 2).")
     double seconds = 2;
 
-    @Option(names = "--threads", description = "Worker threads of the stress scenarios (default: twice the cores, ${DEFAULT-VALUE}).")
+    @Option(names = "--threads", paramLabel = "N",
+            description = "Worker threads of the stress scenarios, 1 to 1024 (default: twice the cores, ${DEFAULT-VALUE}).")
     int threads = 2 * Runtime.getRuntime().availableProcessors();
 
     @Option(names = "--inject-backoff", description = "Turn on back-off injection (the kernel's DEBUG_WW_MUTEX_SLOWPATH).")
@@ -69,21 +83,39 @@ public final class TortureCommand implements Callable<Integer> {
     @Option(names = "--hang-seconds", hidden = true, description = "Report a scenario as hung after this long without progress.")
     double hangSeconds = 30;
 
-    @Option(names = "--json", description = "Print a JSON summary as the last line of standard output.")
+    @Option(names = "--jfr", paramLabel = "FILE",
+            description = "Record the run with JDK Flight Recorder, bufsync events included, to FILE.")
+    Path jfr;
+
+    @Option(names = "--json", description = "Print only the JSON summary on standard output (the report goes to standard error).")
     boolean json;
+
+    @Mixin
+    Listing.Flag list;
+
+    @Spec
+    CommandSpec spec;
+
+    @Override
+    public List<String> listing() {
+        List<String> lines = new ArrayList<>();
+        Suites.all().forEach((suite, scenarios) -> scenarios.forEach(s -> lines.add(suite + " " + s.name())));
+        return lines;
+    }
 
     @Override
     public Integer call() {
-        if (seconds <= 0 || threads <= 0 || hangSeconds <= 0) {
-            throw new picocli.CommandLine.ParameterException(new picocli.CommandLine(this),
-                    "--seconds, --threads and --hang-seconds must be positive");
-        }
-        List<Scenario> chosen = Suites.select(suites, scenarioNames);
+        Checks.seconds(spec, "--seconds", seconds, MAX_SECONDS);
+        Checks.count(spec, "--threads", threads, 1, MAX_THREADS);
+        Checks.seconds(spec, "--hang-seconds", hangSeconds, MAX_SECONDS);
+        List<Scenario> chosen = Suites.select(spec, suites, scenarioNames);
+        JfrRecorder recorder = JfrRecorder.start(spec, jfr);
         Output out = Output.stdout();
         TortureRunner.Settings settings = new TortureRunner.Settings(algorithm.algorithms(),
                 Duration.ofMillis(Math.round(seconds * 1000)), threads, injectBackoff);
         List<TortureRunner.Result> results = new TortureRunner(out,
                 Duration.ofMillis(Math.round(hangSeconds * 1000))).run(chosen, settings);
+        recorder.stop(out);
         return report(out, results);
     }
 
@@ -100,6 +132,10 @@ public final class TortureCommand implements Callable<Integer> {
                     String.format(Locale.ROOT, "%,d", r.durationMs())));
         }
         out.table(List.of("suite", "scenario", "algorithm", "result", "iterations", "back-offs", "ms"), rows);
+        boolean interrupted = Interrupts.requested();
+        if (interrupted) {
+            out.line("interrupted: the scenario runs above completed, the rest did not run");
+        }
         out.line(String.format(Locale.ROOT, "%d passed, %d failed, %d hung%s", passed, failed, hung,
                 injectBackoff ? " (back-off injection on)" : ""));
         if (json) {
@@ -108,6 +144,7 @@ public final class TortureCommand implements Callable<Integer> {
             summary.put("passed", passed);
             summary.put("failed", failed);
             summary.put("hung", hung);
+            summary.put("interrupted", interrupted);
             summary.put("injectBackoff", injectBackoff);
             summary.put("seconds", seconds);
             summary.put("threads", threads);

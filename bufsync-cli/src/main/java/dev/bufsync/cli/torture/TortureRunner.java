@@ -1,10 +1,14 @@
 package dev.bufsync.cli.torture;
 
+import dev.bufsync.cli.Interrupts;
 import dev.bufsync.cli.Output;
 import dev.bufsync.ww.WwClass;
 import java.time.Duration;
+import java.util.AbstractMap;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 
 /**
@@ -33,20 +37,58 @@ final class TortureRunner {
                     boolean injectBackoff) {
     }
 
+    /**
+     * Runs every scenario, once per algorithm where it depends on one, announcing each with the
+     * time left; stops early, without a result for the scenario cut short, on Ctrl-C.
+     */
     List<Result> run(List<Scenario> scenarios, Settings settings) {
-        List<Result> results = new ArrayList<>();
+        List<Map.Entry<Scenario, WwClass.Algorithm>> runs = new ArrayList<>();
         for (Scenario s : scenarios) {
             List<WwClass.Algorithm> algorithms = s.perAlgorithm() ? settings.algorithms()
-                    : java.util.Collections.singletonList(null);
+                    : Collections.singletonList(null);
             for (WwClass.Algorithm algorithm : algorithms) {
-                results.add(runOne(s, algorithm, settings));
+                runs.add(new AbstractMap.SimpleImmutableEntry<>(s, algorithm));
             }
+        }
+        List<Result> results = new ArrayList<>();
+        long untimedNanos = 0;
+        int untimedRuns = 0;
+        for (int i = 0; i < runs.size() && !Interrupts.requested(); i++) {
+            Scenario s = runs.get(i).getKey();
+            WwClass.Algorithm algorithm = runs.get(i).getValue();
+            out.step(i + 1, runs.size(), label(s, algorithm),
+                    timeLeft(runs.subList(i, runs.size()), settings, untimedRuns == 0 ? 0 : untimedNanos / untimedRuns));
+            long start = System.nanoTime();
+            Result r = runOne(s, algorithm, settings);
+            if (r == null) {
+                break;
+            }
+            if (!s.timed()) {
+                untimedNanos += System.nanoTime() - start;
+                untimedRuns++;
+            }
+            results.add(r);
         }
         return results;
     }
 
+    /** Timed scenarios take the run's duration; the others as long as the untimed ones so far. */
+    private static Duration timeLeft(List<Map.Entry<Scenario, WwClass.Algorithm>> runs, Settings settings,
+                                     long untimedNanos) {
+        long nanos = 0;
+        for (Map.Entry<Scenario, WwClass.Algorithm> r : runs) {
+            nanos += r.getKey().timed() ? settings.duration().toNanos() : untimedNanos;
+        }
+        return Duration.ofNanos(nanos);
+    }
+
+    private static String label(Scenario s, WwClass.Algorithm algorithm) {
+        return s.suite() + "/" + s.name() + " " + Scenario.label(algorithm);
+    }
+
+    /** Runs one scenario under the watchdog; {@code null} if Ctrl-C cut it short (its threads are abandoned). */
     private Result runOne(Scenario s, WwClass.Algorithm algorithm, Settings settings) {
-        String label = s.suite() + "/" + s.name() + " " + Scenario.label(algorithm);
+        String label = label(s, algorithm);
         TortureRun run = new TortureRun(algorithm, settings.duration(), settings.threads(),
                 settings.injectBackoff(), s.name());
         Scenario.Outcome[] outcome = new Scenario.Outcome[1];
@@ -67,6 +109,10 @@ final class TortureRunner {
                 long elapsed = System.nanoTime() - start;
                 if (!main.isAlive()) {
                     break;
+                }
+                if (Interrupts.requested()) {
+                    out.line("interrupted during " + label);
+                    return null;
                 }
                 long p = run.progress();
                 if (p != lastProgress) {

@@ -29,7 +29,7 @@ class BenchCommandTest {
     void quickUncontendedJsonSummaryIsTheLastLine() throws Exception {
         CliRun run = CliRun.of("bench", "--quick", "--only", "uncontended", "--json");
         assertThat(run.status()).as(run.stdout() + run.stderr()).isZero();
-        assertThat(run.stdout()).contains("quick mode").contains("three minutes");
+        assertThat(run.stderr()).as("--json: the report goes to standard error").contains("quick mode").contains("three minutes");
         JsonNode s = run.summary();
         assertThat(s.get("command").asText()).isEqualTo("bench");
         assertThat(s.get("mode").asText()).isEqualTo("quick");
@@ -117,7 +117,7 @@ class BenchCommandTest {
         assertThat(status.get("a WwMutex ≤ 32 bytes")).isIn("met", "missed");
         assertThat(status.get("10⁶ reservations without fences ≤ 150 MB of heap")).isEqualTo("not measured");
         assertThat(status.get("10⁴ virtual threads on 10⁵ reservations: no deadlock")).isEqualTo("not measured");
-        assertThat(run.stdout()).doesNotContain("DESIGN.md").doesNotContain("10^6");
+        assertThat(run.stdout() + run.stderr()).doesNotContain("DESIGN.md").doesNotContain("10^6");
     }
 
     /** Unknown benchmarks and two modes at once are usage errors. */

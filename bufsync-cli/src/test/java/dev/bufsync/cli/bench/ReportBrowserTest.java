@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.bufsync.cli.Browser;
 import dev.bufsync.cli.CliRun;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -22,11 +23,11 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The report of a real (tiny, in-process) bench run, rendered in headless Chromium: every
  * benchmark's figure holds its static SVG chart with points or bars, as the browser parsed it
- * (the page has no script). The test reads the DOM Chromium dumps. The build installs Chromium first when it can ({@code scripts/ensure-chromium.sh});
- * without it this test fails with the way to install it.
+ * (the page has no script). The test reads the DOM Chromium dumps. {@link Browser} finds Chrome or
+ * Chromium; without one the test is skipped with the way to install one, or fails under CI
+ * ({@code BUFSYNC_REQUIRE_BROWSER=1}).
  */
 class ReportBrowserTest {
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Pattern FIGURE = Pattern.compile(
             "<figure class=\"chart\" id=\"chart-([a-z-]+)\"([^>]*)>(.*?)</figure>", Pattern.DOTALL);
     private static final Pattern MARKS = Pattern.compile("<(circle class=\"point\"|rect class=\"bar\")");
@@ -34,17 +35,14 @@ class ReportBrowserTest {
     /** A smoke run's report.html shows one chart per benchmark in a real browser. */
     @Test
     void everyChartDrawsInChromium(@TempDir Path dir) throws Exception {
-        if (!Files.isExecutable(CHROMIUM)) {
-            fail(CHROMIUM + " is missing: install Debian's chromium package (as root: 'apt-get install -y"
-                    + " chromium'; scripts/ensure-chromium.sh does it when the build runs as root)");
-        }
+        Path browser = Browser.require();
         Path out = dir.resolve("report");
         CliRun run = CliRun.of("bench", "--smoke", "--out", out.toString());
         assertThat(run.status()).as(run.stdout() + run.stderr()).isZero();
         JsonNode results = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertThat(results.get("command").asText()).isEqualTo("bench");
 
-        String dom = dumpDom(out.resolve("report.html"), dir.resolve("profile"));
+        String dom = dumpDom(browser, out.resolve("report.html"), dir.resolve("profile"));
         Matcher m = FIGURE.matcher(dom);
         List<String> drawn = new java.util.ArrayList<>();
         while (m.find()) {
@@ -68,10 +66,10 @@ class ReportBrowserTest {
                 .doesNotContain("url(").doesNotContain("<img");
     }
 
-    private static String dumpDom(Path page, Path profile) throws IOException, InterruptedException {
+    private static String dumpDom(Path browser, Path page, Path profile) throws IOException, InterruptedException {
         Files.createDirectories(profile);
         Path dom = profile.resolveSibling("dom.html");
-        Process p = new ProcessBuilder(CHROMIUM.toString(), "--headless", "--no-sandbox", "--disable-gpu",
+        Process p = new ProcessBuilder(browser.toString(), "--headless", "--no-sandbox", "--disable-gpu",
                 "--disable-quic", "--no-first-run", "--disable-background-networking",
                 "--disable-component-update", "--disable-sync", "--user-data-dir=" + profile,
                 "--dump-dom", page.toUri().toString())
@@ -80,7 +78,7 @@ class ReportBrowserTest {
                 .start();
         try {
             if (!p.waitFor(90, TimeUnit.SECONDS)) {
-                fail("chromium did not finish within 90 s");
+                fail(browser + " did not finish within 90 s");
             }
         } finally {
             p.destroyForcibly();

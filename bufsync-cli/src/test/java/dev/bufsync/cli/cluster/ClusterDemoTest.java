@@ -27,6 +27,10 @@ class ClusterDemoTest {
         assertThat(s.get("sessionExpiries").asLong()).isGreaterThanOrEqualTo(1);
         assertThat(s.get("lockedAfter")).isEmpty();
         assertThat(s.get("errors").asLong()).isZero();
+        assertThat(s.get("buffersMismatched")).isEmpty();
+        // every buffer is either checked against the sequential replay or touched by the killed job
+        assertThat(s.get("buffersMatched").asInt() + s.get("buffersUnverifiable").asInt()).isEqualTo(6);
+        assertThat(s.get("jobsReplayed").asLong()).isPositive();
     }
 
     @Test

@@ -45,7 +45,8 @@ class DemoCommandTest {
                     .contains(link.get("waitsFor").asText());
         }
         assertThat(threads).hasSize(cycle.size());
-        assertThat(run.stdout()).contains("DEADLOCKED").contains("holds [").contains("and waits for");
+        assertThat(run.stderr()).as("--json: the report goes to standard error")
+                .contains("DEADLOCKED").contains("holds [").contains("and waits for");
     }
 
     /**
@@ -87,7 +88,11 @@ class DemoCommandTest {
                 }
                 case "s" -> flowStarts++;
                 case "f" -> flowEnds++;
-                case "M" -> tracks.add(e.get("args").get("name").asText());
+                case "M" -> {
+                    if (e.get("name").asText().equals("thread_name")) {
+                        tracks.add(e.get("args").get("name").asText());
+                    }
+                }
                 default -> { }
             }
         }
@@ -110,13 +115,69 @@ class DemoCommandTest {
         assertThat(s.get("runs").get(0).get("locking").asText()).isEqualTo("ww");
         assertThat(s.get("runs").get(1).get("locking").asText()).isEqualTo("global");
         assertThat(s.get("runs").get(2).get("deadlocked").asBoolean()).isTrue();
-        assertThat(run.stdout()).contains("locking").contains("jobs/s").contains("deadlock");
+        assertThat(run.stderr()).contains("locking").contains("jobs/s").contains("deadlock");
+        assertThat(run.stderr().lines().filter(l -> l.matches("\\[\\d/3] .*")).toList())
+                .as("one progress line per mode when not on a terminal")
+                .containsExactly("[1/3] ww locking, about 3 s left", "[2/3] global locking, about 2 s left",
+                        "[3/3] naive locking, about 1 s left");
     }
 
-    /** Bad options are usage errors naming the problem. */
+    /** Bad options are usage errors naming the option and the rule, before anything runs. */
     @Test
     void badOptionsAreUsageErrors() {
-        assertThat(CliRun.usageError("demo", "--locking", "optimistic")).contains("'optimistic' is not a locking mode");
-        assertThat(CliRun.usageError("demo", "--drivers", "1")).contains("at least 2");
+        assertThat(CliRun.usageError("demo", "--locking", "optimistic")).contains("--locking: 'optimistic' is not a locking mode");
+        assertThat(CliRun.usageError("demo", "--drivers", "1")).contains("--drivers must be from 2 to 64, not 1");
+        assertThat(CliRun.usageError("demo", "--drivers", "100000")).contains("--drivers must be from 2 to 64");
+        assertThat(CliRun.usageError("demo", "--buffers", "1000000")).contains("--buffers must be from 2 to 4096");
+        for (String seconds : List.of("NaN", "Infinity", "-Infinity", "1e300", "0", "-1", "3601")) {
+            assertThat(CliRun.usageError("demo", "--seconds", seconds)).as(seconds)
+                    .contains("--seconds must be a number of seconds above 0 and at most 3600");
+        }
+        assertThat(CliRun.usageError("demo", "--cluster", "--kill-driver-after", "NaN"))
+                .contains("--kill-driver-after must be a number of seconds from 0 to 3600, not NaN");
+        assertThat(CliRun.usageError("demo", "--cluster", "--processes", "100000"))
+                .contains("--processes must be from 2 to 64");
+    }
+
+    /**
+     * An output path that cannot be written is a one-line usage error before the run: a missing
+     * directory, a directory given as the file.
+     */
+    @Test
+    void unwritableTraceIsAUsageErrorBeforeTheRun(@TempDir Path dir) {
+        CliRun missing = CliRun.of("demo", "--trace", dir.resolve("nonexistent").resolve("x.json").toString());
+        assertThat(missing.status()).isEqualTo(2);
+        assertThat(missing.stderr().lines().toList()).hasSize(1);
+        assertThat(missing.stderr()).startsWith("bufsync demo: --trace ").contains("does not exist");
+        assertThat(missing.stdout()).as("nothing ran").isEmpty();
+        assertThat(CliRun.usageError("demo", "--trace", dir.toString())).contains("--trace").contains("is a directory");
+    }
+
+    /** With --json standard output is one JSON object and nothing else, so that "| jq ." works. */
+    @Test
+    void jsonAloneOnStandardOutput() throws Exception {
+        CliRun run = CliRun.of("demo", "--locking", "ww", "--seconds", "0.2", "--json");
+        assertThat(run.status()).as(run.stderr()).isZero();
+        assertThat(run.stdout().lines().toList()).hasSize(1);
+        assertThat(run.summary().get("command").asText()).isEqualTo("demo");
+        assertThat(run.stderr()).contains("drivers (camera, gpu, encoder, display)").contains("ww     completed");
+    }
+
+    /**
+     * Ctrl-C stops the run: "interrupted", the partial summary and table, the partial trace, exit
+     * 130.
+     */
+    @Test
+    void ctrlCReportsWhatRanAndExits130(@TempDir Path dir) throws Exception {
+        Path trace = dir.resolve("partial.json");
+        CliRun run = CliRun.interruptedWhen("[1/3] ww locking", "demo", "--seconds", "600", "--trace", trace.toString(),
+                "--json");
+        assertThat(run.status()).as(run.stderr()).isEqualTo(Main.INTERRUPTED);
+        assertThat(run.stderr()).contains("interrupted: 1 of 3 modes ran").contains("jobs/s");
+        JsonNode s = run.summary();
+        assertThat(s.get("interrupted").asBoolean()).isTrue();
+        assertThat(s.get("locking").asText()).isEqualTo("ww");
+        assertThat(s.get("fencesPending").asLong()).isZero();
+        assertThat(JSON.readTree(Files.readString(trace)).get("traceEvents")).isNotEmpty();
     }
 }

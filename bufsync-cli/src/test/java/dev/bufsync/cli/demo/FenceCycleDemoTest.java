@@ -37,7 +37,8 @@ class FenceCycleDemoTest {
             assertThat(e.get("topFrame").asText()).as("each edge's top frame is the demo's own code")
                     .contains("FenceCycleDemo");
         }
-        assertThat(run.stdout()).contains("dependency cycle found").contains("no thread was stuck");
+        assertThat(run.stderr()).as("--json: the report goes to standard error")
+                .contains("dependency cycle found").contains("no thread was stuck");
         assertThat(Checker.policy()).as("the run's policy is restored").isEqualTo(before);
     }
 
