@@ -17,7 +17,9 @@ import dev.bufsync.sched.Job;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -141,12 +143,18 @@ class SignallingAnnotationTest {
         try (Engine engine = Engine.builder("camera").build(); Entity queue = engine.newEntity("camera")) {
             prime(queue.submit(Job.builder("first").run(() -> { }).build()).finished());
             SubmittedJob job = queue.submit(Job.builder("capture").dependsOn(gate()).run(() -> { }).build());
+            CountDownLatch callbackDone = new CountDownLatch(1);
             job.finished().whenSignaled(f -> {
-                resv.lock();
-                resv.unlock();
+                try {
+                    resv.lock();
+                    resv.unlock();
+                } finally {
+                    callbackDone.countDown();
+                }
             });
             release();
-            job.finished().await(Duration.ofSeconds(30));
+            // The fence's waiters may wake before its callbacks have run: wait for the callback.
+            assertThat(callbackDone.await(30, TimeUnit.SECONDS)).isTrue();
         }
         assertThat(reported).hasSize(1);
         assertThat(reported.get(0).edges().get(0).from().kind()).isEqualTo(DependencyCycle.Kind.FENCE_CONTEXT);
