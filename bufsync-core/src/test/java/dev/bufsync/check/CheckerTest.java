@@ -427,4 +427,27 @@ class CheckerTest {
     static void rethrow(ExecutionException e) throws Exception {
         throw (Exception) e.getCause();
     }
+
+    // ---------------------------------------------------------------- found by mutation testing
+
+    /**
+     * A wrapped lock is the lock it wraps: every way of acquiring it acquires the delegate, tryLock
+     * reports the delegate's answer, and a condition is the delegate's.
+     */
+    @Test
+    void wrappedLockDelegatesEveryAcquisition() throws Exception {
+        ReentrantLock inner = new ReentrantLock();
+        Lock cache = Checker.wrap(inner, "wrapped-cache");
+        assertThat(cache.toString()).contains("wrapped-cache");
+        cache.lockInterruptibly();
+        assertThat(inner.isHeldByCurrentThread()).isTrue();
+        assertThat(cache.newCondition().awaitNanos(1)).isNotPositive();
+        cache.unlock();
+        assertThat(cache.tryLock(1, TimeUnit.SECONDS)).isTrue();
+        assertThat(inner.isHeldByCurrentThread()).isTrue();
+        CompletableFuture<Boolean> untimed = CompletableFuture.supplyAsync(cache::tryLock);
+        assertThat(untimed.get(30, TimeUnit.SECONDS)).isFalse();
+        cache.unlock();
+        assertThat(inner.isLocked()).isFalse();
+    }
 }
