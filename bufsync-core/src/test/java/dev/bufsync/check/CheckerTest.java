@@ -14,7 +14,6 @@ import dev.bufsync.ww.WwMutex;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -22,34 +21,23 @@ import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The checker's edges, cycles, stacks and policies. */
 class CheckerTest {
     private final WwClass buffers = WwClass.woundWait("buffers");
     private final WwMutex buffer = new WwMutex(buffers);
     private final FenceContext gpu = FenceContext.create("gpu");
-    private final List<DependencyCycle> reported = new CopyOnWriteArrayList<>();
-    private final Consumer<DependencyCycle> listener = reported::add;
-    private CheckPolicy runPolicy;
-
-    @BeforeEach
-    void throwMode() {
-        runPolicy = Checker.policy();
-        Checker.setPolicy(CheckPolicy.THROW);
-        Checker.reset();
-        Checker.addCycleListener(listener);
-    }
+    @RegisterExtension
+    final CheckerInThrowMode checker = new CheckerInThrowMode();
+    private final List<DependencyCycle> reported = checker.reported();
 
     @AfterEach
-    void restore() {
-        Checker.removeCycleListener(listener);
+    void clearScopedPolicies() {
         Checker.setPolicy(buffers, null);
         Checker.setPolicy(gpu, null);
         Checker.setPolicy("cache", null);
-        Checker.reset();
-        Checker.setPolicy(runPolicy);
     }
 
     // ------------------------------------------------------------ helpers

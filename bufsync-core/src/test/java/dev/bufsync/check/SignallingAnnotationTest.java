@@ -15,14 +15,11 @@ import dev.bufsync.sched.SubmittedJob;
 import dev.bufsync.sched.Job;
 import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Consumer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The kernel's dma-fence signalling annotations, ported: the lockdep priming of dma-resv.c
@@ -33,25 +30,10 @@ import org.junit.jupiter.api.Test;
  * drm_sched and sw_sync: a job's work, its completion path, a timeline's advance.
  */
 class SignallingAnnotationTest {
-    private final List<DependencyCycle> reported = new CopyOnWriteArrayList<>();
-    private final Consumer<DependencyCycle> listener = reported::add;
+    @RegisterExtension
+    final CheckerInThrowMode checker = new CheckerInThrowMode();
+    private final List<DependencyCycle> reported = checker.reported();
     private final Reservation resv = new Reservation();
-    private CheckPolicy runPolicy;
-
-    @BeforeEach
-    void throwMode() {
-        runPolicy = Checker.policy();
-        Checker.setPolicy(CheckPolicy.THROW);
-        Checker.reset();
-        Checker.addCycleListener(listener);
-    }
-
-    @AfterEach
-    void restore() {
-        Checker.removeCycleListener(listener);
-        Checker.reset();
-        Checker.setPolicy(runPolicy);
-    }
 
     /**
      * dma_resv_lockdep's priming: reservation lock held, then a fence wait. The wait is on the

@@ -33,6 +33,62 @@ class ExecTest {
     private record Obj(Reservation reservation) implements HasReservation {
     }
 
+    /**
+     * Another transaction, begun before the test's own (so the older under wait-die), on a platform
+     * thread named {@code older}: it locks one object in an {@link Exec} and holds it until
+     * {@link #release()}.
+     */
+    private static final class OlderHolder {
+        private final CountDownLatch release = new CountDownLatch(1);
+        private final AtomicReference<Throwable> failure = new AtomicReference<>();
+        private Thread thread;
+
+        private OlderHolder() {
+        }
+
+        /**
+         * Starts the older transaction on {@code o}.
+         *
+         * @return once {@code o} is held by the older transaction, so that a later transaction
+         *         meets the contention
+         */
+        static OlderHolder holding(Obj o) throws InterruptedException {
+            OlderHolder h = new OlderHolder();
+            CountDownLatch holds = new CountDownLatch(1);
+            h.thread = Thread.ofPlatform().name("older").start(() -> {
+                try (Exec exec = Exec.begin()) {
+                    exec.untilAllLocked(e -> e.lock(o));
+                    holds.countDown();
+                    h.release.await();
+                } catch (Throwable t) {
+                    h.failure.set(t);
+                }
+            });
+            holds.await();
+            return h;
+        }
+
+        /** Lets the older transaction finish, which unlocks its object; idempotent. */
+        void release() {
+            release.countDown();
+        }
+
+        /** Whether {@link #release()} has been called. */
+        boolean released() {
+            return release.getCount() == 0;
+        }
+
+        /** Waits up to {@code millis} for the older transaction's thread to end. */
+        void join(long millis) throws InterruptedException {
+            thread.join(millis);
+        }
+
+        /** What the older transaction threw, or {@code null} if nothing. */
+        Throwable failure() {
+            return failure.get();
+        }
+    }
+
     // ---------------------------------------------------------------- drm_exec KUnit
 
     /** sanitycheck: begin and close. */
@@ -188,26 +244,14 @@ class ExecTest {
     void contentionIsResolvedByRetrying() throws Exception {
         Obj a = new Obj(resv("a"));
         Obj b = new Obj(resv("b"));
-        CountDownLatch otherHolds = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread other = Thread.ofPlatform().name("older").start(() -> {
-            try (Exec exec = Exec.begin()) {
-                exec.untilAllLocked(e -> e.lock(b));
-                otherHolds.countDown();
-                release.await();
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        });
-        otherHolds.await();
+        OlderHolder other = OlderHolder.holding(b);
         AtomicInteger runs = new AtomicInteger();
         Thread releaser = Thread.ofPlatform().start(() -> {
             // Release the older transaction once ours has queued on b's slow path.
             while (b.reservation().mutex().waiterCount() == 0) {
                 Thread.onSpinWait();
             }
-            release.countDown();
+            other.release();
         });
         try (Exec exec = Exec.begin()) {
             exec.untilAllLocked(e -> {
@@ -221,7 +265,7 @@ class ExecTest {
         }
         other.join(TimeUnit.SECONDS.toMillis(20));
         releaser.join(TimeUnit.SECONDS.toMillis(20));
-        assertThat(failure.get()).isNull();
+        assertThat(other.failure()).isNull();
     }
 
     /** With INTERRUPTIBLE an interrupt ends the loop; close still unlocks everything. */
@@ -513,25 +557,13 @@ class ExecTest {
     void interruptibleSlowPathEndsTheLoop() throws Exception {
         Obj a = new Obj(resv("a"));
         Obj b = new Obj(resv("b"));
-        CountDownLatch otherHolds = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        AtomicReference<Throwable> failure = new AtomicReference<>();
-        Thread other = Thread.ofPlatform().name("older").start(() -> {
-            try (Exec exec = Exec.begin()) {
-                exec.untilAllLocked(e -> e.lock(b));
-                otherHolds.countDown();
-                release.await();
-            } catch (Throwable t) {
-                failure.set(t);
-            }
-        });
-        otherHolds.await();
+        OlderHolder other = OlderHolder.holding(b);
         // Releases the older transaction if ours waits on b's slow path (an uninterruptible wait).
         Thread releaser = Thread.ofPlatform().start(() -> {
-            while (b.reservation().mutex().waiterCount() == 0 && release.getCount() > 0) {
+            while (b.reservation().mutex().waiterCount() == 0 && !other.released()) {
                 Thread.onSpinWait();
             }
-            release.countDown();
+            other.release();
         });
         AtomicInteger runs = new AtomicInteger();
         try (Exec exec = Exec.begin(Exec.Option.INTERRUPTIBLE)) {
@@ -551,11 +583,11 @@ class ExecTest {
             assertThat(b.reservation().mutex().isHeldByCurrentThread()).isFalse();
         } finally {
             Thread.interrupted();
-            release.countDown();
+            other.release();
         }
         other.join(TimeUnit.SECONDS.toMillis(20));
         releaser.join(TimeUnit.SECONDS.toMillis(20));
-        assertThat(failure.get()).isNull();
+        assertThat(other.failure()).isNull();
         assertThat(b.reservation().isLocked()).isFalse();
     }
 

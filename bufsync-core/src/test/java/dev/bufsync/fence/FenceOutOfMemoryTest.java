@@ -2,6 +2,7 @@ package dev.bufsync.fence;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bufsync.ExhaustedHeap;
 import dev.bufsync.ForkedJvm;
 import java.time.Duration;
 import java.util.List;
@@ -76,7 +77,7 @@ class FenceOutOfMemoryTest {
             atFill[0] = progress.get(0);                       // link what runs on a full heap
             LockSupport.parkNanos(1L);
             try {
-                data = fillHeap();
+                data = ExhaustedHeap.fill();
                 for (int w = 0; w < WORKERS; w++) {
                     atFill[w] = progress.get(w);
                 }
@@ -145,26 +146,6 @@ class FenceOutOfMemoryTest {
                     warm.countDown();
                 }
             }
-        }
-
-        /** OOMEInAQS's fillHeap: a chain of arrays, halving their size at each OOME down to nothing. */
-        static Object fillHeap() {
-            Object[] first = null;
-            Object[] last = null;
-            for (int size = 1 << 20; size > 0; ) {
-                try {
-                    Object[] array = new Object[size];
-                    if (first == null) {
-                        first = array;
-                    } else {
-                        last[0] = array;
-                    }
-                    last = array;
-                } catch (OutOfMemoryError oome) {
-                    size >>>= 1;
-                }
-            }
-            return first;
         }
 
         /** After the run: every callback ran once, every signal returned, the context works. */

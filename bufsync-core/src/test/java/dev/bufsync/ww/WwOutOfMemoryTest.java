@@ -2,6 +2,7 @@ package dev.bufsync.ww;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.bufsync.ExhaustedHeap;
 import dev.bufsync.ForkedJvm;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -84,7 +85,7 @@ class WwOutOfMemoryTest {
             LockSupport.parkNanos(1L);
             atFill[0] = System.nanoTime();
             try {
-                data = fillHeap();
+                data = ExhaustedHeap.fill();
                 for (int w = 0; w < workers.length; w++) {
                     atFill[w] = progress.get(w);
                 }
@@ -117,26 +118,6 @@ class WwOutOfMemoryTest {
             }
             System.out.println("OK: " + thrown + " throwables caught by workers, mutual exclusion held,"
                     + " every mutex works");
-        }
-
-        /** OOMEInAQS's fillHeap: a chain of arrays, halving their size at each OOME down to nothing. */
-        static Object fillHeap() {
-            Object[] first = null;
-            Object[] last = null;
-            for (int size = 1 << 20; size > 0; ) {
-                try {
-                    Object[] array = new Object[size];
-                    if (first == null) {
-                        first = array;
-                    } else {
-                        last[0] = array;
-                    }
-                    last = array;
-                } catch (OutOfMemoryError oome) {
-                    size >>>= 1;
-                }
-            }
-            return first;
         }
 
         /** After the run: the same mutexes are free, unqueued, usable; exclusion was never broken. */

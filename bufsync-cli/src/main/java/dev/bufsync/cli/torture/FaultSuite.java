@@ -202,6 +202,29 @@ final class FaultSuite {
         require(reported.get() == expected, promise + ": " + reported.get() + " of " + expected);
     }
 
+    /**
+     * Submits {@code n} jobs that do nothing, named {@code job-0} on, to a new entity {@code e} of
+     * {@code engine}, ticking {@code run} after each submission, then waits for every one of them.
+     *
+     * @return the jobs in submission order, each finished (its fence signalled, with or without
+     *         an error)
+     * @throws IllegalStateException naming {@code promise} if a job is still pending after
+     *         {@link #PATIENCE}
+     */
+    private static List<SubmittedJob> submitEmptyJobsAndAwait(Engine engine, int n, TortureRun run, String promise)
+            throws InterruptedException {
+        Entity e = engine.newEntity("e");
+        List<SubmittedJob> jobs = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            jobs.add(e.submit(Job.builder("job-" + i).run(() -> { }).build()));
+            run.tick();
+        }
+        for (SubmittedJob j : jobs) {
+            awaitSignalled(j.finished(), promise);
+        }
+        return jobs;
+    }
+
     /** A device error thrown by an executor. */
     private static final class DeviceError extends Error {
         DeviceError(String message) {
@@ -224,15 +247,8 @@ final class FaultSuite {
                 default -> r.run();
             }
         }).build()) {
-            Entity e = engine.newEntity("e");
-            List<SubmittedJob> jobs = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                jobs.add(e.submit(Job.builder("job-" + i).run(() -> { }).build()));
-                run.tick();
-            }
-            for (SubmittedJob j : jobs) {
-                awaitSignalled(j.finished(), "every job finishes although the executor throws");
-            }
+            List<SubmittedJob> jobs = submitEmptyJobsAndAwait(engine, n, run,
+                    "every job finishes although the executor throws");
             long rejected = jobs.stream().filter(j -> j.finished().error() instanceof RejectedExecutionException).count();
             long errors = jobs.stream().filter(j -> j.finished().error() instanceof DeviceError).count();
             long ok = jobs.stream().filter(j -> j.finished().error() == null).count();
@@ -264,15 +280,8 @@ final class FaultSuite {
             reports.incrementAndGet();
             throw new IllegalStateException("reporter broke");
         }).build()) {
-            Entity e = engine.newEntity("e");
-            List<SubmittedJob> jobs = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                jobs.add(e.submit(Job.builder("job-" + i).run(() -> { }).build()));
-                run.tick();
-            }
-            for (SubmittedJob j : jobs) {
-                awaitSignalled(j.finished(), "every job finishes although listener, reporter and log handler throw");
-            }
+            List<SubmittedJob> jobs = submitEmptyJobsAndAwait(engine, n, run,
+                    "every job finishes although listener, reporter and log handler throw");
             awaitReported(reports, n, "the reporter is told about every listener throwable");
             require(!engine.hasPendingJobs(), "no job pending afterwards");
             return Scenario.Outcome.passed(n, 0);
