@@ -588,28 +588,61 @@ class WwMutexTest {
     }
 
     /**
-     * The bound is per wait, not per wake-up: while the woken first waiter has not run yet, the
-     * next release hands the mutex to it, so a thread that unlocks and relocks in a loop overtakes
-     * it at most once. (Before, each release freed the mutex again until the waiter ran.)
+     * The bound is per wait, not per wake-up: once the woken first waiter has been overtaken for
+     * {@code handoffAfterNanos} without running, the next release hands the mutex to it, so a
+     * thread that unlocks and relocks in a loop overtakes it at most once when the bound is zero.
+     * (Before, each release freed the mutex again until the waiter ran.)
      */
     @Test
-    void firstWaiterIsOvertakenAtMostOncePerWait() throws Exception {
+    void firstWaiterIsOvertakenAtMostOncePerWaitWithAZeroBound() throws Exception {
+        long bound = WwMutex.handoffAfterNanos;
+        WwMutex.handoffAfterNanos = 0L;
+        try {
+            assertThat(overtakingsOfAQueuedWaiter(1000)).isLessThanOrEqualTo(1);
+        } finally {
+            WwMutex.handoffAfterNanos = bound;
+        }
+    }
+
+    /**
+     * With an unreachable bound, hand-off comes only from the waiter itself (it ran, found the
+     * mutex taken, and marked itself): the relocking thread overtakes it until then, and never
+     * overtakes it after (the loop ends with the waiter holding the mutex).
+     */
+    @Test
+    void firstWaiterGetsTheMutexOnceItRanWithoutATimeBound() throws Exception {
+        long bound = WwMutex.handoffAfterNanos;
+        WwMutex.handoffAfterNanos = Long.MAX_VALUE;
+        try {
+            assertThat(overtakingsOfAQueuedWaiter(Integer.MAX_VALUE)).isLessThan(Integer.MAX_VALUE);
+        } finally {
+            WwMutex.handoffAfterNanos = bound;
+        }
+    }
+
+    /**
+     * Queues a plain waiter behind the calling thread's hold, then unlocks and relocks up to
+     * {@code rounds} times until a relock fails; checks the waiter got the mutex.
+     *
+     * @return how many times the relock overtook the waiter
+     */
+    private int overtakingsOfAQueuedWaiter(int rounds) throws Exception {
         WwMutex m = new WwMutex(wwClass(Algorithm.WOUND_WAIT));
         m.lock();
         try (Actor waiter = new Actor("waiter")) {
             Future<?> f = queuePlainWaiter(waiter, m);
             int overtaken = 0;
-            for (int i = 0; i < 1000; i++) {
+            for (int i = 0; i < rounds; i++) {
                 m.unlock();
                 if (!m.tryLock()) {
                     break;
                 }
                 overtaken++;
             }
-            assertThat(overtaken).isLessThanOrEqualTo(1);
             f.get(20, TimeUnit.SECONDS);
             assertThat(m.owner()).isSameAs(waiter.thread);
             waiter.run(m::unlock);
+            return overtaken;
         }
     }
 
