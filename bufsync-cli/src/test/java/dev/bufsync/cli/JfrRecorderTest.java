@@ -14,10 +14,13 @@ import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordingFile;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.openjdk.jmc.common.item.IItemIterable;
+import org.openjdk.jmc.flightrecorder.JfrLoaderToolkit;
 
 /**
  * {@code --jfr FILE}: the run's flight recording holds bufsync events, which the JDK's own
- * {@code jfr} tool prints; a file that cannot be written is a usage error before the run.
+ * {@code jfr} tool prints and JDK Mission Control's parser reads; a file that cannot be written is
+ * a usage error before the run.
  */
 class JfrRecorderTest {
 
@@ -29,6 +32,18 @@ class JfrRecorderTest {
             }
         }
         return names;
+    }
+
+    /** The bufsync event types with at least one event, as JDK Mission Control's parser reads them. */
+    private static Set<String> missionControlEventTypes(Path file) throws Exception {
+        Set<String> types = new TreeSet<>();
+        for (IItemIterable items : JfrLoaderToolkit.loadEvents(file.toFile())) {
+            String id = items.getType().getIdentifier();
+            if (id.startsWith("dev.bufsync.") && items.getItemCount() > 0) {
+                types.add(id);
+            }
+        }
+        return types;
     }
 
     /** demo --locking ww --jfr writes a recording with the jobs and back-offs of the run, and says so. */
@@ -52,6 +67,9 @@ class JfrRecorderTest {
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
         assertThat(p.exitValue()).as(printed).isZero();
         assertThat(printed).contains("dev.bufsync.sched.JobFinished {").contains("engine = \"");
+
+        // JDK Mission Control opens it: its own parser finds the same events.
+        assertThat(missionControlEventTypes(file)).isEqualTo(bufsyncEvents(file));
     }
 
     /** torture --jfr records too. */
