@@ -774,13 +774,19 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Retires a job from the engine's books, then signals its finished fence and tells the
-     * listener: a caller that sees the fence signalled sees the job counted as finished. By the
+     * Retires a job from the engine's books, records its JobFinished event, then signals its
+     * finished fence and tells the listener: a caller that sees the fence signalled sees the job
+     * counted as finished and its event recorded. By the
      * entity's drainer, in sequence order; never throws (a throwable is reported).
      */
     void retire(SubmittedJob job) {
         unfinishedCount.decrementAndGet();
         fencesSignaled.add(2);
+        try {
+            SchedEvents.finished(this, job);          // before the signal: whoever sees the fence
+        } catch (Throwable t) {                       // signalled finds the job's event recorded
+            report(job, t);
+        }
         try {
             job.signalFinished();
         } catch (Throwable t) {
@@ -788,7 +794,6 @@ public final class Engine implements AutoCloseable {
         }
         lastProgress.set(System.nanoTime());
         try {
-            SchedEvents.finished(this, job);
             listener.onFinish(job);
         } catch (Throwable t) {
             report(job, t);

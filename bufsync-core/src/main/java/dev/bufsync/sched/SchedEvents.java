@@ -92,7 +92,7 @@ final class SchedEvents {
             e.seqno = job.seqno();
             long start = job.startNanos();
             e.runTime = start == 0L ? 0L : System.nanoTime() - start;
-            e.status = status(job.finished().error());
+            e.status = status(job.outcome());
             e.commit();
         }
     }

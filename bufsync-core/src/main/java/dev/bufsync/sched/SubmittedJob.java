@@ -214,6 +214,11 @@ public final class SubmittedJob {
         return recorded;
     }
 
+    /** The recorded outcome: null for success, else the error the finished fence signals with. */
+    Throwable outcome() {
+        return outcome;
+    }
+
     /** Signals the finished fence with the recorded outcome; by the entity's drainer. */
     void signalFinished() {
         Throwable error = outcome;
