@@ -34,8 +34,10 @@ public final class Fences {
     private static final Logger LOG = System.getLogger("dev.bufsync.fence");
     private static final BiConsumer<Fence, Throwable> LOG_CALLBACK_FAILURE =
             (f, t) -> LOG.log(Level.WARNING, "callback on " + f + " threw", t);
-    private static final Consumer<Fence> LOG_ABANDONED =
-            f -> LOG.log(Level.WARNING, "forgotten fence: " + f);
+    private static final BoundedLog ABANDONED_LOG = BoundedLog.of(LOG, Level.WARNING, "forgotten fences");
+    private static final BoundedLog HANDLER_FAILURE_LOG =
+            BoundedLog.of(LOG, Level.ERROR, "failures of the abandoned-fence handler");
+    private static final Consumer<Fence> LOG_ABANDONED = f -> ABANDONED_LOG.log("forgotten fence: " + f, null);
     private static final Fence STUB = new StubFence(System.nanoTime());
 
     private static volatile BiConsumer<? super Fence, ? super Throwable> callbackExceptionHandler =
@@ -324,7 +326,9 @@ public final class Fences {
      * {@link FenceAbandonedException} and its callbacks have run, on a virtual thread named
      * {@code bufsync-fence-abandoned} (one per abandoned fence, never the reaper thread itself).
      * The default logs at {@code WARNING} to the {@link System.Logger} named
-     * {@code dev.bufsync.fence}.
+     * {@code dev.bufsync.fence}, bounded so that a flood of forgotten fences cannot flood the log:
+     * the first 10 fences of each minute one line each, then one line with the count of the others
+     * once the minute is over. A handler that throws is logged the same bounded way.
      *
      * @param handler the handler, or {@code null} to restore the default
      */
@@ -345,7 +349,7 @@ public final class Fences {
             abandonedHandler.accept(fence);
         } catch (Throwable t) {
             try {
-                LOG.log(Level.ERROR, "abandoned-fence handler threw", t);
+                HANDLER_FAILURE_LOG.log("abandoned-fence handler threw on " + fence, t);
             } catch (Throwable logFailed) {
                 // the handler and the log both threw: nobody left to tell
             }

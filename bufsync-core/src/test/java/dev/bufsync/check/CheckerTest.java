@@ -438,4 +438,252 @@ class CheckerTest {
         cache.unlock();
         assertThat(inner.isLocked()).isFalse();
     }
+
+    /** Waits (a poll of 1 ns) for a pending fence of {@code c}: every lock held → c. */
+    private void waitFor(FenceContext c) throws InterruptedException {
+        pending(c).await(Duration.ofNanos(1));
+    }
+
+    /** Locks {@code lock} inside a section of {@code c}: c → its class; unlocks it again. */
+    private static void lockWrappedInSection(FenceContext c, Lock lock) {
+        try (SignallingSection s = SignallingSection.begin(c)) {
+            lock.lock();
+            lock.unlock();
+        }
+    }
+
+    /** One way of acquiring a wrapped lock. */
+    private interface Acquisition {
+        void acquire(Lock lock) throws Exception;
+    }
+
+    /**
+     * Every way of acquiring a wrapped lock records it as held: a fence wait while holding it gives
+     * lock → context, so taking it in the context's section then closes a cycle.
+     */
+    @Test
+    void wrappedLockHeldAfterEveryAcquisition() throws Exception {
+        List<Acquisition> ways = List.of(Lock::lock, Lock::lockInterruptibly, l -> assertThat(l.tryLock()).isTrue(),
+                l -> assertThat(l.tryLock(1, TimeUnit.SECONDS)).isTrue());
+        for (int i = 0; i < ways.size(); i++) {
+            Lock lock = Checker.wrap(new ReentrantLock(), "held-" + i);
+            ways.get(i).acquire(lock);
+            try {
+                waitFor(gpu);
+            } finally {
+                lock.unlock();
+            }
+            assertThatThrownBy(() -> lockWrappedInSection(gpu, lock)).as("acquisition %d", i)
+                    .isInstanceOf(PotentialDeadlockException.class);
+        }
+    }
+
+    /** A wrapped lock once unlocked is no longer held: a later wait records no edge from it. */
+    @Test
+    void unlockedWrappedLockIsNotHeld() throws Exception {
+        Lock lock = Checker.wrap(new ReentrantLock(), "released");
+        lock.lock();
+        lock.unlock();
+        waitFor(gpu);
+        assertThatCode(() -> lockWrappedInSection(gpu, lock)).doesNotThrowAnyException();
+        assertThat(reported).isEmpty();
+    }
+
+    /** A wrapped lock taken while the checker is off is unknown to it once it is turned on. */
+    @Test
+    void wrappedLockTakenWhileOffIsUnknown() throws Exception {
+        Lock lock = Checker.wrap(new ReentrantLock(), "before");
+        Checker.setPolicy(CheckPolicy.OFF);
+        lock.lock();
+        Checker.setPolicy(CheckPolicy.THROW);
+        try {
+            waitFor(gpu);
+        } finally {
+            lock.unlock();
+        }
+        assertThatCode(() -> lockWrappedInSection(gpu, lock)).doesNotThrowAnyException();
+    }
+
+    /** A timed tryLock that fails reports false and records nothing. */
+    @Test
+    void failedTimedTryLockReportsFalse() throws Exception {
+        ReentrantLock inner = new ReentrantLock();
+        Lock lock = Checker.wrap(inner, "busy");
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        CompletableFuture<Void> holder = CompletableFuture.runAsync(() -> {
+            inner.lock();
+            held.countDown();
+            try {
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                inner.unlock();
+            }
+        });
+        assertThat(held.await(30, TimeUnit.SECONDS)).isTrue();
+        try {
+            assertThat(lock.tryLock(1, TimeUnit.MILLISECONDS)).isFalse();
+        } finally {
+            release.countDown();
+        }
+        holder.get(30, TimeUnit.SECONDS);
+    }
+
+    /** More locks held and sections open than the first arrays hold: each still counts. */
+    @Test
+    void manyLocksAndSectionsCount() throws Exception {
+        List<Lock> locks = new java.util.ArrayList<>();
+        for (int i = 0; i < 12; i++) {
+            locks.add(Checker.wrap(new ReentrantLock(), "many-" + i));
+        }
+        List<FenceContext> contexts = new java.util.ArrayList<>();
+        List<SignallingSection> sections = new java.util.ArrayList<>();
+        for (int i = 0; i < 7; i++) {
+            contexts.add(FenceContext.create("nested-" + i));
+            sections.add(SignallingSection.begin(contexts.get(i)));
+        }
+        try {
+            locks.forEach(Lock::lock);                                // nested-i → many-j, many-j → many-k
+            waitFor(gpu);                                             // many-j → gpu, nested-i → gpu
+            locks.reversed().forEach(Lock::unlock);
+        } finally {
+            sections.reversed().forEach(SignallingSection::close);
+        }
+        assertThatThrownBy(() -> lockWrappedInSection(gpu, locks.get(11)))
+                .isInstanceOf(PotentialDeadlockException.class);
+        assertThatThrownBy(() -> waitInSection(gpu, pending(contexts.get(6))))
+                .isInstanceOf(PotentialDeadlockException.class);
+    }
+
+    /** reset() forgets the recorded edges: the second half of a cycle alone is quiet after it. */
+    @Test
+    void resetForgetsEdges() throws Exception {
+        waitHolding(buffer, pending(gpu));
+        Checker.reset();
+        assertThatCode(() -> lockInSection(gpu, buffer)).doesNotThrowAnyException();
+        assertThat(reported).isEmpty();
+    }
+
+    /** An override on a class off the cycle leaves the run's policy to the cycle's edges. */
+    @Test
+    void unrelatedOverrideKeepsTheRunPolicy() throws Exception {
+        Checker.setPolicy("cache", CheckPolicy.WARN);
+        waitHolding(buffer, pending(gpu));
+        assertThatThrownBy(() -> lockInSection(gpu, buffer)).isInstanceOf(PotentialDeadlockException.class);
+    }
+
+    /** Overrides on both ends: the stricter wins, whichever end it is on. */
+    @Test
+    void stricterOverrideOfTheTwoEndsWins() throws Exception {
+        Checker.setPolicy(CheckPolicy.OFF);
+        Checker.setPolicy(gpu, CheckPolicy.THROW);                    // the closing edge's from
+        Checker.setPolicy(buffers, CheckPolicy.WARN);                 // its to
+        waitHolding(buffer, pending(gpu));
+        assertThatThrownBy(() -> lockInSection(gpu, buffer)).isInstanceOf(PotentialDeadlockException.class);
+        Checker.setPolicy(gpu, CheckPolicy.WARN);
+        Checker.setPolicy(buffers, CheckPolicy.THROW);
+        assertThatThrownBy(() -> lockInSection(gpu, buffer)).isInstanceOf(PotentialDeadlockException.class);
+    }
+
+    /** An override OFF silences the cycles through its class in a throwing run: no exception, no listener. */
+    @Test
+    void overrideOffReportsNothing() throws Exception {
+        Checker.setPolicy(buffers, CheckPolicy.OFF);
+        waitHolding(buffer, pending(gpu));
+        assertThatCode(() -> lockInSection(gpu, buffer)).doesNotThrowAnyException();
+        assertThat(reported).isEmpty();
+    }
+
+    /** Under WARN the cycle is logged as a warning, and a throwing listener as an error. */
+    @Test
+    void warnLogsTheCycleAndAThrowingListener() throws Exception {
+        Consumer<DependencyCycle> bad = c -> {
+            throw new IllegalStateException("listener");
+        };
+        Checker.addCycleListener(bad);
+        try (dev.bufsync.LogCapture log = dev.bufsync.LogCapture.of("dev.bufsync.check")) {
+            Checker.setPolicy(CheckPolicy.WARN);
+            waitHolding(buffer, pending(gpu));
+            lockInSection(gpu, buffer);
+            assertThat(log.records()).anySatisfy(r -> {
+                assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.WARNING);
+                assertThat(r.getMessage()).startsWith("potential deadlock: dependency cycle");
+            });
+            assertThat(log.records()).anySatisfy(r -> {
+                assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.SEVERE);
+                assertThat(r.getMessage()).startsWith("dependency cycle listener");
+                assertThat(r.getThrown()).hasMessage("listener");
+            });
+        } finally {
+            Checker.removeCycleListener(bad);
+        }
+    }
+
+    /** The cycle's edges are in order (each one's to is the next one's from), and their stacks start outside the checker. */
+    @Test
+    void cycleEdgesChainAndStacksStartAtTheCaller() throws Exception {
+        WwClass cacheClass = WwClass.woundWait("caches");
+        WwMutex cache = new WwMutex(cacheClass);
+        lockInSection(gpu, buffer);                                   // gpu → buffers
+        try (AcquireContext a = buffers.begin(); AcquireContext b = cacheClass.begin()) {
+            buffer.lock(a);
+            cache.lock(b);                                            // buffers → caches
+            cache.unlock();
+            buffer.unlock();
+        }
+        assertThatThrownBy(() -> waitHolding(cache, pending(gpu)))    // caches → gpu
+                .isInstanceOfSatisfying(PotentialDeadlockException.class, e -> {
+                    List<DependencyCycle.Edge> edges = e.cycle().edges();
+                    for (int i = 0; i < edges.size(); i++) {
+                        assertThat(edges.get(i).to()).isEqualTo(edges.get((i + 1) % edges.size()).from());
+                        assertThat(edges.get(i).stack().get(0).getClassName()).doesNotStartWith("dev.bufsync.check.");
+                    }
+                    assertThat(e.cycle().toString()).isEqualTo(e.cycle().describe());
+                });
+    }
+
+    /** Each kind of edge reads as its own verb; the top frame skips the library's frames. */
+    @Test
+    void edgesDescribeTheirKind() {
+        var lock = new DependencyCycle.Vertex(Kind.LOCK_CLASS, "l");
+        var fence = new DependencyCycle.Vertex(Kind.FENCE_CONTEXT, "f");
+        StackTraceElement lib = new StackTraceElement("dev.bufsync.fence.Fence$Node", "await", null, 1);
+        StackTraceElement user = new StackTraceElement("com.example.App", "run", null, 2);
+        assertThat(new DependencyCycle.Edge(lock, fence, "x", "t", List.of(lib, user)).toString())
+                .startsWith("lock l held while waiting for fence context f (x, thread t, at com.example.App.run(");
+        assertThat(new DependencyCycle.Edge(lock, lock, "x", "t", List.of()).toString())
+                .contains(" held while taking ").endsWith("at null)");
+        assertThat(new DependencyCycle.Edge(fence, lock, "x", "t", List.of(lib)).toString())
+                .contains(" signalling section took ").contains("at dev.bufsync.fence.Fence$Node.await");
+        assertThat(new DependencyCycle.Edge(fence, fence, "x", "t", List.of()).toString())
+                .contains(" signalling section waited for ");
+        assertThat(DependencyCycle.isLibraryFrame("java.util.concurrent.locks.ReentrantLock")).isTrue();
+        assertThat(DependencyCycle.isLibraryFrame("dev.bufsync.check.CheckerTest")).isFalse();
+    }
+
+    /** A section begun on a fence counts for the fence's context and says so; closed, it says that too. */
+    @Test
+    void sectionOfAFence() throws Exception {
+        Fence f = pending(gpu);
+        SignallingSection s = SignallingSection.begin(f);
+        try {
+            assertThat(s.toString()).contains("gpu#" + gpu.id()).doesNotContain("closed");
+            lockAndUnlock(buffer);                                    // gpu → buffers
+        } finally {
+            s.close();
+        }
+        assertThat(s.toString()).endsWith(", closed]");
+        assertThatThrownBy(() -> waitHolding(buffer, pending(gpu))).isInstanceOf(PotentialDeadlockException.class);
+    }
+
+    /** Blank and the boolean spellings parse too. */
+    @Test
+    void parseBlankAndBooleans() {
+        assertThat(CheckPolicy.parse("  ")).isEqualTo(CheckPolicy.OFF);
+        assertThat(CheckPolicy.parse("false")).isEqualTo(CheckPolicy.OFF);
+        assertThat(CheckPolicy.parse("off")).isEqualTo(CheckPolicy.OFF);
+        assertThat(CheckPolicy.parse("TRUE")).isEqualTo(CheckPolicy.THROW);
+    }
 }

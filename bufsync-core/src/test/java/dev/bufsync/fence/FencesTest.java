@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import dev.bufsync.LogCapture;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -347,6 +348,35 @@ class FencesTest {
             assertThat(all).isNotDone();
             b.signal();
             assertThat(all.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        }
+    }
+
+    // ------------------------------------------------------------ handlers
+
+    /**
+     * A flood of abandoned fences cannot flood the log: the default handler, and the report of a
+     * handler that throws, log at most {@link BoundedLog#LIMIT} lines a minute each (twice that
+     * if the minute ends during the test); before, every report was one line.
+     */
+    @Test
+    void abandonedReportsAreBounded() {
+        int flood = 5 * BoundedLog.LIMIT;
+        try (LogCapture log = LogCapture.of("dev.bufsync.fence")) {
+            for (int i = 0; i < flood; i++) {
+                Fences.reportAbandoned(Fences.stub());
+            }
+            Fences.setAbandonedHandler(f -> {
+                throw new IllegalStateException("handler");
+            });
+            for (int i = 0; i < flood; i++) {
+                Fences.reportAbandoned(Fences.stub());
+            }
+            assertThat(log.messages()).filteredOn(m -> m.startsWith("forgotten fence:"))
+                    .hasSizeLessThanOrEqualTo(2 * BoundedLog.LIMIT);
+            assertThat(log.messages()).filteredOn(m -> m.startsWith("abandoned-fence handler threw"))
+                    .hasSizeLessThanOrEqualTo(2 * BoundedLog.LIMIT);
+        } finally {
+            Fences.setAbandonedHandler(null);
         }
     }
 }
