@@ -379,4 +379,43 @@ class FencesTest {
             Fences.setAbandonedHandler(null);
         }
     }
+
+    /**
+     * The default callback exception handler logs the failure as a warning with the throwable; a
+     * handler that throws is logged as an error, with what it threw.
+     */
+    @Test
+    void callbackFailuresAreLogged() {
+        IllegalStateException boom = new IllegalStateException("boom");
+        IllegalStateException handlerFailure = new IllegalStateException("handler");
+        try (LogCapture log = LogCapture.of("dev.bufsync.fence")) {
+            Fences.setCallbackExceptionHandler(null);
+            Signaller first = mock();
+            first.fence().addCallback(f -> {
+                throw boom;
+            });
+            first.signal();
+            Fences.setCallbackExceptionHandler((f, t) -> {
+                throw handlerFailure;
+            });
+            Signaller second = mock();
+            second.fence().addCallback(f -> {
+                throw boom;
+            });
+            second.signal();
+            assertThat(log.records()).anySatisfy(r -> {
+                assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.WARNING);
+                assertThat(r.getMessage()).startsWith("callback on Fence[mock#" + first.fence().context() + ":")
+                        .endsWith(" threw");
+                assertThat(r.getThrown()).isSameAs(boom);
+            });
+            assertThat(log.records()).anySatisfy(r -> {
+                assertThat(r.getLevel()).isEqualTo(java.util.logging.Level.SEVERE);
+                assertThat(r.getMessage()).isEqualTo("callback exception handler threw");
+                assertThat(r.getThrown()).isSameAs(handlerFailure);
+            });
+        } finally {
+            Fences.setCallbackExceptionHandler(null);
+        }
+    }
 }

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
@@ -163,5 +164,27 @@ class SyncTimelineTest {
             assertThat(points).allMatch(f -> f.seqno() > timeline.value() || f.status() == Fence.Status.SIGNALED);
             assertThat(order).isSorted();
         }
+    }
+
+    /** Advancing a fresh timeline by zero leaves it at zero: a pending point stays pending. */
+    @Test
+    void advanceByZeroFromZero() {
+        try (SyncTimeline timeline = SyncTimeline.create("sw")) {
+            Fence five = timeline.fenceAt(5);
+            timeline.advance(0);
+            assertThat(timeline.value()).isZero();
+            assertThat(five.isSignaled()).isFalse();
+        }
+    }
+
+    /** close() and toString() release the timeline's lock: another thread can use it afterwards. */
+    @Test
+    void closeAndToStringReleaseTheLock() throws Exception {
+        SyncTimeline timeline = SyncTimeline.create("sw");
+        assertThat(timeline.toString()).isEqualTo("SyncTimeline[sw#" + timeline.context() + " at 0, 0 pending]");
+        timeline.close();
+        timeline.close();
+        CompletableFuture<String> other = CompletableFuture.supplyAsync(timeline::toString);
+        assertThat(other.get(30, TimeUnit.SECONDS)).endsWith(", closed]");
     }
 }
