@@ -382,4 +382,11 @@ class FenceChainTest {
             fc.fini();
         }
     }
+
+    /** A link describes itself on the "chain" timeline of its context. */
+    @Test
+    void linkDescribesItselfAsChain() {
+        FenceChain link = FenceChain.link(null, Fences.stub(), 1);
+        assertThat(link.toString()).startsWith("Fence[chain#" + link.context() + ":1 ");
+    }
 }

@@ -814,4 +814,11 @@ class FenceTest {
         assertThat(Fence.from(CompletableFuture.completedFuture(1)).isSignaled()).isTrue();
         assertThat(Fence.from(okFence.toCompletableFuture()).context()).isNotEqualTo(okFence.context());
     }
+
+    /** The internal state markers name themselves, for debuggers and heap dumps. */
+    @Test
+    void markersNameThemselves() {
+        assertThat(Fence.SUCCESS).hasToString("SUCCESS");
+        assertThat(Fence.COMPLETING).hasToString("COMPLETING");
+    }
 }

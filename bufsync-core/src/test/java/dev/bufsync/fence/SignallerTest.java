@@ -1,6 +1,7 @@
 package dev.bufsync.fence;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -192,5 +193,20 @@ class SignallerTest {
         collectUntilReported(probe);
         assertThat(reported).contains(probe).doesNotContain(signalled);
         assertThat(signalled.status()).isEqualTo(Fence.Status.SIGNALED);
+    }
+
+    /** Only the first signal counts: try* report whether they signalled, the others refuse, and the first error stays. */
+    @Test
+    void secondSignalRefused() {
+        Signaller s = FenceContext.create("twice").next();
+        assertThat(s.trySignal(new IOException("first"))).isTrue();
+        assertThat(s.trySignal()).isFalse();
+        assertThat(s.trySignal(new IOException("second"))).isFalse();
+        assertThatThrownBy(s::signal).isInstanceOf(IllegalStateException.class).hasMessageContaining("already signaled");
+        assertThatThrownBy(() -> s.signal(new IOException("third"))).isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> s.setError(new IOException("late"))).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("setError");
+        assertThat(s.fence().error()).hasMessage("first");
+        assertThat(s.toString()).isEqualTo("Signaller[" + s.fence() + "]");
     }
 }
