@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -134,5 +136,24 @@ class AttachmentTest {
         a.unmap();
         a.detach();
         a.close();
+    }
+
+    /**
+     * Every operation of an attachment and of its buffer that takes the buffer's lock releases it:
+     * another thread can take it afterwards, before and after the buffer is freed.
+     */
+    @Test
+    void everyOperationReleasesTheBufferLock() throws Exception {
+        SharedBuffer buf = producer.buffer("lock-release");
+        Attachment a = buf.attach("camera", Access.WRITE);
+        assertThat(buf.attachments()).containsExactly(a);
+        a.map();
+        assertThat(a.isMapped()).isTrue();
+        a.unmap();
+        assertThat(buf.toString()).contains("1 attachment(s)");
+        a.detach();
+        assertThat(CompletableFuture.supplyAsync(buf::attachments).get(30, TimeUnit.SECONDS)).isEmpty();
+        buf.close();
+        assertThat(CompletableFuture.supplyAsync(buf::toString).get(30, TimeUnit.SECONDS)).contains("closed");
     }
 }

@@ -462,4 +462,13 @@ class SharedBufferTest {
         }
         assertThat(t.isAlive()).as("%s still running", t.getName()).isFalse();
     }
+
+    /** A negative timeout is refused before any wait, naming the buffer and the operation. */
+    @Test
+    void beginCpuAccessNegativeTimeout_IAE() {
+        SharedBuffer buf = producer.buffer("negative");
+        assertThatThrownBy(() -> buf.beginCpuAccess(Access.READ, Duration.ofNanos(-1)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("beginCpuAccess(READ) on buffer 'negative': negative timeout PT-0.000000001S");
+    }
 }
