@@ -821,4 +821,18 @@ class FenceTest {
         assertThat(Fence.SUCCESS).hasToString("SUCCESS");
         assertThat(Fence.COMPLETING).hasToString("COMPLETING");
     }
+
+    /** A zero timeout polls: with the thread interrupted it returns false and leaves the status set. */
+    @Test
+    void zeroTimeoutPollIgnoresInterrupt() throws Exception {
+        Signaller s = mock();
+        Thread.currentThread().interrupt();
+        try {
+            assertThat(s.fence().await(Duration.ZERO)).isFalse();
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+            s.signal();
+        }
+    }
 }
