@@ -226,6 +226,38 @@ class WwSharedMutexTest {
     }
 
     /**
+     * An upgrade does not wait for an older queued writer that waits for it: once the upgrading
+     * reader is the only holder it gets the lock ahead of the queue (waiting there would deadlock,
+     * as the writer holds nothing and wounds nobody), and the writer follows.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void upgradeGoesAheadOfAnOlderQueuedWriterThatWaitsForIt(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (Actor w = new Actor("w"); Actor u = new Actor("u"); Actor r = new Actor("r")) {
+            AcquireContext cw = w.call(cls::begin);
+            AcquireContext cu = u.call(cls::begin);
+            AcquireContext cr = r.call(cls::begin);
+            u.call(() -> m.lockShared(cu));
+            r.call(() -> m.lockShared(cr));
+            Future<LockResult> writer = w.start(() -> m.lock(cw));
+            awaitWaiters(m, 1);
+            Future<LockResult> upgrade = u.start(() -> m.lock(cu));
+            awaitWaiters(m, 2);
+            r.run(() -> m.unlock(cr));
+            assertThat(upgrade.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.UPGRADED);
+            assertThat(writer.isDone()).isFalse();
+            u.run(cu::unlockAll);
+            assertThat(writer.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            w.run(cw::unlockAll);
+            w.run(cw::close);
+            u.run(cu::close);
+            r.run(cr::close);
+        }
+    }
+
+    /**
      * ABBA through readers: each holds its own lock shared and asks for the other's exclusively.
      * The younger backs off naming the older; the older gets both.
      */
