@@ -408,6 +408,37 @@ class WwSharedMutexTest {
         }
     }
 
+    /**
+     * Wait-die: a reader older than a queued writer that holds locks is admitted ahead of it; the
+     * writer now waits for an older holder, so it is woken to die (else it could wait for the
+     * reader while the reader waits for the writer's other lock).
+     */
+    @Test
+    void waitDieOlderReaderAdmittedAheadKillsTheYoungerQueuedWriter() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        try (Actor r = new Actor("r"); Actor w = new Actor("w"); Actor h = new Actor("h")) {
+            AcquireContext cr = r.call(cls::begin);
+            AcquireContext cw = w.call(cls::begin);
+            AcquireContext ch = h.call(cls::begin);
+            h.call(() -> m.lockShared(ch));
+            w.call(() -> own.lock(cw));
+            Future<LockResult> writer = w.start(() -> m.lock(cw));
+            awaitWaiters(m, 1);
+            assertThat(r.call(() -> m.lockShared(cr))).isEqualTo(LockResult.ACQUIRED);
+            BackoffException e = (BackoffException) failureOf(writer);
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+            assertThat(e.olderStamp()).isEqualTo(cr.stamp());
+            w.run(cw::unlockAll);
+            r.run(cr::unlockAll);
+            h.run(ch::unlockAll);
+            r.run(cr::close);
+            w.run(cw::close);
+            h.run(ch::close);
+        }
+    }
+
     /** Misuse is caught as for WwMutex: another class, lockSlow without a back-off, a foreign unlock. */
     @Test
     void misuseIsReported() throws Exception {
