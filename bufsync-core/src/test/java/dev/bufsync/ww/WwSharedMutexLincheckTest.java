@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * three-lock cycle with modes mixed never hang, whatever the interleaving, under both algorithms.
  */
 class WwSharedMutexLincheckTest {
-    private static final int INVOCATIONS = 500;
+    private static final int INVOCATIONS = 300;
     private static CheckPolicy runPolicy;
 
     /** Lincheck snapshots and restores every static it reaches, the dependency checker's graph too: off here. */
