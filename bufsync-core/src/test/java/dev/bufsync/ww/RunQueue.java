@@ -11,7 +11,7 @@ import java.util.concurrent.Executor;
  * It also holds scheduled completions back, so a test can act between a hand-off and its
  * completion.
  */
-final class RunQueue implements Executor {
+public final class RunQueue implements Executor {
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();  // any thread may submit
     private int ran;
 
@@ -21,7 +21,7 @@ final class RunQueue implements Executor {
     }
 
     /** Runs queued tasks, and those they queue, until none is left; returns how many ran. */
-    int drain() {
+    public int drain() {
         int n = 0;
         for (Runnable t; (t = tasks.poll()) != null; n++) {
             t.run();
@@ -31,12 +31,12 @@ final class RunQueue implements Executor {
     }
 
     /** The number of tasks queued and not run yet. */
-    int pending() {
+    public int pending() {
         return tasks.size();
     }
 
     /** The number of tasks run so far. */
-    int ran() {
+    public int ran() {
         return ran;
     }
 }
