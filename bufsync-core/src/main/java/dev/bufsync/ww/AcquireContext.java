@@ -58,7 +58,7 @@ import java.util.List;
  * class. Contexts of different classes may nest.
  *
  * <p><b>Caveats.</b> {@link #close()} with locks still held is a misuse: it unlocks them, so that
- * nothing stays locked, and then throws. A second {@code close()} also throws. A context whose
+ * nothing stays locked, and then throws. A second {@code close()} does nothing. A context whose
  * thread dies without closing it keeps its locks, as any lock would.
  */
 public final class AcquireContext implements AutoCloseable {

@@ -6,7 +6,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 
 /**
- * A queued asynchronous lock ({@link WwMutex#lockAsync}): a waiter that carries a future and an
+ * A queued asynchronous lock ({@link WwMutex#lockAsync(AcquireContext, java.util.concurrent.Executor)}): a waiter that carries a future and an
  * executor instead of a parked thread. Whoever would unpark a thread waiter schedules this one's
  * look on its executor instead; the look decides, as a woken thread would, and completes the
  * future when the lock is held or the transaction must back off.

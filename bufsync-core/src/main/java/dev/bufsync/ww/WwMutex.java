@@ -48,6 +48,12 @@ import java.util.concurrent.locks.LockSupport;
  *
  * <p><b>Virtual threads.</b> Waiting parks with {@link LockSupport}; no monitor is ever held.
  *
+ * <p><b>Without a thread.</b> {@link #lockAsync(AcquireContext, Executor)} and
+ * {@link #lockSlowAsync(AcquireContext, Executor)} lock for a
+ * {@linkplain WwClass#beginTransferable() transferable} transaction and return a
+ * {@link CompletableFuture}: the request queues like a thread, but nothing parks; the release (or
+ * wound) that decides its fate hands the completion to the executor.
+ *
  * <p><b>Implementation notes.</b> An unlocked mutex without waiters is 32 bytes with compressed
  * pointers. Misuse checks are always on; they cost a few comparisons on the uncontended path.
  */
@@ -146,6 +152,14 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * through abandon (AQS's cancelAcquire): unlinked, or the mutex released again if it was
      * granted meanwhile. A before-unlock hook runs before the release, with no bit held; the
      * release happens even if it throws.
+     *
+     * Asynchronous waiters (AsyncWaiter) queue like threads and are decided by the same code
+     * (look); where a thread waiter would be unparked, an asynchronous one is scheduled: a flag
+     * and a push on a lock-free wake stack, nothing allocated and no foreign code, so it may
+     * happen under the bit. unlockQueue, after it frees the bit, hands every scheduled waiter to
+     * its executor; the look there completes the future. They never spin, so the [S]/[G]
+     * skipping of unparks never applies to them. A wound of a context that is locking
+     * asynchronously schedules its waiter (AcquireContext.asyncWaiter) instead of unparking.
      *
      * toString and waiterCount take the queue bit only to copy or count, so diagnostics never
      * build strings under it.
@@ -456,7 +470,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      *     ({@link WwMisuseException.Rule#CONCURRENT_USE}), or a rule of {@link #lock(AcquireContext)}
      */
     public CompletableFuture<LockResult> lockAsync(AcquireContext ctx, Executor executor) {
-        return lockAsync(ctx, executor, false);
+        return startAsync(ctx, executor, false);
     }
 
     /**
@@ -474,7 +488,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      *     {@link #lockAsync(AcquireContext, Executor)}
      */
     public CompletableFuture<LockResult> lockSlowAsync(AcquireContext ctx, Executor executor) {
-        return lockAsync(ctx, executor, true);
+        return startAsync(ctx, executor, true);
     }
 
     /**
@@ -482,7 +496,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * queue (as acquireQueued, without spinning); if it must wait, later looks run on the
      * executor (lookAsync), scheduled by whoever would unpark a thread waiter.
      */
-    private CompletableFuture<LockResult> lockAsync(AcquireContext ctx, Executor executor, boolean slow) {
+    private CompletableFuture<LockResult> startAsync(AcquireContext ctx, Executor executor, boolean slow) {
         Objects.requireNonNull(executor, "executor");
         AsyncWaiter w = new AsyncWaiter(this, ctx, executor, slow);   // before anything changes
         ctx.enterAsync(this, w, slow);
@@ -795,7 +809,10 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /**
-     * The thread holding this mutex, or {@code null} if it is free. A snapshot, for monitoring.
+     * The thread holding this mutex, or {@code null} if it is free. For a mutex held by a
+     * {@linkplain AcquireContext#isTransferable() transferable} context, the thread it is attached
+     * to, or {@code null} while it is detached or locking asynchronously ({@link #toString()} then
+     * names the last one). A snapshot, for monitoring.
      *
      * @return the owner thread, or {@code null}
      */
@@ -850,7 +867,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             h = holder;
             Waiter w = head;
             for (; w != null && shown < n; w = next(w), shown++) {
-                threads[shown] = w.thread;
+                threads[shown] = w instanceof AsyncWaiter ? null : w.thread;
                 contexts[shown] = w.ctx;
                 handoffs[shown] = w.handoff;
             }
@@ -870,7 +887,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             sb.append(", waiters=[");
             for (int i = 0; i < shown; i++) {
                 sb.append(i > 0 ? ", " : "").append(contexts[i] != null ? "#" + contexts[i].stamp() + " on " : "")
-                        .append(threads[i].getName()).append(handoffs[i] ? " (hand-off)" : "");
+                        .append(threads[i] != null ? threads[i].getName() : "async")
+                        .append(handoffs[i] ? " (hand-off)" : "");
             }
             sb.append(more ? (shown > 0 ? ", …" : "…") : "").append(']');
         }
