@@ -130,6 +130,7 @@ public final class WwSharedMutex {
 
     /** A request of one context: queued, then (shared) a holder record. Links guarded by the bit. */
     static final class Node {
+        final Thread thread;                // the requesting thread, which parks while queued
         final AcquireContext ctx;
         final boolean exclusive;
         final boolean upgrade;              // ctx holds the lock shared and asks for it exclusively
@@ -138,6 +139,7 @@ public final class WwSharedMutex {
         volatile boolean recheck;           // set under the bit to make a parked waiter look again
 
         Node(AcquireContext ctx, boolean exclusive, boolean upgrade) {
+            this.thread = Thread.currentThread();
             this.ctx = ctx;
             this.exclusive = exclusive;
             this.upgrade = upgrade;
@@ -766,8 +768,8 @@ public final class WwSharedMutex {
 
     private static void grant(Node c) {
         c.granted = true;
-        if (c.ctx.owner() != Thread.currentThread()) {
-            LockSupport.unpark(c.ctx.owner());
+        if (c.thread != Thread.currentThread()) {
+            LockSupport.unpark(c.thread);
         }
     }
 
@@ -825,14 +827,12 @@ public final class WwSharedMutex {
         if (holder.wound()) {
             wwClass.counters.add(Counters.WOUNDS, 1);
         }
-        if (holder.owner() != Thread.currentThread()) {
-            LockSupport.unpark(holder.owner());
-        }
+        holder.wakeCarrier();
     }
 
     private static void askToLook(Node w) {
         w.recheck = true;
-        LockSupport.unpark(w.ctx.owner());
+        LockSupport.unpark(w.thread);
     }
 
     /**
