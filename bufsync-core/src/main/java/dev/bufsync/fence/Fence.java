@@ -71,9 +71,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link System#nanoTime()} at which it signalled.
  *
  * <p><b>Implementation notes.</b> Signalling is one CAS, a {@code nanoTime} read, one release
- * store and one CAS per callback (and, for a fence of a {@link FenceContext}, unlinking its
- * forgotten-fence watch from a striped registry); adding a callback is one allocation and one
- * CAS. A fence holds no lock, ever.
+ * store and one CAS per callback but the first (and, for a fence of a {@link FenceContext},
+ * one store that gives its forgotten-fence watch's slot back); adding the first callback is one
+ * CAS, each further one an allocation and one CAS. A fence holds no lock, ever.
  *
  * @see Signaller
  * @see Fences
@@ -85,11 +85,21 @@ public abstract class Fence {
      * All state is one word, `state`:
      *
      *   null         pending, nothing registered
+     *   FenceCallback pending, with one registration: that callback, run on the signalling
+     *                thread, held inline (no node); never a Throwable (such callbacks get a node)
      *   Node         pending: the head of a Treiber stack of registrations, newest first -
      *                callbacks, waiters, container members and pending errors (ErrorNode)
      *   COMPLETING   signalled; the winner is publishing the outcome (a few instructions)
      *   SUCCESS      signalled without error
      *   a Throwable  signalled with that error
+     *
+     * The signalled states are the Marker instances and Throwables, so isPending is two class
+     * checks. The first callback added to a fence with nothing registered is stored inline, by one
+     * CAS from null: the common fence with one callback allocates no node. A later push moves it
+     * into a node under the new one (allocated before the push CAS, which replaces the callback
+     * atomically), so it stays the oldest registration; removeCallback removes it by a CAS back
+     * to null; signalling claims it with the state CAS itself. Either way the one CAS that moves
+     * the callback out of the state decides, so it still runs exactly once or is removed.
      *
      * Signal. pending -> COMPLETING is one CAS and the linearization point of a signal: it
      * detaches the whole stack at once, so a push (addCallback, await, setError) either lands
@@ -287,6 +297,9 @@ public abstract class Fence {
      */
     public final boolean addCallback(FenceCallback callback) {
         Objects.requireNonNull(callback, "callback");
+        if (state == null && !(callback instanceof Throwable) && STATE.compareAndSet(this, null, callback)) {
+            return true;                                // the first registration, held inline
+        }
         return isPending(state) && push(new CallbackNode(callback, null));
     }
 
@@ -353,7 +366,14 @@ public abstract class Fence {
      *     was none pending: the callback already ran or is running, or was never added
      */
     public final boolean removeCallback(FenceCallback callback) {
-        for (Object s = state; s instanceof Node n; s = n.next) {
+        Object s = state;
+        while (s == callback && isPending(s)) {        // the lone inline registration
+            if (STATE.compareAndSet(this, s, null)) {
+                return true;
+            }
+            s = state;
+        }
+        for (; s instanceof Node n; s = n.next) {
             if (n instanceof CallbackNode c && c.callback == callback && c.claim()) {
                 cleanStack();
                 return true;
@@ -613,7 +633,7 @@ public abstract class Fence {
     // ------------------------------------------------------------ the algorithm
 
     static boolean isPending(Object s) {
-        return s == null || s instanceof Node;
+        return !(s instanceof Marker) && !(s instanceof Throwable);
     }
 
     /** The outcome of a signalled fence: SUCCESS or the error, waiting out COMPLETING. */
@@ -630,12 +650,23 @@ public abstract class Fence {
 
     /** Pushes a registration; {@code false} if the fence is signalled. */
     final boolean push(Node n) {
+        CallbackNode moved = null;                      // the inline callback, moved into a node
         for (;;) {
             Object s = state;
             if (!isPending(s)) {
                 return false;
             }
-            NEXT.set(n, s);                             // published by the CAS
+            Node below;
+            if (s == null || s instanceof Node) {
+                below = (Node) s;
+            } else {
+                FenceCallback inline = (FenceCallback) s;
+                if (moved == null || moved.callback != inline) {
+                    moved = new CallbackNode(inline, null);
+                }
+                below = moved;
+            }
+            NEXT.set(n, below);                         // published by the CAS
             if (STATE.compareAndSet(this, s, n)) {
                 return true;
             }
@@ -676,7 +707,7 @@ public abstract class Fence {
      * @return {@code true} if this call signalled the fence, {@code false} if it was signalled
      */
     final boolean complete(Throwable error) {
-        Node run = tryComplete(error, null);
+        Object run = tryComplete(error, null);
         if (run == LOST) {
             return false;
         }
@@ -691,10 +722,10 @@ public abstract class Fence {
      * @param error the error to signal with, or {@code null} to use the pending one, if any
      * @param abandonment if not {@code null}, signal with this instead, its cause set to the
      *     pending error (allocated by the caller, before the CAS)
-     * @return the registrations to fire in FIFO order (linked by {@code fifo}, possibly
-     *     {@code null}), or {@link #LOST} if the fence was already signalled
+     * @return the registrations to fire: {@code null}, the lone inline callback, or nodes in FIFO
+     *     order (linked by {@code fifo}); or {@link #LOST} if the fence was already signalled
      */
-    final Node tryComplete(Throwable error, FenceAbandonedException abandonment) {
+    final Object tryComplete(Throwable error, FenceAbandonedException abandonment) {
         Object s;
         do {
             s = state;
@@ -702,15 +733,15 @@ public abstract class Fence {
                 return LOST;
             }
         } while (!STATE.compareAndSet(this, s, COMPLETING));
-        Node run = null;
+        Object run = s instanceof Node ? null : s;      // nothing, or the lone inline callback
         Throwable pending = null;
-        for (Node n = (Node) s; n != null; n = n.next) {
+        for (Node n = s instanceof Node h ? h : null; n != null; n = n.next) {
             if (n instanceof ErrorNode e) {
                 if (pending == null) {
                     pending = e.error;                  // the newest setError wins
                 }
             } else {
-                n.fifo = run;
+                n.fifo = (Node) run;
                 run = n;
             }
         }
@@ -731,10 +762,16 @@ public abstract class Fence {
      * Fires the registrations of {@code f}, then those of every container that completes as a
      * result, iteratively (see Overview).
      */
-    static void fire(Fence f, Node run) {
+    static void fire(Fence f, Object registrations) {
         Container head = null;
         Container tail = null;
-        for (;;) {
+        for (Object due = registrations; ; ) {
+            Node run = null;
+            if (due instanceof Node list) {
+                run = list;
+            } else if (due != null) {
+                CallbackNode.run((FenceCallback) due, f);   // the lone inline callback
+            }
             while (run != null) {
                 Node n = run;
                 run = n.fifo;
@@ -760,7 +797,7 @@ public abstract class Fence {
                 return;
             }
             f = head;
-            run = head.firing;
+            due = head.firing;
             head.firing = null;
             Container next = head.nextToFire;
             head.nextToFire = null;

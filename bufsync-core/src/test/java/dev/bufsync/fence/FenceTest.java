@@ -542,6 +542,82 @@ class FenceTest {
         assertThat(reported.get(1)).isSameAs(boom);
     }
 
+    /** The lone callback, held inline without a node, still goes to the handler when it throws. */
+    @Test
+    void throwingLoneCallbackReachesHandler() {
+        List<Throwable> reported = new CopyOnWriteArrayList<>();
+        Fences.setCallbackExceptionHandler((f, t) -> reported.add(t));
+        Signaller s = mock();
+        IllegalStateException boom = new IllegalStateException("boom");
+        assertThat(s.fence().addCallback(f -> {
+            throw boom;
+        })).isTrue();
+        s.signal();
+        assertThat(s.fence().status()).isEqualTo(Fence.Status.SIGNALED);
+        assertThat(reported).containsExactly(boom);
+    }
+
+    /** A callback that is also a Throwable: the fence stays pending, and it runs once. */
+    static final class ThrowableCallback extends RuntimeException implements FenceCallback {
+        final AtomicInteger runs = new AtomicInteger();
+
+        ThrowableCallback() {
+            super("a callback, not an error");
+        }
+
+        @Override
+        public void onSignal(Fence fence) {
+            runs.incrementAndGet();
+        }
+    }
+
+    /**
+     * A callback that is a Throwable is never mistaken for the fence's error (the lone callback
+     * shares the state word with the outcome).
+     */
+    @Test
+    void callbackThatIsAThrowableIsNotAnError() {
+        Signaller s = mock();
+        ThrowableCallback cb = new ThrowableCallback();
+        assertThat(s.fence().addCallback(cb)).isTrue();
+        assertThat(s.fence().isSignaled()).isFalse();
+        assertThat(s.fence().error()).isNull();
+        assertThat(s.fence().removeCallback(cb)).isTrue();
+        assertThat(s.fence().addCallback(cb)).isTrue();
+        s.signal();
+        assertThat(s.fence().status()).isEqualTo(Fence.Status.SIGNALED);
+        assertThat(cb.runs).hasValue(1);
+    }
+
+    /** Removing a "callback" that is the fence's own error does not undo the signal. */
+    @Test
+    void removingTheErrorAsACallbackDoesNotUnsignal() {
+        Signaller s = mock();
+        ThrowableCallback error = new ThrowableCallback();
+        s.signal(error);
+        assertThat(s.fence().removeCallback(error)).isFalse();
+        assertThat(s.fence().status()).isEqualTo(Fence.Status.FAILED);
+        assertThat(s.fence().error()).isSameAs(error);
+        assertThat(error.runs).hasValue(0);
+    }
+
+    /** The inline callback moves under later registrations and still runs first, once. */
+    @Test
+    void firstCallbackRunsFirstAfterOthersJoin() {
+        Signaller s = mock();
+        List<String> log = new ArrayList<>();
+        FenceCallback first = f -> log.add("first");
+        s.fence().addCallback(first);
+        s.fence().addCallback(f -> log.add("second"), Runnable::run);
+        s.fence().setDeadline(1L);
+        s.setError(new IOException("EIO"));
+        assertThat(s.fence().isSignaled()).isFalse();
+        s.signal();
+        assertThat(log).containsExactly("first", "second");
+        assertThat(s.fence().error()).isInstanceOf(IOException.class);
+        assertThat(s.fence().removeCallback(first)).isFalse();
+    }
+
     /** removeCallback removes one registration of the callback, and only a pending one. */
     @Test
     void removeCallbackRemovesOneRegistration() {
