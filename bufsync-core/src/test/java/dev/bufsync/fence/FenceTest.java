@@ -19,6 +19,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -616,6 +617,77 @@ class FenceTest {
         assertThat(log).containsExactly("first", "second");
         assertThat(s.fence().error()).isInstanceOf(IOException.class);
         assertThat(s.fence().removeCallback(first)).isFalse();
+    }
+
+    /**
+     * A waiter that returns from a signalled wait wakes the others: here the signalling thread is
+     * held in a callback before it can wake the container's waiters, and only a timed waiter,
+     * which wakes by itself, can release the two untimed ones.
+     */
+    @Test
+    void wokenWaiterWakesTheOthers() throws Exception {
+        Signaller member = mock();
+        FenceArray all = FenceArray.allOf(member.fence());      // its member node runs first
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        member.fence().addCallback(f -> {
+            holding.countDown();
+            awaitQuietly(release);
+        });
+        List<Thread> untimed = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            untimed.add(Thread.ofPlatform().start(() -> awaitQuietly(all)));
+        }
+        Thread timed = Thread.ofPlatform().start(() -> {
+            try {
+                while (!all.await(Duration.ofMillis(10))) {
+                    Thread.onSpinWait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        for (Thread t : untimed) {
+            awaitParkedOn(t, all);
+        }
+        Thread signaller = Thread.ofPlatform().start(member::signal);
+        try {
+            assertThat(holding.await(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(all.isSignaled()).isTrue();
+            for (Thread t : untimed) {
+                t.join(Duration.ofSeconds(20));
+                assertThat(t.isAlive()).as("woken while the signaller is still held").isFalse();
+            }
+        } finally {
+            release.countDown();
+            signaller.join();
+            timed.join();
+        }
+    }
+
+    /** Waits until {@code t} is parked on {@code blocker}; fails after 20 s (a safety net). */
+    private static void awaitParkedOn(Thread t, Object blocker) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (LockSupport.getBlocker(t) != blocker) {
+            assertThat(System.nanoTime() - deadline).as(t + " parked on " + blocker).isNegative();
+            Thread.onSpinWait();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitQuietly(Fence fence) {
+        try {
+            fence.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** removeCallback removes one registration of the callback, and only a pending one. */
