@@ -6,11 +6,9 @@ import dev.bufsync.fence.Fences;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -64,11 +62,13 @@ public final class Engine implements AutoCloseable {
     /*
      * Overview.
      *
-     * The engine lock guards the entities, their queues, the credits in use, the running set and
+     * The engine lock guards the entities, their queues, the credits in use, the running list and
      * `closed`. dispatch() takes it, pops every job that can start (the head of an entity's queue
      * is the only candidate of that entity, so an entity's jobs start in order), marks them
      * running, and releases it before signalling their scheduled fences and handing their work
-     * to the executor, so that no callback runs under the lock.
+     * to the executor, so that no callback runs under the lock. The running list and a pass's
+     * lists of jobs to start or fail are linked through fields of the jobs themselves, so that
+     * dispatching allocates nothing under the lock (and nothing at all per job).
      *
      * Dispatching is serialised by `dispatchRequests`: the thread that moves it from 0 dispatches
      * until no request arrived during its pass; others only count their request and return. So a
@@ -112,6 +112,7 @@ public final class Engine implements AutoCloseable {
     private static final ScheduledExecutorService TIMER = timer();
     private static final System.Logger LOG = System.getLogger("dev.bufsync.sched");
     private static final Thread.Builder TIMEOUT_THREADS = Thread.ofVirtual().name("bufsync-sched-timeout");
+    private static final Priority[] PRIORITIES = Priority.values();     // highest first; never written
 
     private final String name;
     private final int creditLimit;
@@ -123,7 +124,9 @@ public final class Engine implements AutoCloseable {
     private final BiConsumer<? super SubmittedJob, ? super Throwable> failureReporter;
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<Priority, List<Entity>> entities = new EnumMap<>(Priority.class);  // guarded by lock
-    private final Set<SubmittedJob> running = new LinkedHashSet<>();                     // guarded by lock
+    private SubmittedJob runningFirst;                                                   // guarded by lock: the running list
+    private SubmittedJob runningLast;                                                    // guarded by lock
+    private int runningCount;                                                            // guarded by lock
     private int creditsInUse;                                                            // guarded by lock
     private long pushed;                                                                 // guarded by lock: jobs queued so far
     private boolean closed;                                                              // guarded by lock
@@ -238,7 +241,7 @@ public final class Engine implements AutoCloseable {
                     queued += e.queue.size();
                 }
             }
-            inFlight = running.size();
+            inFlight = runningCount;
         } finally {
             lock.unlock();
         }
@@ -350,7 +353,9 @@ public final class Engine implements AutoCloseable {
                     e.queue.clear();
                 }
             }
-            victims.addAll(running);
+            for (SubmittedJob j = runningFirst; j != null; j = j.runningNext) {
+                victims.add(j);
+            }
         } finally {
             lock.unlock();
         }
@@ -524,8 +529,8 @@ public final class Engine implements AutoCloseable {
     }
 
     private void dispatchOnce() {
-        List<SubmittedJob> start = new ArrayList<>();
-        List<SubmittedJob> fail = new ArrayList<>();
+        SubmittedJob started = null;        // this pass's jobs, linked by nextTaken, newest first
+        SubmittedJob failing = null;        // likewise: a dependency failed
         lock.lock();
         try {
             if (closed) {
@@ -538,28 +543,84 @@ public final class Engine implements AutoCloseable {
                 }
                 next.entity().queue.poll();
                 if (next.blockingFailure() != null) {
-                    fail.add(next);
-                    continue;
-                }
-                if (next.start()) {
+                    next.nextTaken = failing;
+                    failing = next;
+                } else if (next.start()) {
                     creditsInUse += next.job().credits();
-                    running.add(next);
-                    start.add(next);
+                    addRunning(next);
+                    next.nextTaken = started;
+                    started = next;
                 }
             }
         } finally {
             lock.unlock();
         }
-        for (SubmittedJob j : fail) {
+        for (SubmittedJob j = oldestFirst(failing); j != null; j = untake(j)) {
             if (j.claimDone()) {
                 DependencyFailedException e = new DependencyFailedException(j, j.blockingFailure());
                 signalScheduled(j, e);
                 finish(j, e);
             }
         }
-        for (SubmittedJob j : start) {
+        for (SubmittedJob j = oldestFirst(started); j != null; j = untake(j)) {
             run(j);                         // never throws: each started job runs and is timed
         }
+    }
+
+    /** Reverses a list linked by {@code nextTaken}; returns its new head. */
+    private static SubmittedJob oldestFirst(SubmittedJob newestFirst) {
+        SubmittedJob reversed = null;
+        while (newestFirst != null) {
+            SubmittedJob j = newestFirst;
+            newestFirst = j.nextTaken;
+            j.nextTaken = reversed;
+            reversed = j;
+        }
+        return reversed;
+    }
+
+    /** Unlinks {@code j} from its dispatch list; returns the next one. */
+    private static SubmittedJob untake(SubmittedJob j) {
+        SubmittedJob next = j.nextTaken;
+        j.nextTaken = null;
+        return next;
+    }
+
+    /** Appends a job that took its credits to the running list. Under the lock; allocates nothing. */
+    private void addRunning(SubmittedJob job) {
+        job.runningPrev = runningLast;
+        if (runningLast == null) {
+            runningFirst = job;
+        } else {
+            runningLast.runningNext = job;
+        }
+        runningLast = job;
+        job.inRunning = true;
+        runningCount++;
+    }
+
+    /** Unlinks a job from the running list; {@code false} if it was not in it. Under the lock. */
+    private boolean removeRunning(SubmittedJob job) {
+        if (!job.inRunning) {
+            return false;
+        }
+        SubmittedJob prev = job.runningPrev;
+        SubmittedJob next = job.runningNext;
+        if (prev == null) {
+            runningFirst = next;
+        } else {
+            prev.runningNext = next;
+        }
+        if (next == null) {
+            runningLast = prev;
+        } else {
+            next.runningPrev = prev;
+        }
+        job.runningPrev = null;
+        job.runningNext = null;
+        job.inRunning = false;
+        runningCount--;
+        return true;
     }
 
     /**
@@ -567,7 +628,7 @@ public final class Engine implements AutoCloseable {
      * null if none is ready or the best one does not fit in the credits left. Under the lock.
      */
     private SubmittedJob pick() {
-        for (Priority p : Priority.values()) {
+        for (Priority p : PRIORITIES) {
             SubmittedJob best = null;
             for (Entity e : entities.get(p)) {
                 SubmittedJob head = e.queue.peek();
@@ -754,7 +815,7 @@ public final class Engine implements AutoCloseable {
     private void releaseCredits(SubmittedJob job) {
         lock.lock();
         try {
-            if (running.remove(job)) {
+            if (removeRunning(job)) {
                 creditsInUse -= job.job().credits();
             }
             if (job.timer != null) {
@@ -792,7 +853,9 @@ public final class Engine implements AutoCloseable {
         } catch (Throwable t) {
             report(job, t);
         }
-        lastProgress.set(System.nanoTime());
+        Fence finished = job.finished();
+        long signalledAt = finished.timestamp();        // the time just read by the signal
+        lastProgress.set(finished.isSignaled() ? signalledAt : System.nanoTime());
         try {
             listener.onFinish(job);
         } catch (Throwable t) {

@@ -60,6 +60,10 @@ public final class SubmittedJob {
     volatile long startNanos;                    // written when the job starts
     ScheduledFuture<?> timer;                    // guarded by the engine lock
     volatile Fence work;                         // the work's fence, kept reachable; written by the runner
+    SubmittedJob runningPrev;                    // the engine's running list: guarded by the engine lock
+    SubmittedJob runningNext;                    // likewise
+    boolean inRunning;                           // likewise: in the running list (holds its credits)
+    SubmittedJob nextTaken;                      // a dispatch pass's list: written by the dispatching thread only
     private Throwable outcome;                   // the finished fence's error; written by the DONE claimer
     private volatile boolean recorded;           // outcome written (release); read by the drainer
 
