@@ -116,13 +116,17 @@ public abstract class Fence {
      * CompletableFuture): the head by CAS on state, inner nodes by CAS on Node.next. Races may
      * leave a dead node linked, never unlink a live one, because pushes happen only at the head.
      *
-     * Waking. The winner's walk also sets the waiters apart, in `waking` (linked by fifo, written
-     * before the outcome's release store, read only after it). They are popped by CAS, each then
-     * claimed and unparked, by the fire loop before it runs the fence's callbacks and by every
-     * wait that finds the fence signalled: a thread already awake helps wake the rest,
-     * which is what lets many waiters on two cores wake as fast as CompletableFuture's (whose
-     * woken waiters run postComplete). Waiters are not ordered among themselves or against the
-     * callbacks (a waiter may return as soon as it sees the outcome, woken or not).
+     * Waking. A waiter keeps its FIFO place: it is woken after the callbacks registered before it
+     * have run (in the kernel a waiter is a callback too). Each run of consecutive waiters is
+     * published in `waking` when its turn comes - the run ahead of every callback (the usual
+     * case: waiters only) by the winner before the outcome's release store, a later run by the
+     * fire loop with a volatile store - cut off the FIFO list first, so that its fifo links are
+     * read only after that publication. Waiters are popped from `waking` by CAS, each then
+     * claimed and unparked, by the fire loop (which pops until the run is empty before it goes
+     * on) and by every wait that finds the fence signalled: a thread already awake helps wake the
+     * rest, which is what lets many waiters on two cores wake as fast as CompletableFuture's
+     * (whose woken waiters run postComplete). A waiter may still return before its turn if it
+     * sees the outcome without being woken (a timeout, a spurious wake-up), as it always could.
      *
      * No recursion through containers. A member node of an array or chain does not run the
      * container's callbacks itself: it completes the container (its own state CAS) and hands the
@@ -141,8 +145,9 @@ public abstract class Fence {
      *
      * Memory. state is volatile: CAS while pending, release store of the outcome. timestamp is
      * plain, written by the winner before that release and read after an acquire of the outcome.
-     * deadline is volatile and only ever lowered, by CAS. waking is volatile: one plain store by
-     * the winner before the outcome's release, then CAS pops. Node.next is written plainly before
+     * deadline is volatile and only ever lowered, by CAS. waking is volatile: stored by the
+     * signalling thread (plainly before the outcome's release, or with a volatile store), then
+     * CAS pops by anyone. Node.next is written plainly before
      * the push CAS publishes the node and CASed by cleaners; Node.fifo is plain, written by the
      * winner (a waiter's before the release, so that helpers read it after their acquire).
      */
@@ -172,7 +177,7 @@ public abstract class Fence {
     private volatile Object state;                 // see Overview; CAS while pending, then release store
     private long timestamp;                        // written by the winner before the outcome's release store
     private volatile long deadline;                // NO_DEADLINE, then CAS, only ever lowered (soonest wins)
-    private volatile WaiterNode waking;            // set by the winner before the outcome's release; then popped by CAS
+    private volatile WaiterNode waking;            // a run of waiters due: stored by the signalling thread; popped by CAS
 
     /** Creates a pending fence. */
     Fence(long context, long seqno) {
@@ -739,7 +744,8 @@ public abstract class Fence {
      *     pending error (allocated by the caller, before the CAS)
      * @return the registrations to fire: {@code null}, the lone inline callback, or nodes in FIFO
      *     order (linked by {@code fifo}); or {@link #LOST} if the fence was already signalled. The
-     *     waiters are not among them: they are left in {@code waking} for {@link #wakeWaiters}
+     *     waiters ahead of every other registration are not among them: they are left in
+     *     {@code waking} for {@link #wakeWaiters}
      */
     final Object tryComplete(Throwable error, FenceAbandonedException abandonment) {
         Object s;
@@ -750,20 +756,21 @@ public abstract class Fence {
             }
         } while (!STATE.compareAndSet(this, s, COMPLETING));
         Object run = s instanceof Node ? null : s;      // nothing, or the lone inline callback
-        WaiterNode wake = null;
         Throwable pending = null;
         for (Node n = s instanceof Node h ? h : null; n != null; n = n.next) {
             if (n instanceof ErrorNode e) {
                 if (pending == null) {
                     pending = e.error;                  // the newest setError wins
                 }
-            } else if (n instanceof WaiterNode w) {
-                w.fifo = wake;
-                wake = w;
             } else {
                 n.fifo = (Node) run;
                 run = n;
             }
+        }
+        WaiterNode wake = null;                         // the waiters ahead of every callback
+        if (run instanceof WaiterNode first) {
+            wake = first;
+            run = cutWaiters(first);
         }
         if (abandonment != null) {
             if (pending != null) {
@@ -796,6 +803,12 @@ public abstract class Fence {
             }
             while (run != null) {
                 Node n = run;
+                if (n instanceof WaiterNode w) {        // waiters whose turn came: wake them, with help
+                    run = cutWaiters(w);
+                    WAKING.setVolatile(f, w);
+                    f.wakeWaiters();
+                    continue;
+                }
                 run = n.fifo;
                 n.fifo = null;
                 Container c = null;
@@ -828,6 +841,21 @@ public abstract class Fence {
                 tail = null;
             }
         }
+    }
+
+    /**
+     * Cuts the run of consecutive waiters that starts at {@code first} off the FIFO list, so that
+     * it can be published in {@code waking}; returns the registration after it. Writes only
+     * {@code fifo} links owned by the signalling thread.
+     */
+    private static Node cutWaiters(WaiterNode first) {
+        Node last = first;
+        while (last.fifo instanceof WaiterNode) {
+            last = last.fifo;
+        }
+        Node rest = last.fifo;
+        last.fifo = null;
+        return rest;
     }
 
     /**

@@ -63,7 +63,8 @@ public final class Engine implements AutoCloseable {
      * Overview.
      *
      * The engine lock guards the entities, their queues, the credits in use, the running list and
-     * `closed`. dispatch() takes it, pops every job that can start (the head of an entity's queue
+     * `closed` (volatile, so that a submission can be refused early without the lock; push
+     * decides under it). dispatch() takes it, pops every job that can start (the head of an entity's queue
      * is the only candidate of that entity, so an entity's jobs start in order), marks them
      * running, and releases it before signalling their scheduled fences and handing their work
      * to the executor, so that no callback runs under the lock. The running list and a pass's
@@ -129,7 +130,7 @@ public final class Engine implements AutoCloseable {
     private int runningCount;                                                            // guarded by lock
     private int creditsInUse;                                                            // guarded by lock
     private long pushed;                                                                 // guarded by lock: jobs queued so far
-    private boolean closed;                                                              // guarded by lock
+    private volatile boolean closed;                                                     // written under lock; read by checkOpen without it
     private final List<Entity> allEntities = new CopyOnWriteArrayList<>();   // every entity ever made
     private final AtomicInteger unfinishedCount = new AtomicInteger();
     private final AtomicLong lastProgress = new AtomicLong(System.nanoTime());
@@ -383,15 +384,16 @@ public final class Engine implements AutoCloseable {
 
     // ------------------------------------------------------------ submission (called by Entity)
 
+    /**
+     * Refuses a submission to a closed engine or entity before anything is armed. Reads the flags
+     * without the lock: a close that comes after this check is caught by {@link #push}, under the
+     * lock, and the job is cancelled.
+     */
     void checkOpen(Entity entity) {
-        lock.lock();
-        try {
-            if (closed || entity.closed) {
-                throw new IllegalStateException((closed ? "engine " + name : "entity " + entity.name())
-                        + " is closed; cannot submit");
-            }
-        } finally {
-            lock.unlock();
+        boolean engineClosed = closed;
+        if (engineClosed || entity.closed) {
+            throw new IllegalStateException((engineClosed ? "engine " + name : "entity " + entity.name())
+                    + " is closed; cannot submit");
         }
     }
 

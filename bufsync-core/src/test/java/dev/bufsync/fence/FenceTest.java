@@ -665,6 +665,29 @@ class FenceTest {
         }
     }
 
+    /**
+     * A waiter keeps its FIFO place among the callbacks: woken after those registered before it
+     * ran, before those registered after it run (a waiter ahead of every callback is woken first).
+     */
+    @Test
+    void waitersAreWokenInTheirTurn() {
+        Signaller s = mock();
+        Fence f = s.fence();
+        Fence.WaiterNode leading = new Fence.WaiterNode(Thread.ofPlatform().unstarted(() -> { }));
+        Fence.WaiterNode middle = new Fence.WaiterNode(Thread.ofPlatform().unstarted(() -> { }));
+        List<String> seen = new ArrayList<>();
+        assertThat(f.push(leading)).isTrue();
+        f.addCallback(x -> seen.add("first: leading " + state(leading) + ", middle " + state(middle)));
+        assertThat(f.push(middle)).isTrue();
+        f.addCallback(x -> seen.add("second: middle " + state(middle)));
+        s.signal();
+        assertThat(seen).containsExactly("first: leading woken, middle parked", "second: middle woken");
+    }
+
+    private static String state(Fence.WaiterNode w) {
+        return w.isLive() ? "parked" : "woken";
+    }
+
     /** Waits until {@code t} is parked on {@code blocker}; fails after 20 s (a safety net). */
     private static void awaitParkedOn(Thread t, Object blocker) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
