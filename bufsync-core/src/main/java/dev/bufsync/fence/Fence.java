@@ -859,14 +859,15 @@ public abstract class Fence {
     }
 
     /**
-     * Unparks the waiters of this signalled fence, popping them one CAS each from {@code waking}.
-     * The signalling thread calls it before the callbacks, and every wait that finds the fence
-     * signalled calls it too, so the waiters already awake help wake the rest (as {@code CompletableFuture}'s
-     * waiters help with {@code postComplete}). Continues past any throwable.
+     * Unparks the run of waiters published in {@code waking}, popping them one CAS each. The
+     * signalling thread calls it when the run's turn comes and pops until it is empty; every wait
+     * that finds the fence signalled calls it too, so the waiters already awake help wake the
+     * rest (as {@code CompletableFuture}'s waiters help with {@code postComplete}). Continues
+     * past any throwable.
      */
     final void wakeWaiters() {
         for (WaiterNode w; (w = waking) != null; ) {
-            if (WAKING.compareAndSet(this, w, w.fifo)) {
+            if (WAKING.compareAndSet(this, w, (WaiterNode) w.fifo)) {   // a run holds waiters only
                 try {
                     if (w.claim()) {
                         w.fire(this);
@@ -959,7 +960,7 @@ public abstract class Fence {
         }
     }
 
-    /** A parked thread; firing unparks it. Woken by {@link #wakeWaiters}, not by the fire loop. */
+    /** A parked thread; firing unparks it. Popped from {@code waking} by {@link #wakeWaiters}. */
     static final class WaiterNode extends Node {
         final Thread thread;
 
