@@ -17,7 +17,7 @@ abstract class Container extends Fence {
      * after the current list. Both fields belong to the one thread that completed the container.
      */
 
-    Object firing;           // registrations due (see Fence.tryComplete), from completeNested until the fire loop takes them
+    Object firing;           // registrations due (Fence.tryComplete's result), until the fire loop takes them
     Container nextToFire;    // the fire loop's queue link
 
     Container(long context, long seqno) {

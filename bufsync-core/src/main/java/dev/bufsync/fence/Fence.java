@@ -177,7 +177,7 @@ public abstract class Fence {
     private volatile Object state;                 // see Overview; CAS while pending, then release store
     private long timestamp;                        // written by the winner before the outcome's release store
     private volatile long deadline;                // NO_DEADLINE, then CAS, only ever lowered (soonest wins)
-    private volatile WaiterNode waking;            // a run of waiters due: stored by the signalling thread; popped by CAS
+    private volatile WaiterNode waking;            // waiters due: stored by the signalling thread; CAS pops
 
     /** Creates a pending fence. */
     Fence(long context, long seqno) {

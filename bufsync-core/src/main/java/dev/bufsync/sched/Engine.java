@@ -64,10 +64,10 @@ public final class Engine implements AutoCloseable {
      *
      * The engine lock guards the entities, their queues, the credits in use, the running list and
      * `closed` (volatile, so that a submission can be refused early without the lock; push
-     * decides under it). dispatch() takes it, pops every job that can start (the head of an entity's queue
-     * is the only candidate of that entity, so an entity's jobs start in order), marks them
-     * running, and releases it before signalling their scheduled fences and handing their work
-     * to the executor, so that no callback runs under the lock. The running list and a pass's
+     * decides under it). dispatch() takes it, pops every job that can start (the head of an
+     * entity's queue is the only candidate of that entity, so an entity's jobs start in order),
+     * marks them running, and releases it before signalling their scheduled fences and handing
+     * their work to the executor, so that no callback runs under the lock. The running list and a pass's
      * lists of jobs to start or fail are linked through fields of the jobs themselves, so that
      * dispatching allocates nothing under the lock (and nothing at all per job).
      *
@@ -125,12 +125,12 @@ public final class Engine implements AutoCloseable {
     private final BiConsumer<? super SubmittedJob, ? super Throwable> failureReporter;
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<Priority, List<Entity>> entities = new EnumMap<>(Priority.class);  // guarded by lock
-    private SubmittedJob runningFirst;                                                   // guarded by lock: the running list
+    private SubmittedJob runningFirst;                                                   // guarded by lock: running list
     private SubmittedJob runningLast;                                                    // guarded by lock
     private int runningCount;                                                            // guarded by lock
     private int creditsInUse;                                                            // guarded by lock
     private long pushed;                                                                 // guarded by lock: jobs queued so far
-    private volatile boolean closed;                                                     // written under lock; read by checkOpen without it
+    private volatile boolean closed;                                                     // written under lock; see checkOpen
     private final List<Entity> allEntities = new CopyOnWriteArrayList<>();   // every entity ever made
     private final AtomicInteger unfinishedCount = new AtomicInteger();
     private final AtomicLong lastProgress = new AtomicLong(System.nanoTime());

@@ -80,7 +80,7 @@ public final class Entity implements AutoCloseable {
     private int booksHead;                                         // guarded by booksLock
     private int booksSize;                                         // guarded by booksLock
     private final AtomicInteger drainRequests = new AtomicInteger();   // > 0 while a thread drains
-    volatile boolean closed;                                       // written under the engine lock; read by checkOpen without it
+    volatile boolean closed;                                       // written under the engine lock; see Engine.checkOpen
 
     Entity(Engine engine, String name, Priority priority) {
         this.engine = engine;
