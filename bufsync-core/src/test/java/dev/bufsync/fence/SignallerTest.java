@@ -206,6 +206,19 @@ class SignallerTest {
         return s.fence();
     }
 
+    /** The reaper unroots the watch of a fence it abandons: the table slot is free again. */
+    @Test
+    void abandonmentStopsTheWatch() throws InterruptedException {
+        Signaller s = FenceContext.create("unrooted").next();
+        Reaper.Ref watch = s.watcher();         // phantom: holding it does not keep s reachable
+        Fence fence = s.fence();
+        assertThat(Reaper.isWatched(watch)).isTrue();
+        s = null;
+        collectUntilReported(fence);
+        assertThat(reported).contains(fence);
+        assertThat(Reaper.isWatched(watch)).isFalse();
+    }
+
     /** Signalling stops the watch, in the table and in the overflow alike; the slot is free again. */
     @Test
     void signalStopsTheWatchWhereverItIs() {
