@@ -8,6 +8,11 @@ import dev.bufsync.ww.LockResult;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 
 /**
  * A lock-all transaction: locks every object an operation touches, in the order the operation
@@ -39,9 +44,24 @@ import java.util.List;
  * everything). {@link Option#IGNORE_DUPLICATES}: locking an object twice is a no-op instead of an
  * {@link ExecDuplicateException}.
  *
- * <p><b>Caveats.</b> An exec belongs to the thread that began it, and it takes one
- * {@link AcquireContext} of the class of the first object it locks; all objects must share that
- * class. {@link #close()} must run (use try-with-resources); it releases everything it can even
+ * <p><b>Without blocking.</b> {@link #lockAllAsync} locks a known set as a chain of futures: no
+ * thread waits for a lock meanwhile (back-off = unlock all, wait for the contended object
+ * asynchronously, retry, keeping the stamp), and the future completes with the exec holding
+ * everything. That exec belongs to the transaction, not to a thread: {@link #attach()} it in the
+ * thread that adds fences, and close it from any thread.
+ *
+ * <pre>{@code
+ * Exec.lockAllAsync(job.buffers(), 1, executor).thenAccept(exec -> {
+ *     try (exec) {
+ *         exec.attach();                                     // this thread acts for it now
+ *         for (HasReservation o : exec.locked()) o.reservation().addFence(done, Usage.WRITE);
+ *     }
+ * });
+ * }</pre>
+ *
+ * <p><b>Caveats.</b> An exec from {@link #begin} belongs to the thread that began it, and it takes
+ * one {@link AcquireContext} of the class of the first object it locks; all objects must share
+ * that class. {@link #close()} must run (use try-with-resources); it releases everything it can even
  * when an unlock fails, and a second close does nothing.
  *
  * <p><b>Implementation notes.</b> The context begins at the first lock, so an exec that locks
@@ -74,6 +94,11 @@ public final class Exec implements AutoCloseable {
      * that continue past a throwable: every unlock is attempted, the list is cleared, close()
      * always closes the context and only then flips to CLOSED and rethrows the first failure
      * with the rest suppressed. A second close() returns at once.
+     *
+     * An exec of lockAllAsync has no owner thread: its steps (AsyncLocking) run one after
+     * another in whichever thread completed the previous step, ordered by those completions,
+     * and afterwards its transferable context is what admits one thread at a time (attach, or
+     * the attach that close makes for its call).
      */
 
     /** What an exec does in the cases where the kernel's drm_exec takes flags. */
@@ -103,7 +128,7 @@ public final class Exec implements AutoCloseable {
 
     private final boolean interruptible;      // Option.INTERRUPTIBLE
     private final boolean ignoreDuplicates;   // Option.IGNORE_DUPLICATES
-    private final Thread owner = Thread.currentThread();
+    private final Thread owner;               // null for an exec of lockAllAsync: its context guards it
     private final List<HasReservation> locked = new ArrayList<>();
     private AcquireContext ctx;
     private HasReservation contended;
@@ -111,9 +136,10 @@ public final class Exec implements AutoCloseable {
     private Phase phase = Phase.NEW;
     private int retries;
 
-    private Exec(boolean interruptible, boolean ignoreDuplicates) {
+    private Exec(boolean interruptible, boolean ignoreDuplicates, Thread owner) {
         this.interruptible = interruptible;
         this.ignoreDuplicates = ignoreDuplicates;
+        this.owner = owner;
     }
 
     /**
@@ -123,13 +149,99 @@ public final class Exec implements AutoCloseable {
      * @return a new exec; close it
      */
     public static Exec begin(Option... options) {
-        boolean interruptible = false;
-        boolean ignoreDuplicates = false;
+        return new Exec(has(options, Option.INTERRUPTIBLE), has(options, Option.IGNORE_DUPLICATES),
+                Thread.currentThread());
+    }
+
+    private static boolean has(Option[] options, Option option) {
         for (Option o : options) {
-            interruptible |= o == Option.INTERRUPTIBLE;
-            ignoreDuplicates |= o == Option.IGNORE_DUPLICATES;
+            if (o == option) {
+                return true;
+            }
         }
-        return new Exec(interruptible, ignoreDuplicates);
+        return false;
+    }
+
+    /**
+     * Locks every object of {@code objs}, in order, and reserves {@code slots} fence slots on each
+     * (as {@link #prepare(HasReservation, int)} for each element), without blocking any thread:
+     * the drm_exec loop as a chain of futures. A back-off unlocks everything, waits for the
+     * contended object with {@link dev.bufsync.ww.WwMutex#lockSlowAsync}, and starts again,
+     * keeping the transaction's stamp, so it cannot starve. Waiting requests sit in the mutexes'
+     * queues; whoever releases one hands the next step to {@code executor}.
+     *
+     * <p>The future completes with an exec in the locked phase whose context is
+     * {@linkplain AcquireContext#isTransferable() transferable} and detached: {@link #attach()}
+     * it in the thread that adds fences (a reservation checks that its lock is held by the
+     * calling thread), and {@link #close()} it from any one thread. If locking fails (a
+     * duplicate without {@link Option#IGNORE_DUPLICATES}, objects of two classes, a refusing
+     * executor) the exec is closed and the future fails with the cause. Cancelling the future (or
+     * completing it from outside, a timeout included) withdraws the pending request and closes the
+     * exec: nothing stays locked. {@link Option#INTERRUPTIBLE} has no meaning here (no thread
+     * waits); cancel instead.
+     *
+     * @param objs the objects, in locking order; not null, no null element
+     * @param slots fence slots to reserve on each, not negative
+     * @param executor runs the steps after each wait, and the stages that depend on the future
+     * @param options {@link Option#IGNORE_DUPLICATES}
+     * @return a future of the exec holding every object
+     * @throws IllegalArgumentException if {@code slots} is negative
+     * @throws NullPointerException naming the index of a null element
+     * @throws dev.bufsync.ww.WwMisuseException if the calling thread has a context of the
+     *     objects' class attached
+     */
+    public static CompletableFuture<Exec> lockAllAsync(Collection<? extends HasReservation> objs, int slots,
+            Executor executor, Option... options) {
+        Objects.requireNonNull(executor, "executor");
+        if (slots < 0) {
+            throw new IllegalArgumentException("lockAllAsync: negative slot count " + slots);
+        }
+        List<HasReservation> list = new ArrayList<>(objs);
+        for (int i = 0; i < list.size(); i++) {
+            int at = i;
+            Objects.requireNonNull(list.get(i), () -> "lockAllAsync: objs[" + at + "] is null");
+        }
+        Exec exec = new Exec(false, has(options, Option.IGNORE_DUPLICATES), null);
+        exec.phase = Phase.LOCKING;
+        if (!list.isEmpty()) {
+            exec.ctx = list.get(0).reservation().mutex().wwClass().beginTransferable();
+            exec.ctx.detach();
+        }
+        return new AsyncLocking(exec, list, slots, executor).start();
+    }
+
+    /**
+     * Attaches the context of an exec from {@link #lockAllAsync} to the current thread (see
+     * {@link AcquireContext#attach()}): from then on this thread holds its objects, may add
+     * fences and unlock, until it {@linkplain #detach() detaches} it or closes the exec.
+     *
+     * @throws IllegalStateException if this exec belongs to a thread (from {@link #begin})
+     * @throws dev.bufsync.ww.WwMisuseException if another thread has it attached
+     */
+    public void attach() {
+        transferableContext("attach").attach();
+    }
+
+    /**
+     * Detaches the context of an exec from {@link #lockAllAsync} from the current thread, so
+     * that another thread may {@linkplain #attach() attach} it.
+     *
+     * @throws IllegalStateException if this exec belongs to a thread (from {@link #begin})
+     * @throws dev.bufsync.ww.WwMisuseException if it is not attached to this thread
+     */
+    public void detach() {
+        transferableContext("detach").detach();
+    }
+
+    private AcquireContext transferableContext(String op) {
+        if (owner != null) {
+            throw new IllegalStateException(op + " on an Exec of " + owner.getName()
+                    + "; only an exec from lockAllAsync moves between threads");
+        }
+        if (phase == Phase.CLOSED) {
+            throw new IllegalStateException(op + " on a closed Exec");
+        }
+        return ctx;
     }
 
     /**
@@ -324,6 +436,8 @@ public final class Exec implements AutoCloseable {
      * others {@linkplain Throwable#getSuppressed() suppressed}. A second close does nothing.
      *
      * @throws IllegalStateException if called from another thread (nothing is released then)
+     * @throws dev.bufsync.ww.WwMisuseException for an exec of {@link #lockAllAsync}, if another
+     *     thread has its context attached (nothing is released then)
      * @throws RuntimeException the first failure of an unlock or of closing the context, after
      *     everything that could be released was
      */
@@ -333,6 +447,9 @@ public final class Exec implements AutoCloseable {
             return;
         }
         checkOwner("close");
+        if (owner == null && ctx != null && ctx.owner() != Thread.currentThread()) {
+            ctx.attach();                           // any one thread closes a transferable exec
+        }
         Throwable failure = releaseAll();
         if (ctx != null) {
             try {
@@ -405,12 +522,203 @@ public final class Exec implements AutoCloseable {
     }
 
     private void checkOwner(String op) {
-        if (Thread.currentThread() != owner) {
+        if (owner != null && Thread.currentThread() != owner) {
             throw new IllegalStateException(op + " on an Exec of " + owner.getName() + " from "
                     + Thread.currentThread().getName() + "; an Exec belongs to the thread that began it");
         }
         if (phase == Phase.CLOSED) {
             throw new IllegalStateException(op + " on a closed Exec");
+        }
+    }
+
+    /**
+     * The drm_exec loop of {@link #lockAllAsync} as a chain of futures. Each step runs in the
+     * thread that completed the previous one (the caller, or the executor of a waited-for lock);
+     * the steps are sequential, each ordered after the last by the completion of its future, so
+     * the exec's plain fields pass from step to step. Locks that complete within their call are
+     * taken in a loop, without a stage per object. Between steps the context is detached.
+     */
+    private static final class AsyncLocking {
+        private final Exec exec;
+        private final List<HasReservation> objs;
+        private final int slots;
+        private final Executor executor;
+        private final Result result = new Result();
+        private volatile CompletableFuture<?> pending;  // the lock being waited for, to cancel it
+
+        AsyncLocking(Exec exec, List<HasReservation> objs, int slots, Executor executor) {
+            this.exec = exec;
+            this.objs = objs;
+            this.slots = slots;
+            this.executor = executor;
+        }
+
+        CompletableFuture<Exec> start() {
+            lockFrom(0).whenComplete((e, failure) -> {
+                if (failure != null) {
+                    result.fail(failure instanceof CompletionException c ? c.getCause() : failure);
+                } else if (!result.settle(e)) {
+                    e.close();                         // cancelled meanwhile: release it all
+                }
+            });
+            return result;
+        }
+
+        /** Locks objs from {@code start} on; a future of the exec, locked or failed (closed). */
+        private CompletableFuture<Exec> lockFrom(int start) {
+            for (int i = start; i < objs.size(); i++) {
+                if (result.isDone()) {
+                    return fail(new CancellationException("lockAllAsync was cancelled"));
+                }
+                Reservation resv = objs.get(i).reservation();
+                if (resv == exec.prelocked) {
+                    exec.prelocked = null;             // the slow path took it before this run
+                    continue;
+                }
+                CompletableFuture<LockResult> f;
+                try {
+                    f = resv.mutex().lockAsync(exec.ctx, executor);
+                } catch (Throwable t) {
+                    return fail(t);
+                }
+                if (!f.isDone()) {
+                    pending = f;
+                    if (result.isDone()) {
+                        f.cancel(false);               // cancelled while we queued: withdraw
+                    }
+                    int at = i;
+                    return f.handle((r, t) -> f).thenCompose(done -> {
+                        CompletableFuture<Exec> detour = afterLock(at, done);
+                        return detour != null ? detour : lockFrom(at + 1);
+                    });
+                }
+                CompletableFuture<Exec> detour = afterLock(i, f);
+                if (detour != null) {
+                    return detour;
+                }
+            }
+            return finish();
+        }
+
+        /**
+         * The lock of objs[i] has completed.
+         *
+         * @return {@code null} to go on with the next object, else the rest of the transaction
+         */
+        private CompletableFuture<Exec> afterLock(int i, CompletableFuture<LockResult> f) {
+            HasReservation obj = objs.get(i);
+            LockResult r;
+            try {
+                r = f.join();
+            } catch (CompletionException e) {
+                return e.getCause() instanceof BackoffException ? retry(obj) : fail(e.getCause());
+            } catch (CancellationException e) {
+                return fail(e);
+            }
+            if (r == LockResult.ALREADY_HELD) {
+                return exec.ignoreDuplicates ? null : fail(new ExecDuplicateException(obj));
+            }
+            exec.locked.add(obj);
+            return null;
+        }
+
+        /** Back-off: release everything, wait for the contended object, start again. */
+        private CompletableFuture<Exec> retry(HasReservation obj) {
+            exec.retries++;
+            try {
+                exec.ctx.unlockAll();                  // attaches for the call: never blocks
+            } catch (Throwable t) {
+                return fail(t);
+            } finally {
+                exec.locked.clear();
+                exec.prelocked = null;
+            }
+            ExecEvents.retry(exec.ctx, obj, exec.retries);
+            Reservation resv = obj.reservation();
+            CompletableFuture<LockResult> f = resv.mutex().lockSlowAsync(exec.ctx, executor);
+            pending = f;
+            if (result.isDone()) {
+                f.cancel(false);
+            }
+            return f.handle((r, t) -> t).thenCompose(t -> {
+                if (t != null) {
+                    return fail(t instanceof CompletionException c ? c.getCause() : t);
+                }
+                exec.locked.add(obj);
+                exec.prelocked = resv;
+                return lockFrom(0);
+            });
+        }
+
+        /** Everything is held: reserve the slots, end the acquire phase, detach. */
+        private CompletableFuture<Exec> finish() {
+            if (exec.ctx != null) {
+                exec.ctx.attach();
+                try {
+                    for (HasReservation obj : objs) {
+                        obj.reservation().reserveFences(slots);
+                    }
+                    exec.ctx.acquireDone();
+                } catch (Throwable t) {
+                    exec.ctx.detach();
+                    return fail(t);
+                }
+                exec.ctx.detach();
+            }
+            exec.phase = Phase.LOCKED;
+            return CompletableFuture.completedFuture(exec);
+        }
+
+        /** Ends the transaction on a failure: everything released, the context closed. */
+        private CompletableFuture<Exec> fail(Throwable t) {
+            try {
+                exec.close();
+            } catch (Throwable closing) {
+                t.addSuppressed(closing);
+            }
+            return CompletableFuture.failedFuture(t);
+        }
+
+        /**
+         * The future handed to the caller: completing it from outside (cancel, a timeout)
+         * withdraws the lock being waited for; the chain then closes the exec.
+         */
+        private final class Result extends CompletableFuture<Exec> {
+            @Override
+            public boolean cancel(boolean mayInterruptIfRunning) {
+                boolean cancelled = super.cancel(mayInterruptIfRunning);
+                withdraw();
+                return cancelled;
+            }
+
+            @Override
+            public boolean complete(Exec value) {
+                boolean completed = super.complete(value);
+                withdraw();
+                return completed;
+            }
+
+            @Override
+            public boolean completeExceptionally(Throwable ex) {
+                boolean completed = super.completeExceptionally(ex);
+                withdraw();
+                return completed;
+            }
+
+            private void withdraw() {
+                CompletableFuture<?> f = pending;
+                if (f != null) {
+                    f.cancel(false);                   // a completed lock ignores it
+                }
+            }
+
+            boolean settle(Exec e) {
+                return super.complete(e);
+            }
+
+            void fail(Throwable t) {
+                super.completeExceptionally(t);
+            }
         }
     }
 

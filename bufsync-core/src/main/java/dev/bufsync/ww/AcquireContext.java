@@ -2,6 +2,7 @@ package dev.bufsync.ww;
 
 import dev.bufsync.check.Checker;
 import static dev.bufsync.ww.WwMisuseException.Rule.CLOSE_WITH_LOCKS_HELD;
+import static dev.bufsync.ww.WwMisuseException.Rule.CONCURRENT_USE;
 import static dev.bufsync.ww.WwMisuseException.Rule.CONTEXT_CLOSED;
 import static dev.bufsync.ww.WwMisuseException.Rule.DONE_TWICE;
 import static dev.bufsync.ww.WwMisuseException.Rule.FOREIGN_THREAD;
@@ -9,9 +10,12 @@ import static dev.bufsync.ww.WwMisuseException.Rule.LOCKS_HELD_AFTER_BACKOFF;
 import static dev.bufsync.ww.WwMisuseException.Rule.LOCK_AFTER_DONE;
 import static dev.bufsync.ww.WwMisuseException.Rule.MIXED_LOCKING;
 import static dev.bufsync.ww.WwMisuseException.Rule.SLOW_WITHOUT_BACKOFF;
+import static dev.bufsync.ww.WwMisuseException.Rule.TWO_CONTEXTS;
 import static dev.bufsync.ww.WwMisuseException.Rule.WRONG_CLASS;
 import static dev.bufsync.ww.WwMisuseException.Rule.WRONG_MUTEX_AFTER_BACKOFF;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 import java.util.List;
 
@@ -41,12 +45,20 @@ import java.util.List;
  * }
  * }</pre>
  *
- * <p>A context belongs to the thread that began it; every method except the read-only accessors
- * and {@link #toString()} must be called from that thread. A thread may have one live context per
+ * <p>A context from {@link WwClass#begin()} belongs to the thread that began it; every method
+ * except the read-only accessors and {@link #toString()} must be called from that thread. A
+ * context from {@link WwClass#beginTransferable()} belongs to the transaction instead: it is
+ * <em>attached</em> to one thread at a time, may be {@linkplain #detach() detached} there and
+ * {@linkplain #attach() attached} in another (a virtual thread, an executor's task, a subtask of a
+ * structured-concurrency scope), and can lock asynchronously
+ * ({@link WwMutex#lockAsync(AcquireContext, java.util.concurrent.Executor)}). Its own methods
+ * attach a detached context for their duration; locking and unlocking its mutexes synchronously
+ * needs it attached. Two threads using it at once is a misuse
+ * ({@link WwMisuseException.Rule#CONCURRENT_USE}). A thread may have one attached context per
  * class. Contexts of different classes may nest.
  *
  * <p><b>Caveats.</b> {@link #close()} with locks still held is a misuse: it unlocks them, so that
- * nothing stays locked, and then throws. A second {@code close()} also throws. A context whose
+ * nothing stays locked, and then throws. A second {@code close()} does nothing. A context whose
  * thread dies without closing it keeps its locks, as any lock would.
  */
 public final class AcquireContext implements AutoCloseable {
@@ -76,10 +88,17 @@ public final class AcquireContext implements AutoCloseable {
     private static final int INITIAL_HELD = 4;
     private static final int MAX_SPARE_HELD = 256;  // larger lists are left to the GC (1 KB per thread and class)
 
+    /** The owner while an asynchronous lock is pending: no thread may use the context. */
+    static final Object PENDING = new Object();
+
     private final WwClass wwClass;
     private final long stamp;
-    private final Thread owner;
-    private final WwClass.ThreadState threadState;
+    private final boolean transferable;
+    private Object owner;                // thread-bound: the thread that began it, never changed;
+                                         // transferable: the attached Thread, null, or PENDING (see Overview)
+    private Thread lastOwner;            // transferable: the last thread attached (diagnostics; racy reads)
+    private WwClass.ThreadState threadState; // the attached thread's bookkeeping; carrier only
+    volatile AsyncWaiter asyncWaiter; // the pending asynchronous lock, or null; written by the carrier
 
     int acquired;                        // owner writes; read under a queue lock while queued
     private WwMutex[] held;              // owner only; the thread's spare array when it has one
@@ -93,10 +112,12 @@ public final class AcquireContext implements AutoCloseable {
     private volatile boolean wounded;    // a hint: set by wounders, read and cleared by the owner
                                          // (a plain volatile, so no call site needs linking)
 
-    AcquireContext(WwClass wwClass, long stamp, WwClass.ThreadState threadState) {
+    AcquireContext(WwClass wwClass, long stamp, WwClass.ThreadState threadState, boolean transferable) {
         this.wwClass = wwClass;
         this.stamp = stamp;
+        this.transferable = transferable;
         this.owner = Thread.currentThread();
+        this.lastOwner = Thread.currentThread();
         this.threadState = threadState;
         WwMutex[] spare = threadState.spareHeld;
         if (spare != null) {
@@ -133,12 +154,120 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * The thread that began this context and alone may use it.
+     * The thread this context is attached to: for a context from {@link WwClass#begin()} the
+     * thread that began it, for a transferable one the thread using it now.
      *
-     * @return the owner thread
+     * @return the owner thread, or {@code null} while a transferable context is detached or has an
+     *     asynchronous lock pending
      */
     public Thread owner() {
-        return owner;
+        return owner instanceof Thread t ? t : null;
+    }
+
+    /**
+     * Tells whether this context was begun with {@link WwClass#beginTransferable()}.
+     *
+     * @return {@code true} if it may move between threads
+     */
+    public boolean isTransferable() {
+        return transferable;
+    }
+
+    /**
+     * Attaches this transferable context to the current thread, after another thread
+     * {@linkplain #detach() detached} it (or an asynchronous lock completed). From then on this
+     * thread may lock and unlock with it, until it detaches it. The mutexes it holds record this
+     * thread as their owner, so thread dumps and {@link WwMutex#owner()} show who holds them now.
+     *
+     * @throws WwMisuseException ({@link WwMisuseException.Rule#CONCURRENT_USE}) if it is attached
+     *     to a thread (this one included) or an asynchronous lock of it is pending,
+     *     ({@link WwMisuseException.Rule#FOREIGN_THREAD}) if it is not transferable,
+     *     ({@link WwMisuseException.Rule#TWO_CONTEXTS}) if this thread has another context of the
+     *     class attached, ({@link WwMisuseException.Rule#CONTEXT_CLOSED}) after close
+     */
+    public void attach() {
+        if (!transferable) {
+            throw notTransferable("attach");
+        }
+        WwClass.ThreadState ts = wwClass.threadState();      // may allocate: before the hand-off
+        take("attach", ts);
+        if (ts.live != null) {
+            OWNER.setVolatile(this, (Object) null);
+            throw misuse(TWO_CONTEXTS, Thread.currentThread() + " attached " + this + " while "
+                    + ts.live + " is live on it; detach or close that first");
+        }
+        ts.live = this;
+        for (int i = 0; i < acquired; i++) {
+            held[i].ownedBy(Thread.currentThread());
+        }
+    }
+
+    /**
+     * Takes a detached transferable context for the current thread, whose bookkeeping is
+     * {@code ts}: the hand-off CAS, then the closed check.
+     */
+    private void take(String op, WwClass.ThreadState ts) {
+        if (!OWNER.compareAndSet(this, (Object) null, (Object) Thread.currentThread())) {
+            throw notOwner(op);
+        }
+        if ((flags & CLOSED) != 0) {
+            OWNER.setVolatile(this, (Object) null);
+            throw misuse(CONTEXT_CLOSED, op + " on closed " + this);
+        }
+        threadState = ts;
+        lastOwner = Thread.currentThread();
+    }
+
+    private WwMisuseException notTransferable(String op) {
+        return misuse(FOREIGN_THREAD, Thread.currentThread() + " called " + op + " on " + this
+                + ", which belongs to the thread that began it; begin it with"
+                + " beginTransferable() to move it between threads or lock asynchronously");
+    }
+
+    /**
+     * Detaches this transferable context from the current thread, so that another thread may
+     * {@linkplain #attach() attach} it. Its locks stay held by the transaction; the mutexes keep
+     * showing this thread as their owner until another attaches.
+     *
+     * @throws WwMisuseException ({@link WwMisuseException.Rule#FOREIGN_THREAD} or
+     *     {@link WwMisuseException.Rule#CONCURRENT_USE}) if it is not attached to this thread,
+     *     ({@link WwMisuseException.Rule#CONTEXT_CLOSED}) after close
+     */
+    public void detach() {
+        checkOwner("detach");
+        if (!transferable) {
+            throw notTransferable("detach");
+        }
+        release();
+    }
+
+    /** The attached carrier lets go: the thread forgets it, then the hand-off (volatile). */
+    private void release() {
+        forgetLive();
+        OWNER.setVolatile(this, (Object) null);
+    }
+
+    /** The carrier's thread no longer has this context live (if it was registered there). */
+    private void forgetLive() {
+        if (threadState.live == this) {
+            threadState.live = null;
+        }
+    }
+
+    /**
+     * Attaches a detached transferable context for one of its own methods. Those never block, so
+     * the context is not made the thread's live one: a thread may run them while it has another
+     * context of the class attached (a stage run by an executor inside another's unlock).
+     *
+     * @return {@code true} if the method must detach it again at the end ({@link #leave})
+     */
+    private boolean enter(String op) {
+        if (Thread.currentThread() == owner || !transferable || owner() != null) {
+            checkOwner(op);
+            return false;
+        }
+        take(op, wwClass.threadState());                 // the fetch may allocate: before the CAS
+        return true;
     }
 
     /**
@@ -148,11 +277,21 @@ public final class AcquireContext implements AutoCloseable {
      * @throws WwMisuseException if called twice, from another thread, or after close
      */
     public void acquireDone() {
-        checkOwner("acquireDone");
-        if ((flags & DONE) != 0) {
-            throw misuse(DONE_TWICE, this + " called acquireDone() twice");
+        boolean entered = enter("acquireDone");
+        try {
+            if ((flags & DONE) != 0) {
+                throw misuse(DONE_TWICE, this + " called acquireDone() twice");
+            }
+            flags |= DONE;
+        } finally {
+            leave(entered);
         }
-        flags |= DONE;
+    }
+
+    private void leave(boolean entered) {
+        if (entered) {
+            OWNER.setVolatile(this, (Object) null);
+        }
     }
 
     /**
@@ -163,17 +302,21 @@ public final class AcquireContext implements AutoCloseable {
      * @throws WwMisuseException if called from another thread or after close
      */
     public void unlockAll() {
-        checkOwner("unlockAll");
-        Throwable first = null;
-        while (acquired > 0) {
-            try {
-                held[acquired - 1].unlock();          // releases even when its hook throws
-            } catch (Throwable t) {
-                first = addTo(first, t);
+        boolean entered = enter("unlockAll");
+        try {
+            Throwable first = null;
+            while (acquired > 0) {
+                try {
+                    held[acquired - 1].unlock();          // releases even when its hook throws
+                } catch (Throwable t) {
+                    first = addTo(first, t);
+                }
             }
-        }
-        if (first != null) {
-            throw WwMutex.rethrow(first);
+            if (first != null) {
+                throw WwMutex.rethrow(first);
+            }
+        } finally {
+            leave(entered);
         }
     }
 
@@ -200,8 +343,12 @@ public final class AcquireContext implements AutoCloseable {
      * @throws WwMisuseException if called from another thread or after close
      */
     public void injectBackoff(boolean on) {
-        checkOwner("injectBackoff");
-        setInjection(on);
+        boolean entered = enter("injectBackoff");
+        try {
+            setInjection(on);
+        } finally {
+            leave(entered);
+        }
     }
 
     private void setInjection(boolean on) {
@@ -296,7 +443,23 @@ public final class AcquireContext implements AutoCloseable {
         if (isClosed()) {
             return;                                   // idempotent, as AutoCloseable recommends
         }
-        checkOwner("close");
+        boolean entered;
+        try {
+            entered = enter("close");
+        } catch (WwMisuseException e) {
+            if (e.rule() == CONTEXT_CLOSED) {
+                return;                               // closed by another carrier meanwhile
+            }
+            throw e;
+        }
+        try {
+            closeAttached();
+        } finally {
+            leave(entered);
+        }
+    }
+
+    private void closeAttached() {
         int stillHeld = acquired;
         String heldNames = stillHeld > 0 ? heldLocks().toString() : "";
         Throwable hookFailure = null;
@@ -306,7 +469,7 @@ public final class AcquireContext implements AutoCloseable {
             hookFailure = t;
         }
         flags |= CLOSED;
-        threadState.live = null;
+        forgetLive();
         if (held.length <= MAX_SPARE_HELD) {
             threadState.spareHeld = held;             // every slot is null again after unlockAll
         }
@@ -381,12 +544,87 @@ public final class AcquireContext implements AutoCloseable {
 
     private void checkOwner(String op) {
         if (Thread.currentThread() != owner) {
-            throw misuse(FOREIGN_THREAD, Thread.currentThread() + " called " + op + " on " + this
-                    + ", which belongs to " + owner);
+            throw notOwner(op);
         }
         if ((flags & CLOSED) != 0) {
             throw misuse(CONTEXT_CLOSED, op + " on closed " + this);
         }
+    }
+
+    /** The misuse of a thread that is not this context's owner calling {@code op}. */
+    private WwMisuseException notOwner(String op) {
+        Object o = OWNER.getVolatile(this);
+        String who = Thread.currentThread() + " called " + op + " on " + this;
+        if (!transferable) {
+            return misuse(FOREIGN_THREAD, who + ", which belongs to " + o);
+        } else if (o == PENDING) {
+            return misuse(CONCURRENT_USE, who + " while an asynchronous lock of it is pending;"
+                    + " use it when that lock's future has completed");
+        } else if (o == null) {
+            return misuse(FOREIGN_THREAD, who + ", which is detached; attach() it first");
+        }
+        return misuse(CONCURRENT_USE, who + ", which is attached to " + o + "; one thread at a"
+                + " time: detach() it there first");
+    }
+
+    /**
+     * Checks an asynchronous lock ({@code slow}: lockSlowAsync) of {@code m} and hands the
+     * context to it: from the attached thread, or from nobody, to PENDING, with {@code w} as its
+     * pending waiter. The rules are those of a lock from a thread, without the blocking ones.
+     */
+    void enterAsync(WwMutex m, AsyncWaiter w, boolean slow) {
+        String op = slow ? "lockSlowAsync" : "lockAsync";
+        if (!transferable) {
+            throw notTransferable(op + " of " + m.describe());
+        }
+        boolean wasAttached = owner == Thread.currentThread();
+        if (!wasAttached && !OWNER.compareAndSet(this, (Object) null, (Object) Thread.currentThread())) {
+            throw notOwner(op);
+        }
+        try {
+            if (slow) {
+                checkLockSlow(m);
+            } else {
+                checkSlowly(m, op, false);
+            }
+        } catch (RuntimeException | Error e) {
+            if (!wasAttached) {
+                OWNER.setVolatile(this, (Object) null);
+            }
+            throw e;
+        }
+        if (wasAttached) {
+            forgetLive();
+        }
+        asyncWaiter = w;
+        OWNER.setVolatile(this, PENDING);
+    }
+
+    /** The runner of a pending asynchronous lock carries the context until it completes. */
+    void carryAsync() {
+        owner = Thread.currentThread();
+    }
+
+    /** The asynchronous lock has ended: the context is detached before its future completes. */
+    void exitAsync() {
+        asyncWaiter = null;
+        OWNER.setVolatile(this, (Object) null);
+    }
+
+    /** The owner as a wounder sees it: a Thread to unpark, PENDING, or null. */
+    Object ownerForWound() {
+        return OWNER.getVolatile(this);
+    }
+
+    /** Who carries the context, for messages: the thread, or what it waits for. */
+    String carrierName() {
+        Object o = owner;
+        if (o instanceof Thread t) {
+            return t.getName().isEmpty() ? t.toString() : t.getName();
+        }
+        Thread last = lastOwner;
+        String lastName = last.getName().isEmpty() ? last.toString() : last.getName();
+        return (o == PENDING ? "async" : "detached") + " (last on " + lastName + ")";
     }
 
     private WwMisuseException misuse(WwMisuseException.Rule rule, String message) {
@@ -435,7 +673,9 @@ public final class AcquireContext implements AutoCloseable {
 
     /** Records that {@code m} was acquired; {@link #beforeAcquire()} made room for it. */
     void recordAcquired(WwMutex m) {
-        Checker.acquired(m);
+        if (!transferable) {
+            Checker.acquired(m);                      // the checker follows threads
+        }
         held[acquired++] = m;
         acquisitions++;
         if ((flags & CONTENDING) != 0) {
@@ -509,7 +749,8 @@ public final class AcquireContext implements AutoCloseable {
     public String toString() {
         StringBuilder sb = new StringBuilder("AcquireContext#").append(stamp)
                 .append("[class=").append(wwClass.name())
-                .append(", owner=").append(owner.getName().isEmpty() ? owner.toString() : owner.getName())
+                .append(transferable ? ", transferable" : "")
+                .append(", owner=").append(carrierName())
                 .append(", held=").append(acquired);
         if ((flags & CONTENDING) != 0 && contending != null) {
             sb.append(", contended=").append(contending.describe());
@@ -524,5 +765,16 @@ public final class AcquireContext implements AutoCloseable {
             sb.append(", closed");
         }
         return sb.append(']').toString();
+    }
+
+    // VarHandle mechanics
+    private static final VarHandle OWNER;
+
+    static {
+        try {
+            OWNER = MethodHandles.lookup().findVarHandle(AcquireContext.class, "owner", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 }

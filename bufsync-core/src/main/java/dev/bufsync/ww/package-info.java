@@ -7,6 +7,9 @@
  *       algorithm, wound-wait or wait-die;
  *   <li>{@link dev.bufsync.ww.WwMutex}: the mutex;
  *   <li>{@link dev.bufsync.ww.AcquireContext}: one transaction; it keeps its stamp across retries;
+ *       bound to its thread, or transferable between threads and able to lock asynchronously
+ *       ({@link dev.bufsync.ww.WwClass#beginTransferable()},
+ *       {@link dev.bufsync.ww.WwMutex#lockAsync(dev.bufsync.ww.AcquireContext, java.util.concurrent.Executor)});
  *   <li>{@link dev.bufsync.ww.BackoffException}: "must back off", carrying the contended mutex;
  *   <li>{@link dev.bufsync.ww.WwMisuseException}: a broken rule, always checked.
  * </ul>
@@ -28,6 +31,14 @@
  *   <li>A wound is published with release semantics and read with acquire semantics: when a
  *       context backs off because it was wounded, actions of the wounding thread before it queued
  *       for the contended mutex happen-before the back-off.
+ *   <li>An asynchronous lock ({@link dev.bufsync.ww.WwMutex#lockAsync(dev.bufsync.ww.AcquireContext, java.util.concurrent.Executor)}) that completes with
+ *       {@link dev.bufsync.ww.LockResult#ACQUIRED} orders like a lock that returns it: actions
+ *       before the previous holder's unlock happen-before the stages that depend on the future.
+ *   <li>A transferable context's hand-offs order its users: actions of a thread before it
+ *       {@linkplain dev.bufsync.ww.AcquireContext#detach() detaches} the context (or before it
+ *       calls {@code lockAsync} with it) happen-before actions of the thread that next
+ *       {@linkplain dev.bufsync.ww.AcquireContext#attach() attaches} it (or of the stages that
+ *       depend on that lock's future).
  *   <li>Stamps are taken atomically: contexts of one class that begin one after another (in
  *       happens-before order) get increasing stamps.
  * </ul>
