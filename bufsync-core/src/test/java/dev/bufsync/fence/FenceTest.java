@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -176,13 +177,13 @@ class FenceTest {
     void raceSignalCallback() throws Exception {
         for (boolean signalBeforeAdd : new boolean[] {true, false}) {
             AtomicReferenceArray<Fence> published = new AtomicReferenceArray<>(2);
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(150);
+            CyclicBarrier start = new CyclicBarrier(2);
             ExecutorService pool = Executors.newFixedThreadPool(2);
             try {
                 List<Future<long[]>> results = new ArrayList<>();
                 for (int id = 0; id < 2; id++) {
                     int me = id;
-                    results.add(pool.submit(() -> raceLoop(me, published, signalBeforeAdd, deadline)));
+                    results.add(pool.submit(() -> raceLoop(me, published, signalBeforeAdd, start)));
                 }
                 long passes = 0;
                 for (Future<long[]> r : results) {
@@ -196,13 +197,19 @@ class FenceTest {
         }
     }
 
-    /** One thread of raceSignalCallback; returns {passes, misses}. */
+    /**
+     * One thread of raceSignalCallback: 150 ms of passes, counted from when both threads run (a
+     * deadline set before the pool's threads existed could pass before either ran on a loaded
+     * machine), and at least one pass; returns {passes, misses}.
+     */
     private static long[] raceLoop(int me, AtomicReferenceArray<Fence> published, boolean signalBeforeAdd,
-            long deadline) throws InterruptedException {
+            CyclicBarrier start) throws Exception {
         FenceContext context = FenceContext.create("race-" + me);
+        start.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(150);
         long passes = 0;
         long misses = 0;
-        while (System.nanoTime() - deadline < 0) {
+        do {
             Signaller own = context.next();
             published.set(me, own.fence());
             Fence peer;
@@ -232,7 +239,7 @@ class FenceTest {
             }
             published.set(me, null);
             passes++;
-        }
+        } while (System.nanoTime() - deadline < 0);
         return new long[] {passes, misses};
     }
 
