@@ -36,7 +36,7 @@ class WwSharedMutexLincheckTest {
      * then {@code second} in mode {@code secondShared}; after a back-off, unlocks all and
      * slow-locks the contended lock in the mode that backed off.
      */
-    private static void transaction(WwClass cls, WwSharedMutex first, boolean firstShared,
+    static void transaction(WwClass cls, WwSharedMutex first, boolean firstShared,
                                     WwSharedMutex second, boolean secondShared, AtomicInteger done) {
         try (AcquireContext ctx = cls.begin()) {
             BackoffException contended = null;

@@ -439,6 +439,39 @@ class WwSharedMutexTest {
         }
     }
 
+    /**
+     * Virtual threads: 2,000 transactions on virtual threads, each taking two of 20 locks in
+     * random modes and order with the back-off loop, all complete (waits park the virtual thread,
+     * never pin a carrier in a monitor) and leave every lock free.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void virtualThreadTransactionsAllComplete(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex[] locks = new WwSharedMutex[20];
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new WwSharedMutex(cls);
+        }
+        int n = 2_000;
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            java.util.SplittableRandom random = new java.util.SplittableRandom(12);
+            for (int k = 0; k < n; k++) {
+                int a = random.nextInt(locks.length);
+                int b = (a + 1 + random.nextInt(locks.length - 1)) % locks.length;
+                boolean sa = random.nextBoolean();
+                boolean sb = random.nextBoolean();
+                executor.submit(() -> WwSharedMutexLincheckTest.transaction(cls, locks[a], sa, locks[b], sb, done));
+            }
+            executor.shutdown();
+            assertThat(executor.awaitTermination(PATIENCE_S * 3, TimeUnit.SECONDS)).as("all finished").isTrue();
+        }
+        assertThat(done.get()).isEqualTo(n);
+        for (WwSharedMutex m : locks) {
+            assertThat(m.isWriteLocked() || m.readerCount() != 0 || m.waiterCount() != 0).as(m.toString()).isFalse();
+        }
+    }
+
     /** Misuse is caught as for WwMutex: another class, lockSlow without a back-off, a foreign unlock. */
     @Test
     void misuseIsReported() throws Exception {
