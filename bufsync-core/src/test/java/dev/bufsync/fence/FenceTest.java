@@ -1013,4 +1013,23 @@ class FenceTest {
             s.signal();
         }
     }
+
+    /** The untimed awaitSuccess waits for the signal: its thread parks on the fence until then. */
+    @Test
+    void awaitSuccessWaitsForTheSignal() throws Exception {
+        Signaller s = mock();
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        Thread waiter = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                s.fence().awaitSuccess();
+                done.complete(null);
+            } catch (Throwable t) {
+                done.completeExceptionally(t);
+            }
+        });
+        awaitParkedOn(waiter, s.fence());
+        assertThat(done).isNotDone();
+        s.signal();
+        done.get(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+    }
 }
