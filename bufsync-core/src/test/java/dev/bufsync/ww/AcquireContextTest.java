@@ -42,6 +42,110 @@ class AcquireContextTest {
         assertThat(cls.threadState().spareHeld).isNotNull().hasSizeLessThanOrEqualTo(256);
     }
 
+    /**
+     * A transaction that meets no conflict takes no stamp: its stamp stays 0, diagnostics say
+     * "unstamped", and the class's counter is untouched, so the next stamp handed out is the
+     * class's first. (Failed on the old code, which took a stamp in begin().)
+     */
+    @Test
+    void anUncontendedTransactionTakesNoStamp() throws Exception {
+        WwClass cls = WwClass.builder("lazy").injectBackoff(false).build();
+        WwMutex a = new WwMutex(cls);
+        WwMutex b = new WwMutex(cls);
+        for (int i = 0; i < 3; i++) {
+            try (AcquireContext ctx = cls.begin()) {
+                a.lock(ctx);
+                b.lock(ctx);
+                assertThat(ctx.stamp()).isZero();
+                assertThat(ctx.toString()).startsWith("AcquireContext(unstamped)[");
+                assertThat(a.toString()).contains("held by context (unstamped) on ");
+                ctx.unlockAll();
+            }
+        }
+        try (AcquireContext ctx = cls.begin()) {
+            assertThat(ctx.stamped()).isEqualTo(1L).isEqualTo(ctx.stamp()); // the class's first ticket
+            assertThat(ctx.stamped()).isEqualTo(1L);                         // set once
+            assertThat(ctx.toString()).startsWith("AcquireContext#1[");
+        }
+        assertThat(cls.stats().contexts()).isEqualTo(4);
+    }
+
+    /**
+     * Wound-wait, age by first conflict: of two unstamped transactions, the holder is stamped
+     * before the one that meets it, so the later-begun holder is the older; the earlier-begun
+     * waiter, which holds a lock, waits instead of wounding. When the holder then wants the
+     * waiter's lock it wounds it (the waiter backs off at once, naming the holder's stamp), and
+     * the waiter keeps its stamp across the back-off. (Failed on the old code: begin order made
+     * the waiter the older, so it wounded the holder.)
+     */
+    @Test
+    void theFirstConflictStampsTheHolderFirst() throws Exception {
+        WwClass cls = WwClass.builder("first-conflict").injectBackoff(false).build();
+        WwMutex m = new WwMutex(cls);
+        WwMutex x = new WwMutex(cls);
+        try (Actor early = new Actor("early"); Actor late = new Actor("late")) {
+            AcquireContext earlyCtx = early.call(cls::begin);
+            AcquireContext lateCtx = late.call(cls::begin);
+            early.call(() -> x.lock(earlyCtx));
+            late.call(() -> m.lock(lateCtx));
+            assertThat(earlyCtx.stamp()).isZero();
+            assertThat(lateCtx.stamp()).isZero();
+
+            Future<LockResult> earlyWaits = early.start(() -> m.lock(earlyCtx));
+            Actor.awaitWaiters(m, 1);
+            long lateStamp = lateCtx.stamp();
+            long earlyStamp = earlyCtx.stamp();
+            assertThat(lateStamp).isNotZero();
+            assertThat(earlyStamp).isNotZero();
+            assertThat(WwClass.isOlder(lateStamp, earlyStamp)).as("the holder is the older").isTrue();
+            assertThat(lateCtx.isWounded()).isFalse();
+
+            Future<LockResult> lateWaits = late.start(() -> x.lock(lateCtx));
+            assertThatThrownBy(() -> earlyWaits.get(20, java.util.concurrent.TimeUnit.SECONDS))
+                    .cause().isInstanceOfSatisfying(BackoffException.class, e -> {
+                        assertThat(e.reason()).isEqualTo(BackoffException.Reason.WOUNDED);
+                        assertThat(e.olderStamp()).isEqualTo(lateStamp);
+                        assertThat(e.stamp()).isEqualTo(earlyStamp);
+                    });
+            early.run(earlyCtx::unlockAll);
+            assertThat(lateWaits.get(20, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            late.run(lateCtx::unlockAll);
+            early.run(() -> m.lockSlow(earlyCtx));
+            assertThat(earlyCtx.stamp()).as("kept across the back-off").isEqualTo(earlyStamp);
+            early.run(earlyCtx::unlockAll);
+            early.run(earlyCtx::close);
+            late.run(lateCtx::close);
+        }
+    }
+
+    /**
+     * Wait-die, age by first conflict: a transaction that holds a lock and meets an unstamped
+     * holder dies at once, since the holder is stamped first and so is the older. (On the old
+     * code the earlier-begun requester was the older and waited.)
+     */
+    @Test
+    void waitDieRequesterMeetingAnUnstampedHolderDies() throws Exception {
+        WwClass cls = WwClass.builder("first-conflict-wd").algorithm(WwClass.Algorithm.WAIT_DIE)
+                .injectBackoff(false).build();
+        WwMutex m = new WwMutex(cls);
+        WwMutex x = new WwMutex(cls);
+        try (Actor late = new Actor("late"); AcquireContext earlyCtx = cls.begin()) {
+            AcquireContext lateCtx = late.call(cls::begin);
+            x.lock(earlyCtx);
+            late.call(() -> m.lock(lateCtx));
+            assertThatThrownBy(() -> m.lock(earlyCtx)).isInstanceOfSatisfying(BackoffException.class, e -> {
+                assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+                assertThat(e.olderStamp()).isEqualTo(lateCtx.stamp()).isNotZero();
+                assertThat(WwClass.isOlder(lateCtx.stamp(), earlyCtx.stamp())).isTrue();
+            });
+            earlyCtx.unlockAll();
+            late.run(lateCtx::unlockAll);
+            late.run(lateCtx::close);
+            m.lockSlow(earlyCtx);
+            earlyCtx.unlockAll();
+        }
+    }
+
     private static void assertMisuse(ThrowingCallable call, Rule rule, String inMessage) {
         assertThatThrownBy(call).isInstanceOf(WwMisuseException.class).hasMessageContaining(inMessage)
                 .extracting(e -> ((WwMisuseException) e).rule()).isEqualTo(rule);

@@ -37,9 +37,12 @@ class WwMutexAsyncTest {
         return WwClass.builder("async-" + algorithm).algorithm(algorithm).injectBackoff(inject).build();
     }
 
-    /** A transferable context, detached from the test thread so that any thread may carry it. */
+    /**
+     * A transferable context, detached from the test thread so that any thread may carry it, and
+     * stamped: the tests' transactions are as old as the order they begin in.
+     */
     private static AcquireContext detached(WwClass cls) {
-        AcquireContext ctx = cls.beginTransferable();
+        AcquireContext ctx = Ages.stamped(cls.beginTransferable());
         ctx.detach();
         return ctx;
     }
