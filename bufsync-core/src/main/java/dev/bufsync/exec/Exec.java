@@ -618,15 +618,13 @@ public final class Exec implements AutoCloseable {
         /** Back-off: release everything, wait for the contended object, start again. */
         private CompletableFuture<Exec> retry(HasReservation obj) {
             exec.retries++;
-            exec.ctx.attach();
-            Throwable failure;
             try {
-                failure = exec.releaseAll();
+                exec.ctx.unlockAll();                  // attaches for the call: never blocks
+            } catch (Throwable t) {
+                return fail(t);
             } finally {
-                exec.ctx.detach();
-            }
-            if (failure != null) {
-                return fail(failure);
+                exec.locked.clear();
+                exec.prelocked = null;
             }
             ExecEvents.retry(exec.ctx, obj, exec.retries);
             Reservation resv = obj.reservation();

@@ -279,21 +279,39 @@ public final class AcquireContext implements AutoCloseable {
 
     /** The attached carrier lets go: the thread forgets it, then the hand-off (volatile). */
     private void release() {
-        threadState.live = null;
+        forgetLive();
         OWNER.setVolatile(this, (Object) null);
     }
 
+    /** The carrier's thread no longer has this context live (if it was registered there). */
+    private void forgetLive() {
+        if (threadState.live == this) {
+            threadState.live = null;
+        }
+    }
+
     /**
-     * Attaches a detached transferable context for one of its own methods.
+     * Attaches a detached transferable context for one of its own methods. Those never block, so
+     * the context is not made the thread's live one: a thread may run them while it has another
+     * context of the class attached (a stage run by an executor inside another's unlock).
      *
-     * @return {@code true} if the method must {@link #release()} it at the end
+     * @return {@code true} if the method must detach it again at the end ({@link #leave})
      */
     private boolean enter(String op) {
         if (Thread.currentThread() == owner || !transferable || owner() != null) {
             checkOwner(op);
             return false;
         }
-        attach();
+        WwClass.ThreadState ts = wwClass.threadState();      // may allocate: before the hand-off
+        if (!OWNER.compareAndSet(this, (Object) null, (Object) Thread.currentThread())) {
+            throw notOwner(op);
+        }
+        if ((flags & CLOSED) != 0) {
+            OWNER.setVolatile(this, (Object) null);
+            throw misuse(CONTEXT_CLOSED, op + " on closed " + this);
+        }
+        threadState = ts;
+        lastOwner = Thread.currentThread();
         return true;
     }
 
@@ -316,8 +334,8 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     private void leave(boolean entered) {
-        if (entered && owner == Thread.currentThread()) {
-            release();
+        if (entered) {
+            OWNER.setVolatile(this, (Object) null);
         }
     }
 
@@ -483,9 +501,7 @@ public final class AcquireContext implements AutoCloseable {
         try {
             closeAttached();
         } finally {
-            if (entered) {
-                OWNER.setVolatile(this, (Object) null);  // closed: the thread forgot it already
-            }
+            leave(entered);
         }
     }
 
@@ -499,7 +515,7 @@ public final class AcquireContext implements AutoCloseable {
             hookFailure = t;
         }
         flags |= CLOSED;
-        threadState.live = null;
+        forgetLive();
         if (held.length <= MAX_SPARE_HELD) {
             threadState.spareHeld = held;             // every slot is null again after unlockAll
         }
@@ -627,7 +643,7 @@ public final class AcquireContext implements AutoCloseable {
             throw e;
         }
         if (wasAttached) {
-            threadState.live = null;
+            forgetLive();
         }
         asyncWaiter = w;
         OWNER.setVolatile(this, PENDING);

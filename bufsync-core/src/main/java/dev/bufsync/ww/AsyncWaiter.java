@@ -124,19 +124,32 @@ final class AsyncWaiter extends WwMutex.Waiter implements Runnable {
         }
     }
 
+    /**
+     * Looks until the request ends or nothing new happened during a look. {@code runner} is
+     * cleared before the run state is given up, so it never names a thread that left.
+     */
     private void runLooks() {
-        runner = Thread.currentThread();
+        Thread me = Thread.currentThread();
+        runner = me;
         for (;;) {
-            if (mutex.lookAsync(this)) {
-                runner = null;
+            boolean ended;
+            try {
+                ended = mutex.lookAsync(this);
+            } catch (Throwable t) {                  // the future could not be completed (out of
+                runner = null;                       // memory): never leave a canceller waiting
+                run = DONE;
+                throw t;
+            }
+            runner = null;
+            if (ended) {
                 run = DONE;
                 return;
             }
             if (RUN.compareAndSet(this, RUNNING, IDLE)) {
-                runner = null;
                 return;
             }
-            run = RUNNING;                           // RERUN: woken during the look
+            runner = me;                             // RERUN: woken during the look
+            run = RUNNING;
         }
     }
 

@@ -513,7 +513,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (holder == ctx) {
             r = ALREADY_HELD;
         } else {
-            ctx.beforeAcquire();
+            try {
+                ctx.beforeAcquire();                 // may allocate: the last step that can throw
+            } catch (Throwable t) {
+                ctx.exitAsync();
+                throw t;
+            }
             if (tryAcquireFree(ctx, w.thread)) {
                 r = ACQUIRED;
             } else if (ctx.acquired > 0 && !wwClass().isWaitDie() && ctx.confirmWound()) {

@@ -113,6 +113,69 @@ class WwMutexAsyncTest {
         });
     }
 
+    /**
+     * ABBA with an executor that runs each task at once, in the thread that submits it: the
+     * younger's unlock hands B to the older, whose whole remaining chain (lock, unlock, close)
+     * then runs inside that unlock, on the test thread.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void abbaWithADirectExecutor(Algorithm algorithm) {
+        assertTimeoutPreemptively(SAFETY_NET, () -> {
+            WwClass cls = wwClass(algorithm, false);
+            WwMutex a = new WwMutex(cls);
+            WwMutex b = new WwMutex(cls);
+            java.util.concurrent.Executor direct = Runnable::run;
+            AcquireContext older = detached(cls);
+            AcquireContext younger = detached(cls);
+            done(a.lockAsync(older, direct));
+            done(b.lockAsync(younger, direct));
+            CompletableFuture<Void> first = closing(AsyncLoop.lockAll(older, List.of(a, b), direct, () -> { }), older);
+            CompletableFuture<Void> second = closing(AsyncLoop.lockAll(younger, List.of(b, a), direct, () -> { }), younger);
+            done(first);
+            done(second);
+            assertThat(younger.backoffs()).isEqualTo(1);
+            assertFree(a, b);
+        });
+    }
+
+    /**
+     * A before-unlock hook that throws while a cancel releases the mutex handed over: the mutex
+     * is released all the same and cancel throws the hook's throwable, after cancelling.
+     */
+    @Test
+    void cancelRethrowsAThrowingHookAfterReleasing() {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT, false);
+        IllegalStateException hookFailure = new IllegalStateException("hook");
+        AcquireContext[] releasing = new AcquireContext[1];
+        WwMutex m = new WwMutex(cls, () -> {
+            if (releasing[0] != null) {
+                throw hookFailure;
+            }
+        });
+        RunQueue queue = new RunQueue();
+        AcquireContext holder = detached(cls);
+        AcquireContext waiter = detached(cls);
+        AcquireContext barger = detached(cls);
+        done(m.lockAsync(holder, queue));
+        CompletableFuture<LockResult> f = m.lockAsync(waiter, queue);
+        holder.unlockAll();
+        done(m.lockAsync(barger, queue));
+        queue.drain();                                   // overtaken: the next release hands over
+        barger.unlockAll();
+        assertThat(m.holderContext()).isSameAs(waiter);
+        releasing[0] = waiter;
+        assertThatThrownBy(() -> f.cancel(false)).isSameAs(hookFailure);
+        assertThat(f).isCancelled();
+        assertThat(waiter.heldCount()).isZero();
+        releasing[0] = null;
+        queue.drain();
+        assertFree(m);
+        for (AcquireContext c : List.of(holder, waiter, barger)) {
+            c.close();
+        }
+    }
+
     /** The kernel's test_cycle, asynchronously: n transactions each hold one mutex and want the next. */
     @ParameterizedTest
     @EnumSource(Algorithm.class)
