@@ -20,10 +20,9 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * A transaction over mutexes of one {@link WwClass}: at its first conflict it takes a stamp, kept
- * across every back-off, so that it eventually becomes the oldest stamped transaction of its
- * class, and the oldest is never asked to back off. That bounds starvation. A transaction that
- * never meets a conflict never takes a stamp, and so writes no shared word of its class.
+ * A transaction over mutexes of one {@link WwClass}: it holds a stamp taken when it began, kept
+ * across every back-off, so that it eventually becomes the oldest transaction of its class, and
+ * the oldest is never asked to back off. That bounds starvation.
  *
  * <p>Usage (the kernel's "method 3"; {@code dev.bufsync.exec.Exec} runs this loop for you):
  *
@@ -81,16 +80,6 @@ public final class AcquireContext implements AutoCloseable {
      *    queued before the clear is found by the look; one queued after it sets the flag again.
      *    So a back-off for a wound always names a context that waits, live, at that moment, and
      *    a wound from a context that has left (or closed) never makes anyone back off.
-     *
-     * The stamp (Bamboo's timestamps at the first conflict). It is 0 until the context first takes
-     * part in a comparison of ages, then set once, by a CAS from 0, to a ticket from the class's
-     * counter (never 0), by whichever thread compares first: the owner meeting a holder, or
-     * another context's thread meeting this one as holder or waiter. It never changes after that,
-     * across every back-off, until the context is closed. Every comparison (isOlder) reads both
-     * stamps through stamped(), so it sees both set; two threads stamping the same pair at once
-     * agree, because each stamp has one value once set. A context that meets a conflict stamps the
-     * holder first, then itself, so that of two unstamped contexts the one that got the mutex first
-     * is the older.
      */
 
     private static final int DONE = 1, CLOSED = 2, CONTENDING = 4;
@@ -103,8 +92,7 @@ public final class AcquireContext implements AutoCloseable {
     static final Object PENDING = new Object();
 
     private final WwClass wwClass;
-    private volatile long stamp;         // 0 until the first conflict, then set once by CAS from 0
-                                         // (STAMP) by any thread comparing ages; read volatile
+    private final long stamp;
     private final boolean transferable;
     private Object owner;                // thread-bound: the thread that began it, never changed;
                                          // transferable: the attached Thread, null, or PENDING (see Overview)
@@ -124,8 +112,9 @@ public final class AcquireContext implements AutoCloseable {
     private volatile boolean wounded;    // a hint: set by wounders, read and cleared by the owner
                                          // (a plain volatile, so no call site needs linking)
 
-    AcquireContext(WwClass wwClass, WwClass.ThreadState threadState, boolean transferable) {
+    AcquireContext(WwClass wwClass, long stamp, WwClass.ThreadState threadState, boolean transferable) {
         this.wwClass = wwClass;
+        this.stamp = stamp;
         this.transferable = transferable;
         this.owner = Thread.currentThread();
         this.lastOwner = Thread.currentThread();
@@ -141,48 +130,13 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * The stamp (ticket) of this context: 0 until its first conflict, then the ticket it took from
-     * its class there, kept until it closes. Of two stamped contexts, the smaller stamp, compared
-     * wrap-safely with {@link WwClass#isOlder(long, long)}, is the older transaction: age is the
-     * order of first conflict. A stamp is never 0.
+     * The stamp (ticket) taken when this context began; a smaller stamp, compared wrap-safely with
+     * {@link WwClass#isOlder(long, long)}, is an older transaction.
      *
-     * @return the stamp, or 0 if this context has not met a conflict
+     * @return the stamp
      */
     public long stamp() {
         return stamp;
-    }
-
-    /**
-     * The stamp, taken now from the class if this context has none yet (a CAS from 0: if another
-     * thread stamps it at the same time, both return the one that won). Every comparison of ages
-     * reads stamps through this method, never through {@link #stamp()}, so that it compares two
-     * set stamps. Any thread may call it.
-     *
-     * @return the stamp, never 0
-     */
-    long stamped() {
-        long s = stamp;
-        if (s != 0L) {
-            return s;
-        }
-        long ticket = wwClass.newStamp();
-        long witness = (long) STAMP.compareAndExchange(this, 0L, ticket);
-        return witness == 0L ? ticket : witness;     // a lost ticket is a gap, never a duplicate
-    }
-
-    /**
-     * Tells whether {@code a} is older than {@code b}, stamping first {@code a} then {@code b} if
-     * they have no stamp yet. The only comparison of two contexts' ages.
-     */
-    static boolean isOlder(AcquireContext a, AcquireContext b) {
-        long sa = a.stamped();
-        return WwClass.isOlder(sa, b.stamped());
-    }
-
-    /** For messages: {@code #stamp}, or {@code (unstamped)} before the first conflict. */
-    String label() {
-        long s = stamp;
-        return s != 0L ? "#" + s : "(unstamped)";
     }
 
     /** The owner thread's bookkeeping for this class. */
@@ -380,9 +334,8 @@ public final class AcquireContext implements AutoCloseable {
     /**
      * Turns back-off injection on or off for this context, overriding its class's setting. With it
      * on, a successful {@code lock} or {@code lockInterruptibly} of a context that already holds a
-     * lock reports a back-off on a geometric schedule: first after 0 to 15 such locks (spread over
-     * threads and over the thread's contexts of the class), then after intervals growing 3.5 times
-     * each time. The first lock of a transaction is never
+     * lock reports a back-off on a geometric schedule: first after {@code stamp & 0xf} such locks,
+     * then after intervals growing 3.5 times each time. The first lock of a transaction is never
      * affected.
      *
      * @param on whether to inject
@@ -400,7 +353,7 @@ public final class AcquireContext implements AutoCloseable {
     private void setInjection(boolean on) {
         if (on) {
             injectInterval = 1;
-            injectCountdown = threadState.nextInjectionSeed();
+            injectCountdown = (int) (stamp & 0xf);
         } else {
             injectCountdown = NO_INJECTION;
         }
@@ -520,7 +473,6 @@ public final class AcquireContext implements AutoCloseable {
             threadState.spareHeld = held;             // every slot is null again after unlockAll
         }
         held = EMPTY;
-        wwClass.counters.add(Counters.CONTEXTS, 1);
         if (acquisitions != 0) {
             wwClass.counters.add(Counters.ACQUISITIONS, acquisitions);
         }
@@ -746,7 +698,7 @@ public final class AcquireContext implements AutoCloseable {
             injectCountdown = next;
             m.unlock();
             wwClass.counters.add(Counters.INJECTED, 1);
-            throw backoff(m, BackoffException.Reason.INJECTED, stamped());
+            throw backoff(m, BackoffException.Reason.INJECTED, stamp);
         }
     }
 
@@ -796,7 +748,7 @@ public final class AcquireContext implements AutoCloseable {
 
     @Override
     public String toString() {
-        StringBuilder sb = new StringBuilder("AcquireContext").append(label())
+        StringBuilder sb = new StringBuilder("AcquireContext#").append(stamp)
                 .append("[class=").append(wwClass.name())
                 .append(transferable ? ", transferable" : "")
                 .append(", owner=").append(carrierName())
@@ -818,13 +770,10 @@ public final class AcquireContext implements AutoCloseable {
 
     // VarHandle mechanics
     private static final VarHandle OWNER;
-    private static final VarHandle STAMP;
 
     static {
         try {
-            MethodHandles.Lookup l = MethodHandles.lookup();
-            OWNER = l.findVarHandle(AcquireContext.class, "owner", Object.class);
-            STAMP = l.findVarHandle(AcquireContext.class, "stamp", long.class);
+            OWNER = MethodHandles.lookup().findVarHandle(AcquireContext.class, "owner", Object.class);
         } catch (ReflectiveOperationException e) {
             throw new ExceptionInInitializerError(e);
         }

@@ -12,7 +12,7 @@ final class Counters {
     /*
      * Overview.
      *
-     * One AtomicLongArray, allocated with the class: STRIPES stripes of STRIDE longs, the seven
+     * One AtomicLongArray, allocated with the class: STRIPES stripes of STRIDE longs, the six
      * counters at the start of each stripe, so that a stripe fills its own 128 bytes and threads
      * of different stripes do not share a cache line. A thread's stripe is a hash of its id, fixed
      * for its life. Adds are getAndAdd (volatile); sum reads each cell with volatile reads, so a
@@ -20,7 +20,7 @@ final class Counters {
      */
 
     static final int ACQUISITIONS = 0, CONTENDED = 1, BACKOFFS = 2, INJECTED = 3, WOUNDS = 4,
-            WAIT_NANOS = 5, CONTEXTS = 6;
+            WAIT_NANOS = 5;
     private static final int STRIDE = 16;         // longs per stripe: 128 bytes
     private static final int STRIPES = Math.min(64,
             Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1));

@@ -6,9 +6,8 @@ import java.util.Objects;
 
 /**
  * A lock class: a family of {@link WwMutex}es that transactions may lock in any order without
- * deadlock, because every transaction that meets a conflict takes a ticket (stamp) from the class
- * and conflicts are resolved in favour of the older ticket with one {@link Algorithm}, fixed per
- * class.
+ * deadlock, because every transaction takes a ticket (stamp) from the class and conflicts are
+ * resolved in favour of the older ticket with one {@link Algorithm}, fixed per class.
  *
  * <p>Usage: create one class per kind of object that transactions lock together, make the mutexes
  * of those objects with {@code new WwMutex(wwClass)}, and run each transaction in a context from
@@ -31,9 +30,7 @@ import java.util.Objects;
  * wound-wait rolled back ~100 times against ~150,000, with 16 threads it was slower).
  *
  * <p><b>Implementation notes.</b> Stamps come from a 64-bit counter and are compared by signed
- * difference, so they may wrap. A transaction takes its stamp at its first conflict, not when it
- * begins (Bamboo's timestamps at the first conflict), so uncontended transactions never touch the
- * counter. The class keeps a thread-local record per thread that uses it,
+ * difference, so they may wrap. The class keeps a thread-local record per thread that uses it,
  * which is how mixing context and no-context locking on one thread is caught.
  */
 public final class WwClass {
@@ -41,13 +38,12 @@ public final class WwClass {
      * Overview.
      *
      * The class is the unit of deadlock avoidance: two contexts can only conflict on mutexes of the
-     * same class, so stamps are only compared within one class. The stamp counter is the only
-     * shared word not striped; a context takes a ticket from it at its first conflict
-     * (AcquireContext.stamped), which may happen under a mutex's queue bit: getAndAdd allocates
-     * nothing, and its call site is linked when WwMutex initializes. Contexts are counted when
-     * they close, in their thread's stripe. The counters are striped cells (Counters) updated on
-     * slow paths and at close only (contexts accumulate their uncontended acquisitions locally and
-     * flush on close); an update never allocates, so it may run under a mutex's queue bit.
+     * same class, so stamps are only compared within one class. The stamp counter is the only hot
+     * shared word; contexts read it once when they begin. The number of contexts begun is the
+     * number of stamps handed out, so begin() updates no counter of its own. The other counters are
+     * striped cells (Counters) updated on slow paths only (contexts accumulate their uncontended
+     * acquisitions locally and flush on close); an update never allocates, so it may run under a
+     * mutex's queue bit.
      */
 
     /** How a class resolves a conflict between an older and a younger transaction. */
@@ -73,19 +69,13 @@ public final class WwClass {
         final WwMutex.Waiter spareWaiter = new WwMutex.Waiter(Thread.currentThread());
                                // queues the thread when no Waiter can be allocated (out of memory);
                                // a thread waits for one mutex at a time, so one is enough
-        private int injections = (int) Thread.currentThread().threadId();
-                               // seeds back-off injection: contexts started with it on
-
-        /** The first injection countdown of a context: 0 to 15, spread over threads and contexts. */
-        int nextInjectionSeed() {
-            return injections++ & 0xf;
-        }
     }
 
     private final String name;
     private final Algorithm algorithm;
     private final boolean injectBackoff;
-    private volatile long nextStamp;      // getAndAdd only (STAMP), at a context's first conflict
+    private final long firstStamp;
+    private volatile long nextStamp;      // getAndAdd only (STAMP)
     private final ThreadLocal<ThreadState> threadStates = ThreadLocal.withInitial(ThreadState::new);
 
     final Counters counters = new Counters();
@@ -94,6 +84,7 @@ public final class WwClass {
         this.name = b.name;
         this.algorithm = b.algorithm;
         this.injectBackoff = b.injectBackoff;
+        this.firstStamp = b.firstStamp;
         this.nextStamp = b.firstStamp;
     }
 
@@ -129,9 +120,8 @@ public final class WwClass {
     }
 
     /**
-     * Begins a transaction on the current thread. It takes a stamp from this class at its first
-     * conflict (see {@link AcquireContext#stamp()}) and keeps it until it is closed, across every
-     * back-off and retry; beginning writes nothing shared.
+     * Begins a transaction on the current thread: takes a new stamp from this class. The stamp is
+     * kept until the context is closed, across every back-off and retry.
      *
      * @return a new context owned by the current thread
      * @throws WwMisuseException ({@link WwMisuseException.Rule#TWO_CONTEXTS}) if the current thread
@@ -145,7 +135,7 @@ public final class WwClass {
                     + " while " + ts.live + " is live; close it first (contexts of different"
                     + " classes may nest)");
         }
-        AcquireContext ctx = new AcquireContext(this, ts, false);
+        AcquireContext ctx = new AcquireContext(this, (long) STAMP.getAndAdd(this, 1L), ts, false);
         ts.live = ctx;
         return ctx;
     }
@@ -169,7 +159,7 @@ public final class WwClass {
                     Thread.currentThread() + " began a second context of class " + name
                     + " while " + ts.live + " is live; close or detach it first");
         }
-        AcquireContext ctx = new AcquireContext(this, ts, true);
+        AcquireContext ctx = new AcquireContext(this, (long) STAMP.getAndAdd(this, 1L), ts, true);
         ts.live = ctx;
         return ctx;
     }
@@ -208,7 +198,7 @@ public final class WwClass {
      */
     public WwStats stats() {
         Counters c = counters;
-        return new WwStats(c.sum(Counters.CONTEXTS), c.sum(Counters.ACQUISITIONS),
+        return new WwStats(nextStamp - firstStamp, c.sum(Counters.ACQUISITIONS),
                 c.sum(Counters.CONTENDED), c.sum(Counters.BACKOFFS), c.sum(Counters.INJECTED),
                 c.sum(Counters.WOUNDS), c.sum(Counters.WAIT_NANOS));
     }
@@ -222,15 +212,6 @@ public final class WwClass {
      */
     public static boolean isOlder(long a, long b) {
         return a - b < 0;
-    }
-
-    /** A new ticket for a context's first conflict: the next value of the counter, never 0. */
-    long newStamp() {
-        long s;
-        do {
-            s = (long) STAMP.getAndAdd(this, 1L);
-        } while (s == 0L);                        // 0 means "no stamp yet"; skipped when it wraps
-        return s;
     }
 
     boolean isWaitDie() {

@@ -64,8 +64,7 @@ final class WwEvents {
 
         @Label("Holder Stamp")
         @Description("The stamp of the context that held the mutex as the waiter queued; 0 if"
-                + " the holder had no context, or a context not stamped yet (a stamp is taken at the"
-                + " first conflict)")
+                + " the holder had no context")
         long holderStamp;
 
         @Label("Holder Thread")

@@ -133,15 +133,6 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * lock of a transaction, and lockSlow, cannot fail; and every back-off names a context that
      * is older and live at the decision, so the oldest live context is never asked either.
      *
-     * Stamps are taken at a context's first conflict (AcquireContext.stamped: a CAS from 0, set
-     * once). acquireQueued and startAsync stamp the holder, then the context, before it spins or
-     * queues (stampConflict), so every queued context waiter is stamped; a holder that arrives
-     * while contexts wait is stamped by the comparison that meets it (checkWaiters, the kill
-     * checks, woundIfYounger), under the queue bit: a getAndAdd and a CAS, nothing allocated, both
-     * call sites linked when the class initializes. Every comparison of ages goes through
-     * AcquireContext.isOlder, which reads both stamps after both are set. The uncontended paths
-     * (the fast path without waiters, tryLock) never stamp.
-     *
      * Exception safety (AQS is the model). Nothing under the queue bit allocates, counts into a
      * LongAdder or runs foreign code: the Waiter is allocated before the bit is taken, counters
      * are preallocated striped cells (Counters), toString copies the queue into arrays allocated
@@ -524,7 +515,6 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             } else if (ctx.acquired > 0 && !wwClass().isWaitDie() && ctx.confirmWound()) {
                 r = WOUNDED;
             } else {
-                stampConflict(ctx);
                 r = enqueueOrTake(w, ctx);
             }
         }
@@ -894,14 +884,14 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (h == null) {
             sb.append("unlocked");
         } else if (h instanceof AcquireContext c) {
-            sb.append("held by context ").append(c.label()).append(" on ").append(c.carrierName());
+            sb.append("held by context #").append(c.stamp()).append(" on ").append(c.carrierName());
         } else {
             sb.append("held by ").append(((Thread) h).getName()).append(" without a context");
         }
         if (shown > 0 || more) {
             sb.append(", waiters=[");
             for (int i = 0; i < shown; i++) {
-                sb.append(i > 0 ? ", " : "").append(contexts[i] != null ? contexts[i].label() + " on " : "")
+                sb.append(i > 0 ? ", " : "").append(contexts[i] != null ? "#" + contexts[i].stamp() + " on " : "")
                         .append(threads[i] != null ? threads[i].getName() : "async")
                         .append(handoffs[i] ? " (hand-off)" : "");
             }
@@ -948,9 +938,6 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     private int acquireQueued(AcquireContext ctx, int mode, long deadline) {
         final Thread me = Thread.currentThread();
-        if (ctx != null) {
-            stampConflict(ctx);
-        }
         if (spinAcquire(ctx, me)) {
             return ACQUIRED;
         }
@@ -958,20 +945,6 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             return WOUNDED;
         }
         return queueAndWait(newWaiter(ctx), ctx, mode, deadline);
-    }
-
-    /**
-     * The first conflict of {@code ctx} on this mutex: stamps the holder (if it holds with a context
-     * and has no stamp yet), then {@code ctx}, so that of two unstamped contexts the one that got
-     * the mutex first is the older. Called before {@code ctx} spins or queues, no queue bit held:
-     * every queued context is stamped. A holder that arrives later is stamped by the comparison
-     * that meets it (checkWaiters, a kill check, a wound).
-     */
-    private void stampConflict(AcquireContext ctx) {
-        if (holder instanceof AcquireContext hc) {
-            hc.stamped();
-        }
-        ctx.stamped();
     }
 
     /**
@@ -1192,9 +1165,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             return true;
         }
         if (wwClass().isWaitDie()) {
-            return !AcquireContext.isOlder(hc, ctx);
+            return !WwClass.isOlder(hc.stamp(), ctx.stamp());
         }
-        return !ctx.woundedAcquire() && AcquireContext.isOlder(hc, ctx);
+        return !ctx.woundedAcquire() && WwClass.isOlder(hc.stamp(), ctx.stamp());
     }
 
     /**
@@ -1261,12 +1234,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     private int killBeforeQueue(AcquireContext ctx) {
         assert queueLocked();
-        if (holder instanceof AcquireContext hc && AcquireContext.isOlder(hc, ctx)) {
+        if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
             ctx.olderStamp = hc.stamp();
             return DIED;
         }
         for (Waiter c = head; c != null; c = next(c)) {
-            if (c.ctx != null && AcquireContext.isOlder(c.ctx, ctx)) {
+            if (c.ctx != null && WwClass.isOlder(c.ctx.stamp(), ctx.stamp())) {
                 ctx.olderStamp = c.ctx.stamp();
                 return DIED;
             }
@@ -1280,7 +1253,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     private int killQueued(AcquireContext ctx, Waiter w) {
         assert queueLocked();
-        if (holder instanceof AcquireContext hc && AcquireContext.isOlder(hc, ctx)) {
+        if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
             ctx.olderStamp = hc.stamp();
             return DIED;
         }
@@ -1304,7 +1277,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         lockQueue();
         try {
             for (Waiter c = head; c != null; c = next(c)) {
-                if (c.ctx != null && c.ctx.acquired > 0 && AcquireContext.isOlder(c.ctx, ctx)) {
+                if (c.ctx != null && c.ctx.acquired > 0 && WwClass.isOlder(c.ctx.stamp(), ctx.stamp())) {
                     ctx.olderStamp = c.ctx.stamp();
                     return true;
                 }
@@ -1324,10 +1297,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         assert queueLocked();
         Waiter pos = null;                            // insert before pos; null means at the tail
         if (w.ctx != null && head != null) {
+            long stamp = w.ctx.stamp();
             boolean waitDie = wwClass().isWaitDie();
             for (Waiter c = head.prev; ; c = c.prev) {
                 if (c.ctx != null) {
-                    if (AcquireContext.isOlder(c.ctx, w.ctx)) {  // both stamped before they queued
+                    if (WwClass.isOlder(c.ctx.stamp(), stamp)) {
                         break;
                     }
                     pos = c;
@@ -1361,12 +1335,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         return (state & QLOCKED) != 0;
     }
 
-    /** Invariants 1 and 9 (for assertions): context waiters are stamped and in stamp order, oldest first. */
+    /** Invariant 1 (for assertions): context waiters are in stamp order, oldest first. */
     private boolean contextWaitersInStampOrder() {
         AcquireContext last = null;
         for (Waiter c = head; c != null; c = next(c)) {
             if (c.ctx != null) {
-                if (c.ctx.stamp() == 0L || last != null && WwClass.isOlder(c.ctx.stamp(), last.stamp())) {
+                if (last != null && WwClass.isOlder(c.ctx.stamp(), last.stamp())) {
                     return false;
                 }
                 last = c.ctx;
@@ -1456,7 +1430,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 continue;
             }
             if (waitDie) {
-                if (c.ctx.acquired > 0 && AcquireContext.isOlder(holderCtx, c.ctx)) {
+                if (c.ctx.acquired > 0 && WwClass.isOlder(holderCtx.stamp(), c.ctx.stamp())) {
                     askToLook(c);
                 }
                 return;
@@ -1476,7 +1450,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     private boolean woundIfYounger(AcquireContext holderCtx, AcquireContext waiter) {
         assert queueLocked();
-        if (waiter.acquired == 0 || !AcquireContext.isOlder(waiter, holderCtx)) {
+        if (waiter.acquired == 0 || !WwClass.isOlder(waiter.stamp(), holderCtx.stamp())) {
             return false;
         }
         if (holderCtx.wound()) {
@@ -1633,11 +1607,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         Class<?> ensureLoaded = LockSupport.class; // avoid class loading in the first park
         // Link the VarHandle call sites now: linking one allocates, and its first use might
         // otherwise come when the heap is exhausted, halfway through a step.
-        WwClass linkClass = WwClass.woundWait("link");
-        WwMutex probe = new WwMutex(linkClass);
-        try (AcquireContext ctx = linkClass.begin()) {
-            ctx.stamped();                        // the stamp's CAS and the class counter's add
-        }
+        WwMutex probe = new WwMutex(WwClass.woundWait("link"));
         probe.casHolder(null, probe);
         probe.casHolder(probe, null);
         probe.lockQueue();

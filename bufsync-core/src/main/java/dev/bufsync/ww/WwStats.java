@@ -8,7 +8,7 @@ package dev.bufsync.ww;
  * the context until then, so the uncontended path touches no shared counter); everything else is
  * counted when it happens.
  *
- * @param contexts contexts closed (counted when they close, as their acquisitions are)
+ * @param contexts contexts begun
  * @param acquisitions mutexes acquired, with or without a context (context acquisitions as of the
  *     last close)
  * @param contended acquisitions that had to queue behind a holder

@@ -6,8 +6,7 @@
  *   <li>{@link dev.bufsync.ww.WwClass}: a family of mutexes, the ticket (stamp) counter and the
  *       algorithm, wound-wait or wait-die;
  *   <li>{@link dev.bufsync.ww.WwMutex}: the mutex;
- *   <li>{@link dev.bufsync.ww.AcquireContext}: one transaction; it takes a stamp at its first
- *       conflict and keeps it across retries;
+ *   <li>{@link dev.bufsync.ww.AcquireContext}: one transaction; it keeps its stamp across retries;
  *       bound to its thread, or transferable between threads and able to lock asynchronously
  *       ({@link dev.bufsync.ww.WwClass#beginTransferable()},
  *       {@link dev.bufsync.ww.WwMutex#lockAsync(dev.bufsync.ww.AcquireContext, java.util.concurrent.Executor)});
@@ -40,10 +39,8 @@
  *       calls {@code lockAsync} with it) happen-before actions of the thread that next
  *       {@linkplain dev.bufsync.ww.AcquireContext#attach() attaches} it (or of the stages that
  *       depend on that lock's future).
- *   <li>Stamps are taken atomically, at a context's first conflict: contexts of one class that
- *       take their stamps one after another (in happens-before order) get increasing stamps, and
- *       every thread that compares two contexts sees the same stamps (each is set once, by a CAS
- *       from 0, before any comparison reads it).
+ *   <li>Stamps are taken atomically: contexts of one class that begin one after another (in
+ *       happens-before order) get increasing stamps.
  * </ul>
  */
 package dev.bufsync.ww;

@@ -37,12 +37,9 @@ class WwMutexAsyncTest {
         return WwClass.builder("async-" + algorithm).algorithm(algorithm).injectBackoff(inject).build();
     }
 
-    /**
-     * A transferable context, detached from the test thread so that any thread may carry it, and
-     * stamped: the tests' transactions are as old as the order they begin in.
-     */
+    /** A transferable context, detached from the test thread so that any thread may carry it. */
     private static AcquireContext detached(WwClass cls) {
-        AcquireContext ctx = Ages.stamped(cls.beginTransferable());
+        AcquireContext ctx = cls.beginTransferable();
         ctx.detach();
         return ctx;
     }

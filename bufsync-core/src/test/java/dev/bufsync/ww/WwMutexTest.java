@@ -204,8 +204,8 @@ class WwMutexTest {
         WwMutex m = new WwMutex(cls);
         m.lock();
         try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
-            AcquireContext oldCtx = old.call(() -> Ages.stamped(cls.begin()));
-            AcquireContext youngCtx = young.call(() -> Ages.stamped(cls.begin()));
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
             assertThat(WwClass.isOlder(oldCtx.stamp(), youngCtx.stamp())).isTrue();
             Future<LockResult> y = young.start(() -> m.lock(youngCtx));
             awaitWaiters(m, 1);
@@ -263,8 +263,8 @@ class WwMutexTest {
         WwClass cls = wwClass(algorithm);
         WwMutex m = new WwMutex(cls);
         try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
-            AcquireContext oldCtx = old.call(() -> Ages.stamped(cls.begin()));
-            AcquireContext youngCtx = young.call(() -> Ages.stamped(cls.begin()));
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
             old.call(() -> m.lock(oldCtx));
             Future<LockResult> y = young.start(() -> m.lock(youngCtx));
             awaitWaiters(m, 1);
@@ -283,8 +283,8 @@ class WwMutexTest {
         WwMutex a = new WwMutex(cls);
         WwMutex b = new WwMutex(cls);
         try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
-            AcquireContext oldCtx = old.call(() -> Ages.stamped(cls.begin()));
-            AcquireContext youngCtx = young.call(() -> Ages.stamped(cls.begin()));
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
             old.call(() -> a.lock(oldCtx));
             young.call(() -> b.lock(youngCtx));
             BackoffException e = young.call(() -> {
@@ -327,8 +327,8 @@ class WwMutexTest {
         WwMutex b = new WwMutex(cls);
         WwMutex free = new WwMutex(cls);
         try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
-            AcquireContext oldCtx = old.call(() -> Ages.stamped(cls.begin()));
-            AcquireContext youngCtx = young.call(() -> Ages.stamped(cls.begin()));
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
             young.call(() -> a.lock(youngCtx));
             old.call(() -> b.lock(oldCtx));
             Future<LockResult> o = old.start(() -> a.lock(oldCtx));
@@ -365,8 +365,8 @@ class WwMutexTest {
         WwMutex b = new WwMutex(cls);
         WwMutex c = new WwMutex(cls);
         try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor third = new Actor("third")) {
-            AcquireContext oldCtx = old.call(() -> Ages.stamped(cls.begin()));
-            AcquireContext youngCtx = young.call(() -> Ages.stamped(cls.begin()));
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
             third.run(c::lock);                         // c is busy, so young will queue on it
             young.call(() -> a.lock(youngCtx));
             Future<Object> y = young.start(() -> {
@@ -399,8 +399,8 @@ class WwMutexTest {
         WwMutex a = new WwMutex(cls);
         WwMutex b = new WwMutex(cls);
         try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor third = new Actor("third")) {
-            AcquireContext oldCtx = old.call(() -> Ages.stamped(cls.begin()));
-            AcquireContext youngCtx = young.call(() -> Ages.stamped(cls.begin()));
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
             third.run(a::lock);                          // a plain holder: nobody dies for it
             young.call(() -> b.lock(youngCtx));
             Future<Object> y = young.start(() -> {
@@ -433,8 +433,8 @@ class WwMutexTest {
         WwMutex a = new WwMutex(cls);
         WwMutex b = new WwMutex(cls);
         try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
-            AcquireContext oldCtx = old.call(() -> Ages.stamped(cls.begin()));
-            AcquireContext youngCtx = young.call(() -> Ages.stamped(cls.begin()));
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
             assertThat(oldCtx.stamp()).isEqualTo(Long.MAX_VALUE);
             assertThat(youngCtx.stamp()).isEqualTo(Long.MIN_VALUE);
             assertThat(WwClass.isOlder(oldCtx.stamp(), youngCtx.stamp())).isTrue();
@@ -469,7 +469,7 @@ class WwMutexTest {
         }
         try (AcquireContext ctx = cls.begin()) {
             assertThat(mutexes.get(0).lock(ctx)).isEqualTo(LockResult.ACQUIRED); // first never
-            int countdown = (int) (Thread.currentThread().threadId() & 0xf); // the thread's first context of cls
+            int countdown = (int) (ctx.stamp() & 0xf);
             List<Integer> injectedAt = new ArrayList<>();
             for (int i = 1; i < mutexes.size(); i++) {
                 try {
@@ -524,12 +524,10 @@ class WwMutexTest {
         try (AcquireContext ctx = cls.begin(); Actor waiter = new Actor("waiter-7")) {
             m.lock(ctx);
             Future<?> f = queuePlainWaiter(waiter, m);
-            assertThat(m.toString()).contains("gpu").contains("held by context (unstamped)")
+            assertThat(m.toString()).contains("gpu").contains("held by context #" + ctx.stamp())
                     .contains(Thread.currentThread().getName()).contains("waiters=[waiter-7]");
-            assertThat(ctx.toString()).contains("(unstamped)").contains("class=gpu").contains("held=1");
-            long stamp = ctx.stamped();                          // as at its first conflict
-            assertThat(m.toString()).contains("held by context #" + stamp);
-            assertThat(ctx.toString()).contains("AcquireContext#" + stamp);
+            assertThat(ctx.toString()).contains("#" + ctx.stamp()).contains("class=gpu")
+                    .contains("held=1");
             m.unlock();
             f.get(20, TimeUnit.SECONDS);
             waiter.run(m::unlock);
@@ -660,8 +658,8 @@ class WwMutexTest {
         WwMutex m = new WwMutex(cls);
         WwMutex n = new WwMutex(cls);
         try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor plain = new Actor("plain")) {
-            AcquireContext oldCtx = old.call(() -> Ages.stamped(cls.begin()));
-            AcquireContext youngCtx = young.call(() -> Ages.stamped(cls.begin()));
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
             old.call(() -> x.lock(oldCtx));
             young.call(() -> m.lock(youngCtx));
             Future<LockResult> o = old.start(() -> m.lockInterruptibly(oldCtx));
@@ -693,8 +691,8 @@ class WwMutexTest {
         WwMutex n = new WwMutex(cls);
         WwMutex y1 = new WwMutex(cls);
         try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor plain = new Actor("plain")) {
-            AcquireContext oldCtx = old.call(() -> Ages.stamped(cls.begin()));
-            AcquireContext youngCtx = young.call(() -> Ages.stamped(cls.begin()));
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
             young.call(() -> y1.lock(youngCtx));
             young.call(() -> m.lock(youngCtx));
             Future<LockResult> o = old.start(() -> m.lock(oldCtx));
@@ -753,8 +751,8 @@ class WwMutexTest {
             WwMutex m = new WwMutex(cls);
             WwMutex x = new WwMutex(cls);
             try (Actor plain = new Actor("plain"); Actor young = new Actor("young");
-                 AcquireContext oldCtx = Ages.stamped(cls.begin())) {
-                AcquireContext youngCtx = young.call(() -> Ages.stamped(cls.begin()));
+                 AcquireContext oldCtx = cls.begin()) {
+                AcquireContext youngCtx = young.call(cls::begin);
                 young.call(() -> x.lock(youngCtx));
                 m.lock();                                            // plain holder: nobody dies for it
                 Future<?> p = queuePlainWaiter(plain, m);

@@ -219,7 +219,7 @@ public final class WwMutexStress {
             // The harness builds states on one thread, many at a time, so the context is made
             // directly (same package) rather than begun and closed; the wound pairing under test
             // does not depend on the owner thread.
-            victim = new AcquireContext(WOUND_WAIT, new WwClass.ThreadState(), false);
+            victim = new AcquireContext(WOUND_WAIT, 2, new WwClass.ThreadState(), false);
         }
 
         @Actor
@@ -270,40 +270,6 @@ public final class WwMutexStress {
         public void wounder(ZZ_Result r) {
             victim.wound();
             r.r2 = victim.ownerForWound() instanceof Thread;
-        }
-    }
-
-    /**
-     * Stamps are taken at the first conflict, by whichever thread compares first: two threads that
-     * meet the same two unstamped contexts at once, each stamping the other's first (each sees the
-     * other as the holder), must agree on which is older. A stamp is set once by a CAS from 0 and
-     * every comparison reads both stamps after both are set; a duplicate ticket, or a comparison
-     * of a stamp still 0, would make them disagree.
-     */
-    @JCStressTest
-    @Description("Two threads stamping two contexts in opposite orders agree on one age order.")
-    @Outcome(id = {"true, true", "false, false"}, expect = ACCEPTABLE, desc = "Both see the same order.")
-    @Outcome(expect = FORBIDDEN, desc = "The threads disagree on which context is older.")
-    @State
-    public static class StampsAgree {
-        final AcquireContext a;
-        final AcquireContext b;
-
-        public StampsAgree() {
-            // Made directly (same package), as in WoundPublication: stamping does not depend on
-            // the owner thread, and the harness builds many states on one thread.
-            a = new AcquireContext(WOUND_WAIT, new WwClass.ThreadState(), false);
-            b = new AcquireContext(WOUND_WAIT, new WwClass.ThreadState(), false);
-        }
-
-        @Actor
-        public void aMeetsHolderB(ZZ_Result r) {
-            r.r1 = !AcquireContext.isOlder(b, a);     // stamps b, then a: "a is older"
-        }
-
-        @Actor
-        public void bMeetsHolderA(ZZ_Result r) {
-            r.r2 = AcquireContext.isOlder(a, b);      // stamps a, then b: "a is older"
         }
     }
 }

@@ -486,10 +486,7 @@ final class WwLadder {
         /** Closes {@code ctx} and records when. */
         void close(AcquireContext ctx) {
             ctx.close();
-            long stamp = ctx.stamp();
-            if (stamp != 0L) {                            // unstamped: never met a conflict, never named
-                closedAt.put(stamp, clock.incrementAndGet());
-            }
+            closedAt.put(ctx.stamp(), clock.incrementAndGet());
         }
 
         /** Counts and checks a back-off of a lock that began at {@code began} (see the class). */
