@@ -94,6 +94,11 @@ public final class Exec implements AutoCloseable {
      * that continue past a throwable: every unlock is attempted, the list is cleared, close()
      * always closes the context and only then flips to CLOSED and rethrows the first failure
      * with the rest suppressed. A second close() returns at once.
+     *
+     * An exec of lockAllAsync has no owner thread: its steps (AsyncLocking) run one after
+     * another in whichever thread completed the previous step, ordered by those completions,
+     * and afterwards its transferable context is what admits one thread at a time (attach, or
+     * the attach that close makes for its call).
      */
 
     /** What an exec does in the cases where the kernel's drm_exec takes flags. */
@@ -431,6 +436,8 @@ public final class Exec implements AutoCloseable {
      * others {@linkplain Throwable#getSuppressed() suppressed}. A second close does nothing.
      *
      * @throws IllegalStateException if called from another thread (nothing is released then)
+     * @throws dev.bufsync.ww.WwMisuseException for an exec of {@link #lockAllAsync}, if another
+     *     thread has its context attached (nothing is released then)
      * @throws RuntimeException the first failure of an unlock or of closing the context, after
      *     everything that could be released was
      */

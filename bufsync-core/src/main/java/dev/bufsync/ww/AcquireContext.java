@@ -187,29 +187,41 @@ public final class AcquireContext implements AutoCloseable {
      */
     public void attach() {
         if (!transferable) {
-            throw misuse(FOREIGN_THREAD, Thread.currentThread() + " called attach on " + this
-                    + ", which belongs to the thread that began it; begin it with"
-                    + " beginTransferable() to move it between threads");
+            throw notTransferable("attach");
         }
-        if (!OWNER.compareAndSet(this, (Object) null, (Object) Thread.currentThread())) {
-            throw notOwner("attach");
-        }
-        if ((flags & CLOSED) != 0) {
-            OWNER.setVolatile(this, (Object) null);
-            throw misuse(CONTEXT_CLOSED, "attach on closed " + this);
-        }
-        WwClass.ThreadState ts = wwClass.threadState();
+        WwClass.ThreadState ts = wwClass.threadState();      // may allocate: before the hand-off
+        take("attach", ts);
         if (ts.live != null) {
             OWNER.setVolatile(this, (Object) null);
             throw misuse(TWO_CONTEXTS, Thread.currentThread() + " attached " + this + " while "
                     + ts.live + " is live on it; detach or close that first");
         }
         ts.live = this;
-        threadState = ts;
-        lastOwner = Thread.currentThread();
         for (int i = 0; i < acquired; i++) {
             held[i].ownedBy(Thread.currentThread());
         }
+    }
+
+    /**
+     * Takes a detached transferable context for the current thread, whose bookkeeping is
+     * {@code ts}: the hand-off CAS, then the closed check.
+     */
+    private void take(String op, WwClass.ThreadState ts) {
+        if (!OWNER.compareAndSet(this, (Object) null, (Object) Thread.currentThread())) {
+            throw notOwner(op);
+        }
+        if ((flags & CLOSED) != 0) {
+            OWNER.setVolatile(this, (Object) null);
+            throw misuse(CONTEXT_CLOSED, op + " on closed " + this);
+        }
+        threadState = ts;
+        lastOwner = Thread.currentThread();
+    }
+
+    private WwMisuseException notTransferable(String op) {
+        return misuse(FOREIGN_THREAD, Thread.currentThread() + " called " + op + " on " + this
+                + ", which belongs to the thread that began it; begin it with"
+                + " beginTransferable() to move it between threads or lock asynchronously");
     }
 
     /**
@@ -224,9 +236,7 @@ public final class AcquireContext implements AutoCloseable {
     public void detach() {
         checkOwner("detach");
         if (!transferable) {
-            throw misuse(FOREIGN_THREAD, Thread.currentThread() + " called detach on " + this
-                    + ", which belongs to the thread that began it; begin it with"
-                    + " beginTransferable() to move it between threads");
+            throw notTransferable("detach");
         }
         release();
     }
@@ -256,16 +266,7 @@ public final class AcquireContext implements AutoCloseable {
             checkOwner(op);
             return false;
         }
-        WwClass.ThreadState ts = wwClass.threadState();      // may allocate: before the hand-off
-        if (!OWNER.compareAndSet(this, (Object) null, (Object) Thread.currentThread())) {
-            throw notOwner(op);
-        }
-        if ((flags & CLOSED) != 0) {
-            OWNER.setVolatile(this, (Object) null);
-            throw misuse(CONTEXT_CLOSED, op + " on closed " + this);
-        }
-        threadState = ts;
-        lastOwner = Thread.currentThread();
+        take(op, wwClass.threadState());                 // the fetch may allocate: before the CAS
         return true;
     }
 
@@ -574,9 +575,7 @@ public final class AcquireContext implements AutoCloseable {
     void enterAsync(WwMutex m, AsyncWaiter w, boolean slow) {
         String op = slow ? "lockSlowAsync" : "lockAsync";
         if (!transferable) {
-            throw misuse(FOREIGN_THREAD, Thread.currentThread() + " called " + op + " on "
-                    + m.describe() + " with " + this + ", which belongs to its thread; begin it"
-                    + " with beginTransferable() to lock asynchronously");
+            throw notTransferable(op + " of " + m.describe());
         }
         boolean wasAttached = owner == Thread.currentThread();
         if (!wasAttached && !OWNER.compareAndSet(this, (Object) null, (Object) Thread.currentThread())) {

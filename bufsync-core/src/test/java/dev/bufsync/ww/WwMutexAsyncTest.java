@@ -395,6 +395,28 @@ class WwMutexAsyncTest {
         waiter.close();
     }
 
+    /** orTimeout bounds an asynchronous wait: the request is withdrawn when the time runs out. */
+    @Test
+    void orTimeoutWithdraws() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE, false);
+        WwMutex m = new WwMutex(cls);
+        RunQueue queue = new RunQueue();
+        AcquireContext holder = detached(cls);
+        AcquireContext waiter = detached(cls);
+        done(m.lockAsync(holder, queue));
+        CompletableFuture<LockResult> f = m.lockAsync(waiter, queue).orTimeout(20, TimeUnit.MILLISECONDS);
+        assertThatThrownBy(() -> f.get(SAFETY_NET.toSeconds(), TimeUnit.SECONDS))
+                .hasCauseInstanceOf(TimeoutException.class);
+        assertThat(m.waiterCount()).isZero();            // withdrawn by the timeout
+        assertThat(m.holderContext()).isSameAs(holder);
+        waiter.attach();                                  // detached again: usable
+        waiter.close();
+        holder.unlockAll();
+        holder.close();
+        queue.drain();
+        assertFree(m);
+    }
+
     /** An executor that refuses the completion: the future fails with the refusal, nothing stays locked. */
     @Test
     void refusingExecutorLeavesNothingLocked() {
