@@ -5,6 +5,7 @@ import dev.bufsync.resv.Reservation;
 import dev.bufsync.ww.AcquireContext;
 import dev.bufsync.ww.BackoffException;
 import dev.bufsync.ww.LockResult;
+import dev.bufsync.ww.WwSharedMutex;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -38,6 +39,11 @@ import java.util.concurrent.Executor;
  * signals again, and if the body returns normally {@code untilAllLocked} releases everything and
  * throws an {@link IllegalStateException} naming the rule. After the body completes the acquire
  * phase is over; iterate {@link #locked()}, add fences, and close.
+ *
+ * <p><b>Shared locks.</b> Objects guarded by a {@link WwSharedMutex} (of the same class) join the
+ * same transaction with {@link #lockShared(WwSharedMutex)} (to read) and
+ * {@link #lockExclusive(WwSharedMutex)} (to write; an upgrade if the exec holds it shared); a
+ * back-off on one is retried like any other, and {@link #close()} releases both kinds.
  *
  * <p><b>Options.</b> {@link Option#INTERRUPTIBLE}: waits can be interrupted, and
  * {@link InterruptedException} propagates out of {@code untilAllLocked} (close still unlocks
@@ -130,9 +136,13 @@ public final class Exec implements AutoCloseable {
     private final boolean ignoreDuplicates;   // Option.IGNORE_DUPLICATES
     private final Thread owner;               // null for an exec of lockAllAsync: its context guards it
     private final List<HasReservation> locked = new ArrayList<>();
+    private final List<WwSharedMutex> sharedLocked = new ArrayList<>();
     private AcquireContext ctx;
     private HasReservation contended;
     private Reservation prelocked;
+    private WwSharedMutex contendedShared;    // the readers-writer lock of the last back-off
+    private boolean contendedSharedMode;      // ...and whether the request was shared
+    private WwSharedMutex prelockedShared;    // slow-locked, not yet claimed by the body
     private Phase phase = Phase.NEW;
     private int retries;
 
@@ -265,6 +275,8 @@ public final class Exec implements AutoCloseable {
             try {
                 if (contended != null) {
                     lockContended();
+                } else if (contendedShared != null) {
+                    lockContendedShared();
                 }
                 body.lockAll(this);
             } catch (Contention c) {
@@ -273,7 +285,7 @@ public final class Exec implements AutoCloseable {
                 ExecEvents.retry(ctx, contended, retries);
                 continue;
             }
-            if (contended != null) {
+            if (contended != null || contendedShared != null) {
                 throw swallowed();
             }
             break;
@@ -289,8 +301,9 @@ public final class Exec implements AutoCloseable {
      * Releases the partial set and reports the rule broken.
      */
     private IllegalStateException swallowed() {
-        String name = contended.reservation().name();
+        String name = contended != null ? contended.reservation().name() : contendedShared.toString();
         contended = null;
+        contendedShared = null;
         phase = Phase.ABORTED;
         IllegalStateException e = new IllegalStateException("the body of untilAllLocked returned normally"
                 + " after lock(" + name + ") signalled a back-off: the body caught the exec's contention"
@@ -320,7 +333,7 @@ public final class Exec implements AutoCloseable {
             throw new IllegalStateException("lock(" + obj.reservation().name()
                     + ") outside untilAllLocked; this exec is " + phase);
         }
-        if (contended != null) {
+        if (contended != null || contendedShared != null) {
             throw new Contention();                 // the back-off still stands: no further lock
         }
         Reservation resv = obj.reservation();
@@ -345,6 +358,75 @@ public final class Exec implements AutoCloseable {
             throw new ExecDuplicateException(obj);
         }
         locked.add(obj);
+        return true;
+    }
+
+    /**
+     * Locks {@code lock} shared within the body of {@link #untilAllLocked}, for reading the object
+     * it guards; other transactions may hold it shared at the same time.
+     *
+     * @param lock a readers-writer lock of the exec's class
+     * @return {@code true} if this call locked it; {@code false} if this exec already held it (in
+     *     either mode) and {@link Option#IGNORE_DUPLICATES} is set
+     * @throws ExecDuplicateException if this exec already held it and duplicates are not ignored
+     * @throws InterruptedException if interrupted ({@link Option#INTERRUPTIBLE} only)
+     * @throws IllegalStateException outside the body of {@code untilAllLocked}
+     */
+    public boolean lockShared(WwSharedMutex lock) throws InterruptedException {
+        return lockSharedMutex(lock, true);
+    }
+
+    /**
+     * Locks {@code lock} exclusively within the body of {@link #untilAllLocked}, for writing the
+     * object it guards. If this exec holds it shared, this is an upgrade (it waits for the other
+     * readers under the usual wound/die rules) and counts as newly locked.
+     *
+     * @param lock a readers-writer lock of the exec's class
+     * @return {@code true} if this call locked or upgraded it; {@code false} if this exec already
+     *     held it exclusively and {@link Option#IGNORE_DUPLICATES} is set
+     * @throws ExecDuplicateException if this exec already held it exclusively and duplicates are
+     *     not ignored
+     * @throws InterruptedException if interrupted ({@link Option#INTERRUPTIBLE} only)
+     * @throws IllegalStateException outside the body of {@code untilAllLocked}
+     */
+    public boolean lockExclusive(WwSharedMutex lock) throws InterruptedException {
+        return lockSharedMutex(lock, false);
+    }
+
+    private boolean lockSharedMutex(WwSharedMutex lock, boolean shared) throws InterruptedException {
+        checkOwner(shared ? "lockShared" : "lockExclusive");
+        if (phase != Phase.LOCKING) {
+            throw new IllegalStateException((shared ? "lockShared(" : "lockExclusive(") + lock
+                    + ") outside untilAllLocked; this exec is " + phase);
+        }
+        if (contended != null || contendedShared != null) {
+            throw new Contention();                 // the back-off still stands: no further lock
+        }
+        boolean claimed = lock == prelockedShared;  // slow-locked before this run of the body
+        if (claimed) {
+            prelockedShared = null;
+        }
+        if (ctx == null) {
+            ctx = lock.wwClass().begin();
+        }
+        LockResult r;
+        try {
+            r = interruptible
+                    ? (shared ? lock.lockSharedInterruptibly(ctx) : lock.lockInterruptibly(ctx))
+                    : (shared ? lock.lockShared(ctx) : lock.lock(ctx));
+        } catch (BackoffException e) {
+            contendedShared = lock;
+            contendedSharedMode = shared;
+            throw new Contention();
+        }
+        if (r == LockResult.ACQUIRED) {
+            sharedLocked.add(lock);
+        } else if (r == LockResult.ALREADY_HELD && !claimed) {
+            if (ignoreDuplicates) {
+                return false;
+            }
+            throw new ExecDuplicateException(lock);
+        }
         return true;
     }
 
@@ -412,6 +494,16 @@ public final class Exec implements AutoCloseable {
     }
 
     /**
+     * The readers-writer locks this exec holds, shared or exclusively, in the order they were
+     * locked.
+     *
+     * @return an immutable snapshot
+     */
+    public List<WwSharedMutex> lockedShared() {
+        return List.copyOf(sharedLocked);
+    }
+
+    /**
      * How many times the body had to be run again after a back-off.
      *
      * @return the retry count
@@ -464,7 +556,7 @@ public final class Exec implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Exec[" + phase + ", locked=" + locked.size() + ", retries=" + retries
+        return "Exec[" + phase + ", locked=" + (locked.size() + sharedLocked.size()) + ", retries=" + retries
                 + (ctx != null ? ", " + ctx : "") + "]";
     }
 
@@ -481,6 +573,24 @@ public final class Exec implements AutoCloseable {
         prelocked = resv;
     }
 
+    private void lockContendedShared() throws InterruptedException {
+        WwSharedMutex lock = contendedShared;
+        if (interruptible) {
+            if (contendedSharedMode) {
+                lock.lockSharedSlowInterruptibly(ctx);
+            } else {
+                lock.lockSlowInterruptibly(ctx);
+            }
+        } else if (contendedSharedMode) {
+            lock.lockSharedSlow(ctx);
+        } else {
+            lock.lockSlow(ctx);
+        }
+        contendedShared = null;
+        sharedLocked.add(lock);
+        prelockedShared = lock;
+    }
+
     /**
      * Unlocks every object held, newest first, continuing past failures; forgets them all.
      *
@@ -495,8 +605,17 @@ public final class Exec implements AutoCloseable {
                 failure = addFailure(failure, t);
             }
         }
+        for (int i = sharedLocked.size() - 1; i >= 0; i--) {
+            try {
+                sharedLocked.get(i).unlock(ctx);
+            } catch (Throwable t) {
+                failure = addFailure(failure, t);
+            }
+        }
         locked.clear();
+        sharedLocked.clear();
         prelocked = null;
+        prelockedShared = null;
         return failure;
     }
 

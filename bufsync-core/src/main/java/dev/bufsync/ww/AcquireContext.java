@@ -16,8 +16,10 @@ import static dev.bufsync.ww.WwMisuseException.Rule.WRONG_MUTEX_AFTER_BACKOFF;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A transaction over mutexes of one {@link WwClass}: it holds a stamp taken when it began, kept
@@ -84,7 +86,7 @@ public final class AcquireContext implements AutoCloseable {
 
     private static final int DONE = 1, CLOSED = 2, CONTENDING = 4;
     private static final int NO_INJECTION = -1;
-    private static final WwMutex[] EMPTY = new WwMutex[0];
+    private static final Object[] EMPTY = new Object[0];
     private static final int INITIAL_HELD = 4;
     private static final int MAX_SPARE_HELD = 256;  // larger lists are left to the GC (1 KB per thread and class)
 
@@ -101,9 +103,10 @@ public final class AcquireContext implements AutoCloseable {
     volatile AsyncWaiter asyncWaiter; // the pending asynchronous lock, or null; written by the carrier
 
     int acquired;                        // owner writes; read under a queue lock while queued
-    private WwMutex[] held;              // owner only; the thread's spare array when it has one
+    private Object[] held;               // owner only: WwMutex and WwSharedMutex entries; the
+                                         // thread's spare array when it has one
     private int flags;                   // owner only
-    private WwMutex contending;          // owner only: the mutex of the last back-off
+    private Object contending;           // owner only: the WwMutex or WwSharedMutex of the last back-off
     private long acquisitions;           // owner only; flushed to the class on close
     private long backoffs;               // owner only
     long olderStamp;                     // owner only: the older context of the last kill check
@@ -119,12 +122,12 @@ public final class AcquireContext implements AutoCloseable {
         this.owner = Thread.currentThread();
         this.lastOwner = Thread.currentThread();
         this.threadState = threadState;
-        WwMutex[] spare = threadState.spareHeld;
+        Object[] spare = threadState.spareHeld;
         if (spare != null) {
             threadState.spareHeld = null;
             this.held = spare;
         } else {
-            this.held = new WwMutex[INITIAL_HELD];
+            this.held = new Object[INITIAL_HELD];
         }
         setInjection(wwClass.injectsBackoff());
     }
@@ -198,7 +201,9 @@ public final class AcquireContext implements AutoCloseable {
         }
         ts.live = this;
         for (int i = 0; i < acquired; i++) {
-            held[i].ownedBy(Thread.currentThread());
+            if (held[i] instanceof WwMutex m) {
+                m.ownedBy(Thread.currentThread());
+            }
         }
     }
 
@@ -295,8 +300,9 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * Unlocks every mutex this context holds, newest first. Every mutex is unlocked even if a
-     * mutex's {@linkplain WwMutex#WwMutex(WwClass, Runnable) before-unlock hook} throws; the first
+     * Unlocks every mutex this context holds ({@link WwMutex}es and {@link WwSharedMutex}es in
+     * either mode), newest first. Every mutex is unlocked even if a mutex's
+     * {@linkplain WwMutex#WwMutex(WwClass, Runnable) before-unlock hook} throws; the first
      * throwable is rethrown at the end, with the others suppressed.
      *
      * @throws WwMisuseException if called from another thread or after close
@@ -307,7 +313,7 @@ public final class AcquireContext implements AutoCloseable {
             Throwable first = null;
             while (acquired > 0) {
                 try {
-                    held[acquired - 1].unlock();          // releases even when its hook throws
+                    unlockHeld(held[acquired - 1]);       // releases even when its hook throws
                 } catch (Throwable t) {
                     first = addTo(first, t);
                 }
@@ -318,6 +324,20 @@ public final class AcquireContext implements AutoCloseable {
         } finally {
             leave(entered);
         }
+    }
+
+    /** Unlocks a held WwMutex or WwSharedMutex of this context. */
+    private void unlockHeld(Object m) {
+        if (m instanceof WwMutex x) {
+            x.unlock();
+        } else {
+            ((WwSharedMutex) m).unlock(this);
+        }
+    }
+
+    /** A short name of a WwMutex or WwSharedMutex, for messages. */
+    static String describe(Object m) {
+        return m instanceof WwMutex x ? x.describe() : ((WwSharedMutex) m).describe();
     }
 
     /** Keeps the first throwable of a loop and suppresses the later ones in it. */
@@ -361,7 +381,8 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * The number of mutexes this context holds.
+     * The number of mutexes this context holds, {@link WwSharedMutex}es included (each once,
+     * whatever its mode).
      *
      * @return the count
      */
@@ -370,23 +391,63 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * The mutexes this context holds, oldest acquisition first.
+     * The {@link WwMutex}es this context holds, oldest acquisition first.
      *
      * @return an immutable snapshot (only meaningful when called from the owner thread)
      */
     public List<WwMutex> heldLocks() {
-        return List.of(Arrays.copyOf(held, acquired));
+        return heldOf(WwMutex.class);
     }
 
     /**
-     * The mutex of the last back-off that has not been locked again yet, or {@code null}. After a
-     * {@link BackoffException} the next lock of this context must be of this mutex, with nothing
-     * else held.
+     * The {@link WwSharedMutex}es this context holds, shared or exclusively, oldest acquisition
+     * first.
+     *
+     * @return an immutable snapshot (only meaningful when called from the owner thread)
+     */
+    public List<WwSharedMutex> heldSharedMutexes() {
+        return heldOf(WwSharedMutex.class);
+    }
+
+    private <T> List<T> heldOf(Class<T> type) {
+        List<T> list = new ArrayList<>(acquired);
+        for (int i = 0; i < acquired; i++) {
+            if (type.isInstance(held[i])) {
+                list.add(type.cast(held[i]));
+            }
+        }
+        return List.copyOf(list);
+    }
+
+    /** Every held lock's name, for messages. */
+    private String heldNames() {
+        List<String> names = new ArrayList<>(acquired);
+        for (int i = 0; i < acquired; i++) {
+            names.add(describe(held[i]));
+        }
+        return names.toString();
+    }
+
+    /**
+     * The mutex of the last back-off that has not been locked again yet, or {@code null} (also
+     * when the back-off was on a {@link WwSharedMutex}: see {@link #contendedSharedMutex()}).
+     * After a {@link BackoffException} the next lock of this context must be of this mutex, with
+     * nothing else held.
      *
      * @return the contended mutex, or {@code null}
      */
     public WwMutex contended() {
-        return contending;
+        return contending instanceof WwMutex m ? m : null;
+    }
+
+    /**
+     * The readers-writer lock of the last back-off that has not been locked again yet, or
+     * {@code null} (also when the back-off was on a {@link WwMutex}).
+     *
+     * @return the contended lock, or {@code null}
+     */
+    public WwSharedMutex contendedSharedMutex() {
+        return contending instanceof WwSharedMutex m ? m : null;
     }
 
     /**
@@ -461,7 +522,7 @@ public final class AcquireContext implements AutoCloseable {
 
     private void closeAttached() {
         int stillHeld = acquired;
-        String heldNames = stillHeld > 0 ? heldLocks().toString() : "";
+        String heldNames = stillHeld > 0 ? heldNames() : "";
         Throwable hookFailure = null;
         try {
             unlockAll();                              // releases everything even if a hook throws
@@ -492,51 +553,64 @@ public final class AcquireContext implements AutoCloseable {
     void checkLock(WwMutex m) {
         if (Thread.currentThread() != owner || flags != 0 || m.wwClass() != wwClass
                 || threadState.noContextHeld != 0) {
-            checkSlowly(m, "lock", true);
+            checkSlowly(m, m.wwClass(), "lock", true);
         }
     }
 
     /** Checks a non-blocking tryLock of {@code m}. */
     void checkTryLock(WwMutex m) {
         if (Thread.currentThread() != owner || flags != 0 || m.wwClass() != wwClass) {
-            checkSlowly(m, "tryLock", false);
+            checkSlowly(m, m.wwClass(), "tryLock", false);
+        }
+    }
+
+    /** Checks lock {@code op} of readers-writer lock {@code m} of class {@code cls}. */
+    void checkLock(WwSharedMutex m, WwClass cls, String op, boolean blocking) {
+        if (Thread.currentThread() != owner || flags != 0 || cls != wwClass
+                || (blocking && threadState.noContextHeld != 0)) {
+            checkSlowly(m, cls, op, blocking);
         }
     }
 
     /** Checks lockSlow of {@code m}: it must follow a back-off on {@code m}, with nothing held. */
     void checkLockSlow(WwMutex m) {
-        checkOwner("lockSlow");
-        if (contending == null) {
-            throw misuse(SLOW_WITHOUT_BACKOFF, this + " called lockSlow on " + m.describe()
-                    + " without a preceding back-off; use lock() instead");
-        }
-        checkSlowly(m, "lockSlow", true);
+        checkLockSlow(m, m.wwClass());
     }
 
-    private void checkSlowly(WwMutex m, String op, boolean blocking) {
+    /** Checks a slow lock of {@code m} (a WwMutex or WwSharedMutex) of class {@code cls}. */
+    void checkLockSlow(Object m, WwClass cls) {
+        checkOwner("lockSlow");
+        if (contending == null) {
+            throw misuse(SLOW_WITHOUT_BACKOFF, this + " called lockSlow on " + describe(m)
+                    + " without a preceding back-off; use lock() instead");
+        }
+        checkSlowly(m, cls, "lockSlow", true);
+    }
+
+    private void checkSlowly(Object m, WwClass cls, String op, boolean blocking) {
         checkOwner(op);
         if ((flags & DONE) != 0) {
-            throw misuse(LOCK_AFTER_DONE, this + " called " + op + " on " + m.describe()
+            throw misuse(LOCK_AFTER_DONE, this + " called " + op + " on " + describe(m)
                     + " after acquireDone()");
         }
-        if (m.wwClass() != wwClass) {
-            throw misuse(WRONG_CLASS, this + " called " + op + " on " + m.describe()
-                    + ", which belongs to class " + m.wwClass().name());
+        if (cls != wwClass) {
+            throw misuse(WRONG_CLASS, this + " called " + op + " on " + describe(m)
+                    + ", which belongs to class " + cls.name());
         }
         if ((flags & CONTENDING) != 0) {
             if (acquired > 0) {
                 throw misuse(LOCKS_HELD_AFTER_BACKOFF, this + " called " + op + " on "
-                        + m.describe() + " after backing off on " + contending.describe()
-                        + " while still holding " + heldLocks() + "; unlock everything first");
+                        + describe(m) + " after backing off on " + describe(contending)
+                        + " while still holding " + heldNames() + "; unlock everything first");
             }
             if (m != contending) {
                 throw misuse(WRONG_MUTEX_AFTER_BACKOFF, this + " called " + op + " on "
-                        + m.describe() + " after backing off on " + contending.describe()
+                        + describe(m) + " after backing off on " + describe(contending)
                         + "; lock the contended mutex first");
             }
         }
         if (blocking && threadState.noContextHeld != 0) {
-            throw misuse(MIXED_LOCKING, this + " called a blocking " + op + " on " + m.describe()
+            throw misuse(MIXED_LOCKING, this + " called a blocking " + op + " on " + describe(m)
                     + " while " + owner + " holds " + threadState.noContextHeld
                     + " mutex(es) of class " + wwClass.name() + " without a context");
         }
@@ -585,7 +659,7 @@ public final class AcquireContext implements AutoCloseable {
             if (slow) {
                 checkLockSlow(m);
             } else {
-                checkSlowly(m, op, false);
+                checkSlowly(m, m.wwClass(), op, false);
             }
         } catch (RuntimeException | Error e) {
             if (!wasAttached) {
@@ -609,6 +683,25 @@ public final class AcquireContext implements AutoCloseable {
     void exitAsync() {
         asyncWaiter = null;
         OWNER.setVolatile(this, (Object) null);
+    }
+
+    /**
+     * Wakes whoever carries this context after a wound, so that it notices: unparks its thread,
+     * or schedules its pending asynchronous waiter; a detached context notices at its next lock.
+     * Called by a wounder after {@link #wound()}, under the queue bit of a lock this context holds.
+     */
+    void wakeCarrier() {
+        Object carrier = ownerForWound();             // after the wound: see the Overview
+        if (carrier instanceof Thread t) {
+            if (t != Thread.currentThread()) {
+                LockSupport.unpark(t);
+            }
+        } else if (carrier == PENDING) {
+            AsyncWaiter a = asyncWaiter;              // queued elsewhere, asynchronously
+            if (a != null) {
+                a.schedule();
+            }
+        }
     }
 
     /** The owner as a wounder sees it: a Thread to unpark, PENDING, or null. */
@@ -663,7 +756,9 @@ public final class AcquireContext implements AutoCloseable {
         }
         wounded = false;
         for (int i = 0; i < acquired; i++) {
-            if (held[i].hasOlderWaiterHoldingLocks(this)) {
+            Object m = held[i];
+            if (m instanceof WwMutex x ? x.hasOlderWaiterHoldingLocks(this)
+                    : ((WwSharedMutex) m).hasOlderWaiterHoldingLocks(this)) {
                 wounded = true;
                 return true;
             }
@@ -671,10 +766,13 @@ public final class AcquireContext implements AutoCloseable {
         return false;
     }
 
-    /** Records that {@code m} was acquired; {@link #beforeAcquire()} made room for it. */
-    void recordAcquired(WwMutex m) {
-        if (!transferable) {
-            Checker.acquired(m);                      // the checker follows threads
+    /**
+     * Records that {@code m} (a WwMutex or WwSharedMutex) was acquired; {@link #beforeAcquire()}
+     * made room for it.
+     */
+    void recordAcquired(Object m) {
+        if (!transferable && m instanceof WwMutex x) {
+            Checker.acquired(x);                      // the checker follows threads
         }
         held[acquired++] = m;
         acquisitions++;
@@ -688,21 +786,26 @@ public final class AcquireContext implements AutoCloseable {
      * Records that {@code m} was acquired; then, if injection says so, unlocks it again and throws
      * a back-off.
      */
-    void onAcquired(WwMutex m) throws BackoffException {
+    void onAcquired(Object m) throws BackoffException {
+        onAcquired(m, false);
+    }
+
+    /** As {@link #onAcquired(Object)}, for a request that was {@code shared} or not. */
+    void onAcquired(Object m, boolean shared) throws BackoffException {
         recordAcquired(m);
         if (injectCountdown != NO_INJECTION && acquired > 1 && injectCountdown-- == 0) {
             int next = injectInterval;
             next = next > Integer.MAX_VALUE / 4 ? Integer.MAX_VALUE - 1 : next * 3 + next / 2;
             injectInterval = next;
             injectCountdown = next;
-            m.unlock();
+            unlockHeld(m);
             wwClass.counters.add(Counters.INJECTED, 1);
-            throw backoff(m, BackoffException.Reason.INJECTED, stamp);
+            throw backoff(m, BackoffException.Reason.INJECTED, stamp, shared);
         }
     }
 
     /** Records that {@code m} was released. */
-    void onReleased(WwMutex m) {
+    void onReleased(Object m) {
         int i = acquired - 1;
         if (held[i] == m) {                  // the usual case: newest first
             held[i] = null;
@@ -717,7 +820,12 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /** Records a back-off on {@code m} and builds the exception to throw. */
-    BackoffException backoff(WwMutex m, BackoffException.Reason reason, long olderStamp) {
+    BackoffException backoff(Object m, BackoffException.Reason reason, long olderStamp) {
+        return backoff(m, reason, olderStamp, false);
+    }
+
+    /** Records a back-off on {@code m} of a request that was shared or not, and builds the exception. */
+    BackoffException backoff(Object m, BackoffException.Reason reason, long olderStamp, boolean shared) {
         contending = m;
         flags |= CONTENDING;
         backoffs++;
@@ -726,7 +834,7 @@ public final class AcquireContext implements AutoCloseable {
             wounded = false;
         }
         WwEvents.backoff(this, m, reason, olderStamp);
-        return new BackoffException(m, this, reason, olderStamp);
+        return new BackoffException(m, this, reason, olderStamp, shared);
     }
 
     boolean woundedAcquire() {
@@ -753,7 +861,7 @@ public final class AcquireContext implements AutoCloseable {
                 .append(", owner=").append(carrierName())
                 .append(", held=").append(acquired);
         if ((flags & CONTENDING) != 0 && contending != null) {
-            sb.append(", contended=").append(contending.describe());
+            sb.append(", contended=").append(describe(contending));
         }
         if (wounded) {
             sb.append(", wounded");

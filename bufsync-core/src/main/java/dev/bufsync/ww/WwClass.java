@@ -64,7 +64,7 @@ public final class WwClass {
     static final class ThreadState {
         AcquireContext live;   // the thread's live context of this class, or null
         int noContextHeld;     // mutexes of this class the thread holds without a context
-        WwMutex[] spareHeld;   // the held array of the thread's last closed context, all null, for
+        Object[] spareHeld;    // the held array of the thread's last closed context, all null, for
                                // its next one: back-to-back transactions neither allocate nor regrow it
         final WwMutex.Waiter spareWaiter = new WwMutex.Waiter(Thread.currentThread());
                                // queues the thread when no Waiter can be allocated (out of memory);

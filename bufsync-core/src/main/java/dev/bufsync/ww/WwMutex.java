@@ -1456,17 +1456,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (holderCtx.wound()) {
             wwClass().counters.add(Counters.WOUNDS, 1);
         }
-        Object carrier = holderCtx.ownerForWound();  // after the wound: see AcquireContext
-        if (carrier instanceof Thread t) {
-            if (t != Thread.currentThread()) {
-                LockSupport.unpark(t);
-            }
-        } else if (carrier == AcquireContext.PENDING) {
-            AsyncWaiter a = holderCtx.asyncWaiter;   // queued elsewhere, asynchronously
-            if (a != null) {
-                a.schedule();
-            }
-        }
+        holderCtx.wakeCarrier();                     // after the wound: see AcquireContext
         return true;
     }
 

@@ -6,6 +6,8 @@
  *   <li>{@link dev.bufsync.ww.WwClass}: a family of mutexes, the ticket (stamp) counter and the
  *       algorithm, wound-wait or wait-die;
  *   <li>{@link dev.bufsync.ww.WwMutex}: the mutex;
+ *   <li>{@link dev.bufsync.ww.WwSharedMutex}: a readers-writer lock taken shared or exclusively by
+ *       the same transactions, under the same rules;
  *   <li>{@link dev.bufsync.ww.AcquireContext}: one transaction; it keeps its stamp across retries;
  *       bound to its thread, or transferable between threads and able to lock asynchronously
  *       ({@link dev.bufsync.ww.WwClass#beginTransferable()},
@@ -24,6 +26,11 @@
  *       <i>happen-before</i> actions in the thread that next acquires it, by any lock method that
  *       reports acquisition ({@link dev.bufsync.ww.LockResult#ACQUIRED}, {@code true}, or a normal
  *       return of {@code lock()}/{@code lockSlow()}).
+ *   <li>Actions in a thread before it releases a {@code WwSharedMutex} (either mode)
+ *       <i>happen-before</i> actions in any thread after a later acquisition of it in either mode
+ *       ({@link dev.bufsync.ww.LockResult#ACQUIRED}, {@link dev.bufsync.ww.LockResult#UPGRADED} or a
+ *       normal return of a slow lock); two readers holding it at once are not ordered with each
+ *       other by it.
  *   <li>A result of {@link dev.bufsync.ww.LockResult#ALREADY_HELD}, {@link
  *       dev.bufsync.ww.LockResult#BUSY} or {@link dev.bufsync.ww.LockResult#TIMED_OUT}, a {@link
  *       dev.bufsync.ww.BackoffException} and an {@link InterruptedException} establish no ordering

@@ -33,7 +33,7 @@ class AcquireContextTest {
             }
             ctx.unlockAll();
         }
-        WwMutex[] spare = cls.threadState().spareHeld;
+        Object[] spare = cls.threadState().spareHeld;
         assertThat(spare == null ? 0 : spare.length).isLessThanOrEqualTo(256);
         try (AcquireContext small = cls.begin()) {           // a small transaction reuses a small one
             many.get(0).lock(small);
