@@ -771,8 +771,12 @@ public final class AcquireContext implements AutoCloseable {
      * made room for it.
      */
     void recordAcquired(Object m) {
-        if (!transferable && m instanceof WwMutex x) {
-            Checker.acquired(x);                      // the checker follows threads
+        if (!transferable) {                          // the checker follows threads
+            if (m instanceof WwMutex x) {
+                Checker.acquired(x);
+            } else {
+                Checker.acquired((WwSharedMutex) m);
+            }
         }
         held[acquired++] = m;
         acquisitions++;

@@ -1,5 +1,6 @@
 package dev.bufsync.ww;
 
+import dev.bufsync.check.Checker;
 import static dev.bufsync.ww.WwMisuseException.Rule.UNLOCK_FOREIGN;
 import static dev.bufsync.ww.WwMisuseException.Rule.UNLOCK_NOT_HELD;
 
@@ -325,6 +326,7 @@ public final class WwSharedMutex {
             throw new WwMisuseException(UNLOCK_NOT_HELD, me + " called unlock(" + ctx + ") on "
                     + describe() + ", which that context does not hold");
         }
+        Checker.released(this);
         ctx.onReleased(this);
     }
 
@@ -444,6 +446,7 @@ public final class WwSharedMutex {
     // ------------------------------------------------------------ the algorithm
 
     private LockResult lockWithContext(AcquireContext ctx, int mode) throws BackoffException {
+        Checker.acquiring(this);
         int r = acquire(ctx, mode);
         return finish(ctx, r, mode);
     }
@@ -453,6 +456,7 @@ public final class WwSharedMutex {
         if (Thread.interrupted()) {
             throw new InterruptedException();
         }
+        Checker.acquiring(this);
         int r = acquire(ctx, mode);
         if (r == INTERRUPTED) {
             throw new InterruptedException();
@@ -498,13 +502,18 @@ public final class WwSharedMutex {
     }
 
     private void slow(AcquireContext ctx, int mode) {
+        Checker.acquiring(this);
         int r = acquire(ctx, mode);
         assert r == ACQUIRED : r;
         ctx.recordAcquired(this);
     }
 
     private void slowInterruptibly(AcquireContext ctx, int mode) throws InterruptedException {
-        if (Thread.interrupted() || acquire(ctx, mode) == INTERRUPTED) {
+        if (Thread.interrupted()) {
+            throw new InterruptedException();
+        }
+        Checker.acquiring(this);
+        if (acquire(ctx, mode) == INTERRUPTED) {
             throw new InterruptedException();
         }
         ctx.recordAcquired(this);
