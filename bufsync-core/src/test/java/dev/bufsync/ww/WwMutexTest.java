@@ -786,4 +786,183 @@ class WwMutexTest {
         }
         assertThat(barged).as("the older context barged in 100 attempts").isOne();
     }
+
+    /** A zero timeout polls: it takes a free mutex at once (and times out on a busy one). */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void zeroTimeoutTakesAFreeMutex(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwMutex m = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            assertThat(m.tryLock(ctx, Duration.ZERO)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.isHeldBy(ctx)).isTrue();
+            assertThat(ctx.heldLocks()).containsExactly(m);
+            ctx.unlockAll();
+        }
+        assertThat(m.tryLock(Duration.ZERO)).isTrue();
+        assertThat(m.isHeldByCurrentThread()).isTrue();
+        m.unlock();
+    }
+
+    /** The non-blocking context form takes a free mutex and reports a busy one. */
+    @Test
+    void tryLockWithContextTakesAFreeMutex() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            assertThat(m.tryLock(ctx)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.holderContext()).isSameAs(ctx);
+            assertThat(ctx.heldLocks()).containsExactly(m);
+            ctx.unlockAll();
+        }
+        assertThat(cls.stats().acquisitions()).isEqualTo(1);
+    }
+
+    /**
+     * A pending interrupt ends every interruptible form before it waits, even for a free mutex,
+     * and nothing is acquired; the interrupt is consumed.
+     */
+    @Test
+    void pendingInterruptEndsEveryInterruptibleForm() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        List<Actor.ThrowingRunnable> forms = new ArrayList<>();
+        forms.add(m::lockInterruptibly);
+        forms.add(() -> m.tryLock(Duration.ofDays(1)));
+        try (AcquireContext ctx = cls.begin()) {
+            forms.add(() -> m.lockInterruptibly(ctx));
+            forms.add(() -> m.tryLock(ctx, Duration.ofDays(1)));
+            for (Actor.ThrowingRunnable form : forms) {
+                Thread.currentThread().interrupt();
+                assertThatThrownBy(form::run).isInstanceOf(InterruptedException.class);
+                assertThat(Thread.currentThread().isInterrupted()).isFalse();
+                assertThat(m.isLocked()).isFalse();
+                assertThat(ctx.heldCount()).isZero();
+            }
+            // Nothing was counted as held without a context: a blocking context lock is allowed.
+            assertThat(m.lock(ctx)).isEqualTo(LockResult.ACQUIRED);
+            ctx.unlockAll();
+        }
+    }
+
+    /**
+     * lockSlowInterruptibly gives up on a pending interrupt and keeps the context backed off, so
+     * it can be called again; then it acquires and ends the back-off.
+     */
+    @Test
+    void lockSlowInterruptiblyCanBeRepeatedAfterAnInterrupt() throws Exception {
+        WwClass cls = WwClass.builder("slow").firstStamp(0).injectBackoff(true).build();
+        WwMutex a = new WwMutex(cls);
+        WwMutex b = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            a.lock(ctx);
+            assertThatThrownBy(() -> b.lock(ctx)).isInstanceOf(BackoffException.class);
+            ctx.unlockAll();
+            Thread.currentThread().interrupt();
+            assertThatThrownBy(() -> b.lockSlowInterruptibly(ctx)).isInstanceOf(InterruptedException.class);
+            assertThat(b.isLocked()).isFalse();
+            assertThat(ctx.contended()).isSameAs(b);
+            b.lockSlowInterruptibly(ctx);
+            assertThat(b.isHeldBy(ctx)).isTrue();
+            assertThat(ctx.contended()).isNull();
+            assertThat(ctx.heldLocks()).containsExactly(b);
+            ctx.unlockAll();
+        }
+    }
+
+    /** A timeout too long for a long of nanoseconds waits as long as it takes. */
+    @Test
+    void hugeTimeoutWaits() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        try (Actor waiter = new Actor("waiter")) {
+            Future<Boolean> f = waiter.start(() -> m.tryLock(Duration.ofSeconds(Long.MAX_VALUE)));
+            awaitWaiters(m, 1);
+            m.unlock();
+            assertThat(f.get(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(m.owner()).isSameAs(waiter.thread);
+            waiter.run(m::unlock);
+        }
+    }
+
+    /** A plain timed tryLock gives up when its time runs out, leaves the queue and holds nothing. */
+    @Test
+    void plainTimedTryLockTimesOut() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        WwMutex other = new WwMutex(cls);
+        try (Actor holder = new Actor("holder")) {
+            holder.run(m::lock);
+            assertThat(m.tryLock(Duration.ZERO)).isFalse();
+            long start = System.nanoTime();
+            assertThat(m.tryLock(Duration.ofMillis(30))).isFalse();
+            assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(30));
+            assertThat(m.waiterCount()).isZero();
+            assertThat(m.owner()).isSameAs(holder.thread);
+            other.lock();                                // nothing counted as held without a context
+            other.unlock();
+            holder.run(m::unlock);
+        }
+    }
+
+    /** The monitoring accessors tell who holds the mutex, with or without a context. */
+    @Test
+    void accessorsTellWhoHoldsIt() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        assertThat(m.isLocked()).isFalse();
+        assertThat(m.owner()).isNull();
+        assertThat(m.holderContext()).isNull();
+        assertThat(m.isHeldByCurrentThread()).isFalse();
+        assertThat(m.isHeldBy(null)).isFalse();
+        assertThat(m.wwClass()).isSameAs(cls);
+        assertThat(new WwMutex(cls, () -> { }).wwClass()).isSameAs(cls);
+        m.lock();
+        assertThat(m.isLocked()).isTrue();
+        assertThat(m.owner()).isSameAs(Thread.currentThread());
+        assertThat(m.holderContext()).isNull();
+        assertThat(m.isHeldByCurrentThread()).isTrue();
+        assertThat(m.isHeldBy(null)).isFalse();
+        m.unlock();
+        try (Actor other = new Actor("other")) {
+            AcquireContext ctx = other.call(cls::begin);
+            other.call(() -> m.lock(ctx));
+            assertThat(m.isHeldByCurrentThread()).isFalse();
+            assertThat(m.owner()).isSameAs(other.thread);
+            assertThat(m.holderContext()).isSameAs(ctx);
+            assertThat(m.isHeldBy(ctx)).isTrue();
+            other.run(ctx::unlockAll);
+            assertThat(m.isHeldBy(ctx)).isFalse();
+            other.run(ctx::close);
+        }
+    }
+
+    /** toString names a plain holder, and every waiter in queue order, with a context's stamp. */
+    @Test
+    void toStringListsAPlainHolderAndEveryWaiter() throws Exception {
+        WwClass cls = WwClass.woundWait("display");
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        try (Actor plain = new Actor("plain-w"); Actor withCtx = new Actor("ctx-w")) {
+            Future<?> p = queuePlainWaiter(plain, m);
+            AcquireContext ctx = withCtx.call(cls::begin);
+            Future<LockResult> c = withCtx.start(() -> m.lock(ctx));
+            awaitWaiters(m, 2);
+            // A context waiter queues after waiters without a context (the sort skips them).
+            assertThat(m).hasToString(m.describe() + "[held by " + Thread.currentThread().getName()
+                    + " without a context, waiters=[plain-w, #" + ctx.stamp() + " on ctx-w]]");
+            m.unlock();
+            p.get(20, TimeUnit.SECONDS);
+            assertThat(m).hasToString(m.describe() + "[held by plain-w without a context, waiters=[#"
+                    + ctx.stamp() + " on ctx-w]]");
+            plain.run(m::unlock);
+            assertThat(c.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m).hasToString(m.describe() + "[held by context #" + ctx.stamp() + " on ctx-w]");
+            withCtx.run(ctx::unlockAll);
+            withCtx.run(ctx::close);
+        }
+        assertThat(m).hasToString(m.describe() + "[unlocked]");
+        assertThat(m.describe()).isEqualTo("WwMutex@" + Integer.toHexString(System.identityHashCode(m)) + "(display)");
+    }
 }
