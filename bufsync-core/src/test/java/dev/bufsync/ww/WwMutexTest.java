@@ -334,6 +334,7 @@ class WwMutexTest {
             Future<LockResult> o = old.start(() -> a.lock(oldCtx));
             awaitWaiters(a, 1);
             Actor.await("the younger holder is wounded", youngCtx::isWounded);
+            assertThat(youngCtx.toString()).endsWith(", held=1, wounded]");
             assertThat(young.call(() -> free.lock(youngCtx))).isEqualTo(LockResult.ACQUIRED);
             BackoffException e = young.call(() -> {
                 try {
@@ -354,6 +355,9 @@ class WwMutexTest {
             old.run(oldCtx::close);
             young.run(youngCtx::close);
             assertThat(cls.stats().wounds()).isEqualTo(1);
+            // Only the older context's lock queued: the wounded one backed off without queueing.
+            assertThat(cls.stats().contended()).isEqualTo(1);
+            assertThat(cls.stats().backoffs()).isEqualTo(1);
         }
     }
 
@@ -964,5 +968,41 @@ class WwMutexTest {
         }
         assertThat(m).hasToString(m.describe() + "[unlocked]");
         assertThat(m.describe()).isEqualTo("WwMutex@" + Integer.toHexString(System.identityHashCode(m)) + "(display)");
+    }
+
+    /**
+     * Wound-wait: a second older waiter finds the holder wounded already; the wound is counted
+     * once. The older waiters then get the mutex oldest first.
+     */
+    @Test
+    void aWoundIsCountedOnceHoweverManyWoundIt() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        WwMutex x1 = new WwMutex(cls);
+        WwMutex x2 = new WwMutex(cls);
+        try (Actor first = new Actor("first"); Actor second = new Actor("second"); Actor young = new Actor("young")) {
+            AcquireContext c1 = first.call(cls::begin);
+            AcquireContext c2 = second.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            first.call(() -> x1.lock(c1));
+            second.call(() -> x2.lock(c2));
+            young.call(() -> m.lock(cy));
+            Future<LockResult> f1 = first.start(() -> m.lock(c1));
+            awaitWaiters(m, 1);
+            Actor.await("the holder is wounded", cy::isWounded);
+            Future<LockResult> f2 = second.start(() -> m.lock(c2));
+            awaitWaiters(m, 2);
+            assertThat(cls.stats().wounds()).isEqualTo(1);
+            young.run(cy::unlockAll);
+            assertThat(f1.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(f2).isNotDone();
+            first.run(c1::unlockAll);
+            assertThat(f2.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            second.run(c2::unlockAll);
+            first.run(c1::close);
+            second.run(c2::close);
+            young.run(cy::close);
+            assertThat(cls.stats().wounds()).isEqualTo(1);
+        }
     }
 }
