@@ -29,8 +29,7 @@ public final class ClusterBench implements AutoCloseable {
 
     /** Starts the ensemble the measurements share. */
     public ClusterBench() throws Exception {
-        ensemble = new TestingCluster(3);
-        ensemble.start();
+        ensemble = EmbeddedEnsemble.start();
     }
 
     /**

@@ -72,8 +72,7 @@ public final class ClusterDemo {
         String connect = settings.zookeeper();
         if (connect == null) {
             out.progress("starting an embedded three-server ZooKeeper ensemble...");
-            embedded = new TestingCluster(3);
-            embedded.start();
+            embedded = EmbeddedEnsemble.start();
             connect = embedded.getConnectString();
             out.line("embedded three-server ZooKeeper ensemble at " + connect);
         }

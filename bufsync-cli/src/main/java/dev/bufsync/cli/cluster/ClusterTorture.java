@@ -119,8 +119,7 @@ public final class ClusterTorture {
 
     private static synchronized String connectString() throws Exception {
         if (ensemble == null) {
-            TestingCluster servers = new TestingCluster(3);
-            servers.start();
+            TestingCluster servers = EmbeddedEnsemble.start();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 try {
                     servers.close();
