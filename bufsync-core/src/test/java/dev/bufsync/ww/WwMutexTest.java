@@ -1005,4 +1005,45 @@ class WwMutexTest {
             assertThat(cls.stats().wounds()).isEqualTo(1);
         }
     }
+
+    /**
+     * Wait-die: a younger context that holds locks dies before queueing behind an older context
+     * waiter, even when the holder has no context; it names that waiter and never queues.
+     */
+    @Test
+    void waitDieYoungerHolderOfLocksDiesBehindAnOlderWaiter() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwMutex m = new WwMutex(cls);
+        WwMutex x = new WwMutex(cls);
+        m.lock();                                               // a plain holder: nobody dies for it
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            Future<LockResult> o = old.start(() -> m.lock(oldCtx));
+            awaitWaiters(m, 1);
+            young.call(() -> x.lock(youngCtx));
+            BackoffException e = young.call(() -> {
+                try {
+                    m.lock(youngCtx);
+                    return null;
+                } catch (BackoffException died) {
+                    return died;
+                }
+            });
+            assertThat(e).isNotNull();
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+            assertThat(e.olderStamp()).isEqualTo(oldCtx.stamp());
+            assertThat(e.mutex()).isSameAs(m);
+            assertThat(m.waiterCount()).isOne();
+            m.unlock();
+            assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(cls.stats().contended()).as("only the older context queued").isOne();
+            old.run(oldCtx::unlockAll);
+            young.run(youngCtx::unlockAll);
+            young.run(() -> m.lockSlow(youngCtx));
+            young.run(youngCtx::unlockAll);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+        }
+    }
 }
