@@ -1046,4 +1046,81 @@ class WwMutexTest {
             young.run(youngCtx::close);
         }
     }
+
+    /** Whether ThreadMXBean lists {@code m} among the ownable synchronizers {@code t} holds. */
+    private static boolean ownsSynchronizer(Thread t, WwMutex m) {
+        ThreadInfo info = ManagementFactory.getThreadMXBean().getThreadInfo(new long[] {t.threadId()}, false, true)[0];
+        return java.util.Arrays.stream(info.getLockedSynchronizers())
+                .anyMatch(l -> l.getIdentityHashCode() == System.identityHashCode(m));
+    }
+
+    /**
+     * The owner thread that thread dumps show follows the mutex: the unlocking thread stops
+     * owning it, a waiter that took it from the queue owns it, and nobody after the last unlock.
+     */
+    @Test
+    void ownerThreadFollowsTheMutexThroughTheQueue() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        Thread me = Thread.currentThread();
+        try (Actor waiter = new Actor("owner-waiter")) {
+            m.lock();
+            assertThat(ownsSynchronizer(me, m)).isTrue();
+            Future<?> f = queuePlainWaiter(waiter, m);
+            m.unlock();
+            f.get(20, TimeUnit.SECONDS);
+            assertThat(ownsSynchronizer(me, m)).as("the releaser still owns it").isFalse();
+            assertThat(ownsSynchronizer(waiter.thread, m)).as("the waiter owns it").isTrue();
+            waiter.run(m::unlock);
+            assertThat(ownsSynchronizer(waiter.thread, m)).isFalse();
+            AcquireContext ctx = waiter.call(cls::begin);
+            waiter.call(() -> m.lock(ctx));
+            assertThat(ownsSynchronizer(waiter.thread, m)).isTrue();
+            waiter.run(ctx::unlockAll);
+            assertThat(ownsSynchronizer(waiter.thread, m)).isFalse();
+            waiter.run(ctx::close);
+        }
+    }
+
+    /**
+     * Wound-wait: a younger context that takes the mutex by barging, while an older one that
+     * holds locks waits behind a plain waiter, is wounded at once by its own check of the
+     * waiters; nothing else would wound it, since the older one queued before it held the mutex.
+     * Repeated until the younger context wins the race for the freed mutex against the woken
+     * plain waiter.
+     */
+    @Test
+    void woundWaitBargerIsWoundedByAnOlderWaiter() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        int barged = 0;
+        for (int attempt = 0; attempt < 100 && barged == 0; attempt++) {
+            WwMutex m = new WwMutex(cls);
+            WwMutex x = new WwMutex(cls);
+            try (Actor plain = new Actor("plain"); Actor old = new Actor("old")) {
+                AcquireContext oldCtx = old.call(cls::begin);
+                try (AcquireContext youngCtx = cls.begin()) {
+                    old.call(() -> x.lock(oldCtx));
+                    m.lock();                                          // plain holder: nobody is wounded
+                    Future<?> p = queuePlainWaiter(plain, m);
+                    Future<LockResult> o = old.start(() -> m.lock(oldCtx));
+                    awaitWaiters(m, 2);
+                    m.unlock();                                        // frees it for the plain waiter
+                    if (m.tryLock(youngCtx) == LockResult.ACQUIRED) {  // the younger context barges
+                        barged++;
+                        assertThat(youngCtx.isWounded()).isTrue();
+                        assertThat(cls.stats().wounds()).isEqualTo(1);
+                        youngCtx.unlockAll();
+                    } else {
+                        Actor.await("the plain waiter holds it", () -> m.owner() == plain.thread);
+                    }
+                    p.get(20, TimeUnit.SECONDS);
+                    plain.run(m::unlock);
+                    assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+                    old.run(oldCtx::unlockAll);
+                    old.run(oldCtx::close);
+                }
+            }
+        }
+        assertThat(barged).as("the younger context barged in 100 attempts").isOne();
+    }
 }
