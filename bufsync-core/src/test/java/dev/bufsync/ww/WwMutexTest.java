@@ -83,6 +83,7 @@ class WwMutexTest {
             try (AcquireContext ctx = cls.begin()) {
                 assertThat(m.tryLock(ctx)).isEqualTo(LockResult.BUSY);
                 assertThat(m.tryLock(ctx, Duration.ZERO)).isEqualTo(LockResult.TIMED_OUT);
+                assertThat(cls.stats().contended()).as("a zero timeout polls, never queues").isZero();
                 long start = System.nanoTime();
                 assertThat(m.tryLock(ctx, Duration.ofMillis(50))).isEqualTo(LockResult.TIMED_OUT);
                 assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(50));
@@ -899,6 +900,7 @@ class WwMutexTest {
         try (Actor holder = new Actor("holder")) {
             holder.run(m::lock);
             assertThat(m.tryLock(Duration.ZERO)).isFalse();
+            assertThat(cls.stats().contended()).as("a zero timeout polls, never queues").isZero();
             long start = System.nanoTime();
             assertThat(m.tryLock(Duration.ofMillis(30))).isFalse();
             assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(30));
