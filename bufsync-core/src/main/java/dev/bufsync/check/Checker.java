@@ -8,6 +8,7 @@ import dev.bufsync.fence.FenceContext;
 import dev.bufsync.fence.Fences;
 import dev.bufsync.ww.WwClass;
 import dev.bufsync.ww.WwMutex;
+import dev.bufsync.ww.WwSharedMutex;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MutableCallSite;
@@ -217,8 +218,21 @@ public final class Checker {
      */
     public static void acquiring(WwMutex m) {
         if (on()) {
-            WwClass c = m.wwClass();
-            depend(GRAPH.node(c, Kind.LOCK_CLASS, c.name()), m);
+            depend(lockClass(m.wwClass()), m);
+        }
+    }
+
+    /**
+     * Annotates a blocking acquisition of {@code m}, shared or exclusive, like
+     * {@link #acquiring(WwMutex)}: a shared lock counts as its class (a reader can deadlock
+     * against a writer queued before it), so the edges are those of an exclusive one.
+     *
+     * @param m the shared mutex about to be locked
+     * @throws PotentialDeadlockException if an edge closes a cycle under {@link CheckPolicy#THROW}
+     */
+    public static void acquiring(WwSharedMutex m) {
+        if (on()) {
+            depend(lockClass(m.wwClass()), m);
         }
     }
 
@@ -229,8 +243,18 @@ public final class Checker {
      */
     public static void acquired(WwMutex m) {
         if (on()) {
-            WwClass c = m.wwClass();
-            STATE.get().push(GRAPH.node(c, Kind.LOCK_CLASS, c.name()), m);
+            STATE.get().push(lockClass(m.wwClass()), m);
+        }
+    }
+
+    /**
+     * Annotates that the current thread now holds {@code m}, shared or exclusively.
+     *
+     * @param m the shared mutex acquired
+     */
+    public static void acquired(WwSharedMutex m) {
+        if (on()) {
+            STATE.get().push(lockClass(m.wwClass()), m);
         }
     }
 
@@ -240,6 +264,17 @@ public final class Checker {
      * @param m the mutex released
      */
     public static void released(WwMutex m) {
+        if (on()) {
+            STATE.get().pop(m);
+        }
+    }
+
+    /**
+     * Annotates that the current thread released {@code m}.
+     *
+     * @param m the shared mutex released
+     */
+    public static void released(WwSharedMutex m) {
         if (on()) {
             STATE.get().pop(m);
         }
@@ -279,6 +314,11 @@ public final class Checker {
     }
 
     // ------------------------------------------------------------ implementation
+
+    /** The graph's node of a ww class. */
+    private static Node lockClass(WwClass c) {
+        return GRAPH.node(c, Kind.LOCK_CLASS, c.name());
+    }
 
     static boolean on() {
         try {

@@ -1,6 +1,7 @@
 package dev.bufsync.exec;
 
 import dev.bufsync.resv.HasReservation;
+import dev.bufsync.ww.WwSharedMutex;
 
 /**
  * Thrown when an {@link Exec} is asked to lock an object it already holds and duplicates are not
@@ -18,10 +19,16 @@ public final class ExecDuplicateException extends IllegalArgumentException {
         this.object = object;
     }
 
+    ExecDuplicateException(WwSharedMutex lock) {
+        super(lock + " is already locked by this Exec; use"
+                + " Exec.Option.IGNORE_DUPLICATES if the caller may list an object twice");
+        this.object = null;
+    }
+
     /**
      * The object that was locked twice.
      *
-     * @return the object
+     * @return the object, or {@code null} if it was a {@link WwSharedMutex}
      */
     public HasReservation object() {
         return object;

@@ -22,6 +22,9 @@
  *       <i>happens-before</i> the actions of the caller after the return.
  *   <li>{@link dev.bufsync.exec.Exec#close()} unlocks every object; actions before it
  *       happen-before the actions of the next holder of each object after it locks it.
+ *   <li>When the future of {@link dev.bufsync.exec.Exec#lockAllAsync(java.util.Collection, int, java.util.concurrent.Executor, dev.bufsync.exec.Exec.Option...)} completes, the stages that
+ *       depend on it are ordered after every earlier holder's unlock of each object, as after
+ *       {@code untilAllLocked}.
  *   <li>A retry establishes no ordering beyond that of the locks it releases and takes again.
  * </ul>
  */

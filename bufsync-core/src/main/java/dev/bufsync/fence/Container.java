@@ -17,7 +17,7 @@ abstract class Container extends Fence {
      * after the current list. Both fields belong to the one thread that completed the container.
      */
 
-    Fence.Node firing;       // registrations due, from completeNested until the fire loop takes them
+    Object firing;           // registrations due (Fence.tryComplete's result), until the fire loop takes them
     Container nextToFire;    // the fire loop's queue link
 
     Container(long context, long seqno) {
@@ -39,7 +39,7 @@ abstract class Container extends Fence {
      *     already signalled
      */
     final Container completeNested(Throwable error) {
-        Fence.Node run = tryComplete(error, null);
+        Object run = tryComplete(error, null);
         if (run == LOST) {
             return null;
         }
@@ -60,7 +60,7 @@ abstract class Container extends Fence {
     /** Fires a container that completed outside any fire loop (while arming). */
     static void fireIfCompleted(Container c) {
         if (c != null) {
-            Fence.Node run = c.firing;
+            Object run = c.firing;
             c.firing = null;
             fire(c, run);
         }

@@ -26,7 +26,7 @@ final class ContextFence extends Fence {
     void abandon() {
         FenceAbandonedException error = new FenceAbandonedException(describe()
                 + " abandoned: its Signaller became unreachable while the fence was pending");
-        Node run = tryComplete(null, error);
+        Object run = tryComplete(null, error);
         if (run != LOST) {
             Reaper.handOff(this, run);
         }

@@ -71,9 +71,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link System#nanoTime()} at which it signalled.
  *
  * <p><b>Implementation notes.</b> Signalling is one CAS, a {@code nanoTime} read, one release
- * store and one CAS per callback (and, for a fence of a {@link FenceContext}, unlinking its
- * forgotten-fence watch from a striped registry); adding a callback is one allocation and one
- * CAS. A fence holds no lock, ever.
+ * store and one CAS per callback but the first (and, for a fence of a {@link FenceContext},
+ * one store that gives its forgotten-fence watch's slot back); adding the first callback is one
+ * CAS, each further one an allocation and one CAS. A fence holds no lock, ever.
  *
  * @see Signaller
  * @see Fences
@@ -85,11 +85,21 @@ public abstract class Fence {
      * All state is one word, `state`:
      *
      *   null         pending, nothing registered
+     *   FenceCallback pending, with one registration: that callback, run on the signalling
+     *                thread, held inline (no node); never a Throwable (such callbacks get a node)
      *   Node         pending: the head of a Treiber stack of registrations, newest first -
      *                callbacks, waiters, container members and pending errors (ErrorNode)
      *   COMPLETING   signalled; the winner is publishing the outcome (a few instructions)
      *   SUCCESS      signalled without error
      *   a Throwable  signalled with that error
+     *
+     * The signalled states are the Marker instances and Throwables, so isPending is two class
+     * checks. The first callback added to a fence with nothing registered is stored inline, by one
+     * CAS from null: the common fence with one callback allocates no node. A later push moves it
+     * into a node under the new one (allocated before the push CAS, which replaces the callback
+     * atomically), so it stays the oldest registration; removeCallback removes it by a CAS back
+     * to null; signalling claims it with the state CAS itself. Either way the one CAS that moves
+     * the callback out of the state decides, so it still runs exactly once or is removed.
      *
      * Signal. pending -> COMPLETING is one CAS and the linearization point of a signal: it
      * detaches the whole stack at once, so a push (addCallback, await, setError) either lands
@@ -105,6 +115,18 @@ public abstract class Fence {
      * or is removed, never both, never twice. Removal then unlinks dead nodes (cleanStack, as in
      * CompletableFuture): the head by CAS on state, inner nodes by CAS on Node.next. Races may
      * leave a dead node linked, never unlink a live one, because pushes happen only at the head.
+     *
+     * Waking. A waiter keeps its FIFO place: it is woken after the callbacks registered before it
+     * have run (in the kernel a waiter is a callback too). Each run of consecutive waiters is
+     * published in `waking` when its turn comes - the run ahead of every callback (the usual
+     * case: waiters only) by the winner before the outcome's release store, a later run by the
+     * fire loop with a volatile store - cut off the FIFO list first, so that its fifo links are
+     * read only after that publication. Waiters are popped from `waking` by CAS, each then
+     * claimed and unparked, by the fire loop (which pops until the run is empty before it goes
+     * on) and by every wait that finds the fence signalled: a thread already awake helps wake the
+     * rest, which is what lets many waiters on two cores wake as fast as CompletableFuture's
+     * (whose woken waiters run postComplete). A waiter may still return before its turn if it
+     * sees the outcome without being woken (a timeout, a spurious wake-up), as it always could.
      *
      * No recursion through containers. A member node of an array or chain does not run the
      * container's callbacks itself: it completes the container (its own state CAS) and hands the
@@ -123,8 +145,11 @@ public abstract class Fence {
      *
      * Memory. state is volatile: CAS while pending, release store of the outcome. timestamp is
      * plain, written by the winner before that release and read after an acquire of the outcome.
-     * deadline is volatile and only ever lowered, by CAS. Node.next is written plainly before the
-     * push CAS publishes the node and CASed by cleaners; Node.fifo is plain, owned by the winner.
+     * deadline is volatile and only ever lowered, by CAS. waking is volatile: stored by the
+     * signalling thread (plainly before the outcome's release, or with a volatile store), then
+     * CAS pops by anyone. Node.next is written plainly before
+     * the push CAS publishes the node and CASed by cleaners; Node.fifo is plain, written by the
+     * winner (a waiter's before the release, so that helpers read it after their acquire).
      */
 
     /** What {@link #status()} reports. */
@@ -152,6 +177,7 @@ public abstract class Fence {
     private volatile Object state;                 // see Overview; CAS while pending, then release store
     private long timestamp;                        // written by the winner before the outcome's release store
     private volatile long deadline;                // NO_DEADLINE, then CAS, only ever lowered (soonest wins)
+    private volatile WaiterNode waking;            // waiters due: stored by the signalling thread; CAS pops
 
     /** Creates a pending fence. */
     Fence(long context, long seqno) {
@@ -287,6 +313,9 @@ public abstract class Fence {
      */
     public final boolean addCallback(FenceCallback callback) {
         Objects.requireNonNull(callback, "callback");
+        if (state == null && !(callback instanceof Throwable) && STATE.compareAndSet(this, null, callback)) {
+            return true;                                // the first registration, held inline
+        }
         return isPending(state) && push(new CallbackNode(callback, null));
     }
 
@@ -353,7 +382,14 @@ public abstract class Fence {
      *     was none pending: the callback already ran or is running, or was never added
      */
     public final boolean removeCallback(FenceCallback callback) {
-        for (Object s = state; s instanceof Node n; s = n.next) {
+        Object s = state;
+        while (s == callback && isPending(s)) {        // the lone inline registration
+            if (STATE.compareAndSet(this, s, null)) {
+                return true;
+            }
+            s = state;
+        }
+        for (; s instanceof Node n; s = n.next) {
             if (n instanceof CallbackNode c && c.callback == callback && c.claim()) {
                 cleanStack();
                 return true;
@@ -386,7 +422,9 @@ public abstract class Fence {
      */
     public final void await() throws InterruptedException {
         Checker.waiting(this);
-        if (isPending(state)) {
+        if (!isPending(state)) {
+            wakeWaiters();                              // help wake those still parked
+        } else {
             if (Thread.interrupted()) {
                 throw new InterruptedException();
             }
@@ -410,6 +448,7 @@ public abstract class Fence {
         long nanos = toNanos(timeout);
         Checker.waiting(this, nanos);
         if (!isPending(state)) {
+            wakeWaiters();                              // help wake those still parked
             return true;
         }
         if (nanos == 0L) {
@@ -484,6 +523,7 @@ public abstract class Fence {
         }
         FenceEvents.endWait(event, this, interrupted);
         if (!isPending(state) || !w.claim()) {  // signalled: the fire loop claimed w (or will)
+            wakeWaiters();                      // help wake the others
             if (interrupted) {
                 Thread.currentThread().interrupt();
             }
@@ -613,7 +653,7 @@ public abstract class Fence {
     // ------------------------------------------------------------ the algorithm
 
     static boolean isPending(Object s) {
-        return s == null || s instanceof Node;
+        return !(s instanceof Marker) && !(s instanceof Throwable);
     }
 
     /** The outcome of a signalled fence: SUCCESS or the error, waiting out COMPLETING. */
@@ -630,12 +670,23 @@ public abstract class Fence {
 
     /** Pushes a registration; {@code false} if the fence is signalled. */
     final boolean push(Node n) {
+        CallbackNode moved = null;                      // the inline callback, moved into a node
         for (;;) {
             Object s = state;
             if (!isPending(s)) {
                 return false;
             }
-            NEXT.set(n, s);                             // published by the CAS
+            Node below;
+            if (s == null || s instanceof Node) {
+                below = (Node) s;
+            } else {
+                FenceCallback inline = (FenceCallback) s;
+                if (moved == null || moved.callback != inline) {
+                    moved = new CallbackNode(inline, null);
+                }
+                below = moved;
+            }
+            NEXT.set(n, below);                         // published by the CAS
             if (STATE.compareAndSet(this, s, n)) {
                 return true;
             }
@@ -676,7 +727,7 @@ public abstract class Fence {
      * @return {@code true} if this call signalled the fence, {@code false} if it was signalled
      */
     final boolean complete(Throwable error) {
-        Node run = tryComplete(error, null);
+        Object run = tryComplete(error, null);
         if (run == LOST) {
             return false;
         }
@@ -691,10 +742,12 @@ public abstract class Fence {
      * @param error the error to signal with, or {@code null} to use the pending one, if any
      * @param abandonment if not {@code null}, signal with this instead, its cause set to the
      *     pending error (allocated by the caller, before the CAS)
-     * @return the registrations to fire in FIFO order (linked by {@code fifo}, possibly
-     *     {@code null}), or {@link #LOST} if the fence was already signalled
+     * @return the registrations to fire: {@code null}, the lone inline callback, or nodes in FIFO
+     *     order (linked by {@code fifo}); or {@link #LOST} if the fence was already signalled. The
+     *     waiters ahead of every other registration are not among them: they are left in
+     *     {@code waking} for {@link #wakeWaiters}
      */
-    final Node tryComplete(Throwable error, FenceAbandonedException abandonment) {
+    final Object tryComplete(Throwable error, FenceAbandonedException abandonment) {
         Object s;
         do {
             s = state;
@@ -702,17 +755,22 @@ public abstract class Fence {
                 return LOST;
             }
         } while (!STATE.compareAndSet(this, s, COMPLETING));
-        Node run = null;
+        Object run = s instanceof Node ? null : s;      // nothing, or the lone inline callback
         Throwable pending = null;
-        for (Node n = (Node) s; n != null; n = n.next) {
+        for (Node n = s instanceof Node h ? h : null; n != null; n = n.next) {
             if (n instanceof ErrorNode e) {
                 if (pending == null) {
                     pending = e.error;                  // the newest setError wins
                 }
             } else {
-                n.fifo = run;
+                n.fifo = (Node) run;
                 run = n;
             }
+        }
+        WaiterNode wake = null;                         // the waiters ahead of every callback
+        if (run instanceof WaiterNode first) {
+            wake = first;
+            run = cutWaiters(first);
         }
         if (abandonment != null) {
             if (pending != null) {
@@ -723,6 +781,7 @@ public abstract class Fence {
             error = pending;
         }
         timestamp = System.nanoTime();
+        WAKING.set(this, wake);                         // published by the release store below
         STATE.setRelease(this, error != null ? error : SUCCESS);
         return run;
     }
@@ -731,12 +790,25 @@ public abstract class Fence {
      * Fires the registrations of {@code f}, then those of every container that completes as a
      * result, iteratively (see Overview).
      */
-    static void fire(Fence f, Node run) {
+    static void fire(Fence f, Object registrations) {
         Container head = null;
         Container tail = null;
-        for (;;) {
+        for (Object due = registrations; ; ) {
+            f.wakeWaiters();
+            Node run = null;
+            if (due instanceof Node list) {
+                run = list;
+            } else if (due != null) {
+                CallbackNode.run((FenceCallback) due, f);   // the lone inline callback
+            }
             while (run != null) {
                 Node n = run;
+                if (n instanceof WaiterNode w) {        // waiters whose turn came: wake them, with help
+                    run = cutWaiters(w);
+                    WAKING.setVolatile(f, w);
+                    f.wakeWaiters();
+                    continue;
+                }
                 run = n.fifo;
                 n.fifo = null;
                 Container c = null;
@@ -760,13 +832,49 @@ public abstract class Fence {
                 return;
             }
             f = head;
-            run = head.firing;
+            due = head.firing;
             head.firing = null;
             Container next = head.nextToFire;
             head.nextToFire = null;
             head = next;
             if (head == null) {
                 tail = null;
+            }
+        }
+    }
+
+    /**
+     * Cuts the run of consecutive waiters that starts at {@code first} off the FIFO list, so that
+     * it can be published in {@code waking}; returns the registration after it. Writes only
+     * {@code fifo} links owned by the signalling thread.
+     */
+    private static Node cutWaiters(WaiterNode first) {
+        Node last = first;
+        while (last.fifo instanceof WaiterNode) {
+            last = last.fifo;
+        }
+        Node rest = last.fifo;
+        last.fifo = null;
+        return rest;
+    }
+
+    /**
+     * Unparks the run of waiters published in {@code waking}, popping them one CAS each. The
+     * signalling thread calls it when the run's turn comes and pops until it is empty; every wait
+     * that finds the fence signalled calls it too, so the waiters already awake help wake the
+     * rest (as {@code CompletableFuture}'s waiters help with {@code postComplete}). Continues
+     * past any throwable.
+     */
+    final void wakeWaiters() {
+        for (WaiterNode w; (w = waking) != null; ) {
+            if (WAKING.compareAndSet(this, w, (WaiterNode) w.fifo)) {   // a run holds waiters only
+                try {
+                    if (w.claim()) {
+                        w.fire(this);
+                    }
+                } catch (Throwable t) {                 // an unpark that failed: wake the others
+                    reportQuietly(this, t);
+                }
             }
         }
     }
@@ -852,7 +960,7 @@ public abstract class Fence {
         }
     }
 
-    /** A parked thread; firing unparks it. */
+    /** A parked thread; firing unparks it. Popped from {@code waking} by {@link #wakeWaiters}. */
     static final class WaiterNode extends Node {
         final Thread thread;
 
@@ -909,6 +1017,7 @@ public abstract class Fence {
     // VarHandle mechanics
     private static final VarHandle STATE;
     private static final VarHandle DEADLINE;
+    private static final VarHandle WAKING;
     private static final VarHandle NEXT;
     private static final VarHandle CLAIMED;
 
@@ -917,6 +1026,7 @@ public abstract class Fence {
             MethodHandles.Lookup l = MethodHandles.lookup();
             STATE = l.findVarHandle(Fence.class, "state", Object.class);
             DEADLINE = l.findVarHandle(Fence.class, "deadline", long.class);
+            WAKING = l.findVarHandle(Fence.class, "waking", WaiterNode.class);
             NEXT = l.findVarHandle(Node.class, "next", Node.class);
             CLAIMED = l.findVarHandle(Node.class, "claimed", boolean.class);
         } catch (ReflectiveOperationException e) {

@@ -140,6 +140,11 @@ public final class Signaller {
         }
     }
 
+    /** The reaper's watch on this handle (for tests). */
+    Reaper.Ref watcher() {
+        return watcher;
+    }
+
     private IllegalStateException alreadySignaled(String operation) {
         return new IllegalStateException(operation + " on an already signaled fence: " + fence);
     }

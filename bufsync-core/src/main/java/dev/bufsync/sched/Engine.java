@@ -6,11 +6,9 @@ import dev.bufsync.fence.Fences;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -64,11 +62,14 @@ public final class Engine implements AutoCloseable {
     /*
      * Overview.
      *
-     * The engine lock guards the entities, their queues, the credits in use, the running set and
-     * `closed`. dispatch() takes it, pops every job that can start (the head of an entity's queue
-     * is the only candidate of that entity, so an entity's jobs start in order), marks them
-     * running, and releases it before signalling their scheduled fences and handing their work
-     * to the executor, so that no callback runs under the lock.
+     * The engine lock guards the entities, their queues, the credits in use, the running list and
+     * `closed` (volatile, so that a submission can be refused early without the lock; push
+     * decides under it). dispatch() takes it, pops every job that can start (the head of an
+     * entity's queue is the only candidate of that entity, so an entity's jobs start in order),
+     * marks them running, and releases it before signalling their scheduled fences and handing
+     * their work to the executor, so that no callback runs under the lock. The running list and a pass's
+     * lists of jobs to start or fail are linked through fields of the jobs themselves, so that
+     * dispatching allocates nothing under the lock (and nothing at all per job).
      *
      * Dispatching is serialised by `dispatchRequests`: the thread that moves it from 0 dispatches
      * until no request arrived during its pass; others only count their request and return. So a
@@ -112,6 +113,7 @@ public final class Engine implements AutoCloseable {
     private static final ScheduledExecutorService TIMER = timer();
     private static final System.Logger LOG = System.getLogger("dev.bufsync.sched");
     private static final Thread.Builder TIMEOUT_THREADS = Thread.ofVirtual().name("bufsync-sched-timeout");
+    private static final Priority[] PRIORITIES = Priority.values();     // highest first; never written
 
     private final String name;
     private final int creditLimit;
@@ -123,10 +125,12 @@ public final class Engine implements AutoCloseable {
     private final BiConsumer<? super SubmittedJob, ? super Throwable> failureReporter;
     private final ReentrantLock lock = new ReentrantLock();
     private final Map<Priority, List<Entity>> entities = new EnumMap<>(Priority.class);  // guarded by lock
-    private final Set<SubmittedJob> running = new LinkedHashSet<>();                     // guarded by lock
+    private SubmittedJob runningFirst;                                                   // guarded by lock: running list
+    private SubmittedJob runningLast;                                                    // guarded by lock
+    private int runningCount;                                                            // guarded by lock
     private int creditsInUse;                                                            // guarded by lock
     private long pushed;                                                                 // guarded by lock: jobs queued so far
-    private boolean closed;                                                              // guarded by lock
+    private volatile boolean closed;                                                     // written under lock; see checkOpen
     private final List<Entity> allEntities = new CopyOnWriteArrayList<>();   // every entity ever made
     private final AtomicInteger unfinishedCount = new AtomicInteger();
     private final AtomicLong lastProgress = new AtomicLong(System.nanoTime());
@@ -238,7 +242,7 @@ public final class Engine implements AutoCloseable {
                     queued += e.queue.size();
                 }
             }
-            inFlight = running.size();
+            inFlight = runningCount;
         } finally {
             lock.unlock();
         }
@@ -350,7 +354,9 @@ public final class Engine implements AutoCloseable {
                     e.queue.clear();
                 }
             }
-            victims.addAll(running);
+            for (SubmittedJob j = runningFirst; j != null; j = j.runningNext) {
+                victims.add(j);
+            }
         } finally {
             lock.unlock();
         }
@@ -378,15 +384,16 @@ public final class Engine implements AutoCloseable {
 
     // ------------------------------------------------------------ submission (called by Entity)
 
+    /**
+     * Refuses a submission to a closed engine or entity before anything is armed. Reads the flags
+     * without the lock: a close that comes after this check is caught by {@link #push}, under the
+     * lock, and the job is cancelled.
+     */
     void checkOpen(Entity entity) {
-        lock.lock();
-        try {
-            if (closed || entity.closed) {
-                throw new IllegalStateException((closed ? "engine " + name : "entity " + entity.name())
-                        + " is closed; cannot submit");
-            }
-        } finally {
-            lock.unlock();
+        boolean engineClosed = closed;
+        if (engineClosed || entity.closed) {
+            throw new IllegalStateException((engineClosed ? "engine " + name : "entity " + entity.name())
+                    + " is closed; cannot submit");
         }
     }
 
@@ -524,8 +531,8 @@ public final class Engine implements AutoCloseable {
     }
 
     private void dispatchOnce() {
-        List<SubmittedJob> start = new ArrayList<>();
-        List<SubmittedJob> fail = new ArrayList<>();
+        SubmittedJob started = null;        // this pass's jobs, linked by nextTaken, newest first
+        SubmittedJob failing = null;        // likewise: a dependency failed
         lock.lock();
         try {
             if (closed) {
@@ -538,28 +545,84 @@ public final class Engine implements AutoCloseable {
                 }
                 next.entity().queue.poll();
                 if (next.blockingFailure() != null) {
-                    fail.add(next);
-                    continue;
-                }
-                if (next.start()) {
+                    next.nextTaken = failing;
+                    failing = next;
+                } else if (next.start()) {
                     creditsInUse += next.job().credits();
-                    running.add(next);
-                    start.add(next);
+                    addRunning(next);
+                    next.nextTaken = started;
+                    started = next;
                 }
             }
         } finally {
             lock.unlock();
         }
-        for (SubmittedJob j : fail) {
+        for (SubmittedJob j = oldestFirst(failing); j != null; j = untake(j)) {
             if (j.claimDone()) {
                 DependencyFailedException e = new DependencyFailedException(j, j.blockingFailure());
                 signalScheduled(j, e);
                 finish(j, e);
             }
         }
-        for (SubmittedJob j : start) {
+        for (SubmittedJob j = oldestFirst(started); j != null; j = untake(j)) {
             run(j);                         // never throws: each started job runs and is timed
         }
+    }
+
+    /** Reverses a list linked by {@code nextTaken}; returns its new head. */
+    private static SubmittedJob oldestFirst(SubmittedJob newestFirst) {
+        SubmittedJob reversed = null;
+        while (newestFirst != null) {
+            SubmittedJob j = newestFirst;
+            newestFirst = j.nextTaken;
+            j.nextTaken = reversed;
+            reversed = j;
+        }
+        return reversed;
+    }
+
+    /** Unlinks {@code j} from its dispatch list; returns the next one. */
+    private static SubmittedJob untake(SubmittedJob j) {
+        SubmittedJob next = j.nextTaken;
+        j.nextTaken = null;
+        return next;
+    }
+
+    /** Appends a job that took its credits to the running list. Under the lock; allocates nothing. */
+    private void addRunning(SubmittedJob job) {
+        job.runningPrev = runningLast;
+        if (runningLast == null) {
+            runningFirst = job;
+        } else {
+            runningLast.runningNext = job;
+        }
+        runningLast = job;
+        job.inRunning = true;
+        runningCount++;
+    }
+
+    /** Unlinks a job from the running list; {@code false} if it was not in it. Under the lock. */
+    private boolean removeRunning(SubmittedJob job) {
+        if (!job.inRunning) {
+            return false;
+        }
+        SubmittedJob prev = job.runningPrev;
+        SubmittedJob next = job.runningNext;
+        if (prev == null) {
+            runningFirst = next;
+        } else {
+            prev.runningNext = next;
+        }
+        if (next == null) {
+            runningLast = prev;
+        } else {
+            next.runningPrev = prev;
+        }
+        job.runningPrev = null;
+        job.runningNext = null;
+        job.inRunning = false;
+        runningCount--;
+        return true;
     }
 
     /**
@@ -567,7 +630,7 @@ public final class Engine implements AutoCloseable {
      * null if none is ready or the best one does not fit in the credits left. Under the lock.
      */
     private SubmittedJob pick() {
-        for (Priority p : Priority.values()) {
+        for (Priority p : PRIORITIES) {
             SubmittedJob best = null;
             for (Entity e : entities.get(p)) {
                 SubmittedJob head = e.queue.peek();
@@ -595,9 +658,9 @@ public final class Engine implements AutoCloseable {
      * whatever happened, unless the job is done, so no job stays RUNNING without one.
      */
     private void run(SubmittedJob job) {
-        long now = System.nanoTime();
-        job.startNanos = now;
         signalScheduled(job, null);
+        long now = signalTime(job.scheduled());         // the start: one clock read for both
+        job.startNanos = now;
         lastProgress.set(now);
         try {
             listener.onStart(job);
@@ -614,6 +677,15 @@ public final class Engine implements AutoCloseable {
         } catch (Throwable t) {
             complete(job, t);                       // no timer, no job: fail it now
         }
+    }
+
+    /**
+     * When {@code f} signalled, read from the fence instead of the clock again (a clock read is
+     * a large part of a job's cost on some machines); the clock if it is still pending, which
+     * only a signal that threw before it took effect leaves behind.
+     */
+    private static long signalTime(Fence f) {
+        return f.isSignaled() ? f.timestamp() : System.nanoTime();
     }
 
     /** Signals the job's scheduled fence ({@code error} null: started); a throwable is reported. */
@@ -754,7 +826,7 @@ public final class Engine implements AutoCloseable {
     private void releaseCredits(SubmittedJob job) {
         lock.lock();
         try {
-            if (running.remove(job)) {
+            if (removeRunning(job)) {
                 creditsInUse -= job.job().credits();
             }
             if (job.timer != null) {
@@ -792,7 +864,7 @@ public final class Engine implements AutoCloseable {
         } catch (Throwable t) {
             report(job, t);
         }
-        lastProgress.set(System.nanoTime());
+        lastProgress.set(signalTime(job.finished()));
         try {
             listener.onFinish(job);
         } catch (Throwable t) {

@@ -47,7 +47,8 @@ public final class Entity implements AutoCloseable {
      * `submitLock` serialises arm-and-push, so that the queue order is the sequence order, as the
      * kernel requires drm_sched_job_arm and drm_sched_entity_push_job to run under one lock. It is
      * taken while the job's buffers are locked (buffers, then submitLock: never the reverse). The
-     * queue itself and `closed` are guarded by the engine lock, which the dispatcher takes.
+     * queue itself and `closed` are guarded by the engine lock, which the dispatcher takes (`closed` is
+     * volatile besides, for the early check before arming).
      *
      * The books: every armed job not retired yet, in sequence order, in a ring guarded by
      * `booksLock` (a leaf lock: nothing else is taken, nothing is allocated and no foreign code
@@ -79,7 +80,7 @@ public final class Entity implements AutoCloseable {
     private int booksHead;                                         // guarded by booksLock
     private int booksSize;                                         // guarded by booksLock
     private final AtomicInteger drainRequests = new AtomicInteger();   // > 0 while a thread drains
-    boolean closed;                                                // guarded by the engine lock
+    volatile boolean closed;                                       // written under the engine lock; see Engine.checkOpen
 
     Entity(Engine engine, String name, Priority priority) {
         this.engine = engine;

@@ -57,9 +57,13 @@ public final class SubmittedJob {
     @SuppressWarnings("unused")
     private volatile int state;                  // STATE: CAS by the engine, the timer, cancellation
     private volatile Fence failed;               // the first failed dependency; CAS from null
-    volatile long startNanos;                    // written when the job starts
+    volatile long startNanos;                    // written by the starting thread, after the scheduled signal
     ScheduledFuture<?> timer;                    // guarded by the engine lock
     volatile Fence work;                         // the work's fence, kept reachable; written by the runner
+    SubmittedJob runningPrev;                    // the engine's running list: guarded by the engine lock
+    SubmittedJob runningNext;                    // likewise
+    boolean inRunning;                           // likewise: in the running list (holds its credits)
+    SubmittedJob nextTaken;                      // a dispatch pass's list: written by the dispatching thread only
     private Throwable outcome;                   // the finished fence's error; written by the DONE claimer
     private volatile boolean recorded;           // outcome written (release); read by the drainer
 
@@ -137,7 +141,10 @@ public final class SubmittedJob {
     }
 
     /**
-     * When the job started, in {@link System#nanoTime()} units, or 0 if it has not.
+     * When the job started, in {@link System#nanoTime()} units, or 0 if it has not: the
+     * timestamp of its {@linkplain #scheduled() scheduled} fence, recorded just after that fence
+     * signals (its callbacks, which run inside the signal, ask the fence's
+     * {@link Fence#timestamp()}).
      *
      * @return the start time
      */

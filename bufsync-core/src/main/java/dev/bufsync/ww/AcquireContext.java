@@ -2,6 +2,7 @@ package dev.bufsync.ww;
 
 import dev.bufsync.check.Checker;
 import static dev.bufsync.ww.WwMisuseException.Rule.CLOSE_WITH_LOCKS_HELD;
+import static dev.bufsync.ww.WwMisuseException.Rule.CONCURRENT_USE;
 import static dev.bufsync.ww.WwMisuseException.Rule.CONTEXT_CLOSED;
 import static dev.bufsync.ww.WwMisuseException.Rule.DONE_TWICE;
 import static dev.bufsync.ww.WwMisuseException.Rule.FOREIGN_THREAD;
@@ -9,11 +10,16 @@ import static dev.bufsync.ww.WwMisuseException.Rule.LOCKS_HELD_AFTER_BACKOFF;
 import static dev.bufsync.ww.WwMisuseException.Rule.LOCK_AFTER_DONE;
 import static dev.bufsync.ww.WwMisuseException.Rule.MIXED_LOCKING;
 import static dev.bufsync.ww.WwMisuseException.Rule.SLOW_WITHOUT_BACKOFF;
+import static dev.bufsync.ww.WwMisuseException.Rule.TWO_CONTEXTS;
 import static dev.bufsync.ww.WwMisuseException.Rule.WRONG_CLASS;
 import static dev.bufsync.ww.WwMisuseException.Rule.WRONG_MUTEX_AFTER_BACKOFF;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A transaction over mutexes of one {@link WwClass}: it holds a stamp taken when it began, kept
@@ -41,12 +47,20 @@ import java.util.List;
  * }
  * }</pre>
  *
- * <p>A context belongs to the thread that began it; every method except the read-only accessors
- * and {@link #toString()} must be called from that thread. A thread may have one live context per
+ * <p>A context from {@link WwClass#begin()} belongs to the thread that began it; every method
+ * except the read-only accessors and {@link #toString()} must be called from that thread. A
+ * context from {@link WwClass#beginTransferable()} belongs to the transaction instead: it is
+ * <em>attached</em> to one thread at a time, may be {@linkplain #detach() detached} there and
+ * {@linkplain #attach() attached} in another (a virtual thread, an executor's task, a subtask of a
+ * structured-concurrency scope), and can lock asynchronously
+ * ({@link WwMutex#lockAsync(AcquireContext, java.util.concurrent.Executor)}). Its own methods
+ * attach a detached context for their duration; locking and unlocking its mutexes synchronously
+ * needs it attached. Two threads using it at once is a misuse
+ * ({@link WwMisuseException.Rule#CONCURRENT_USE}). A thread may have one attached context per
  * class. Contexts of different classes may nest.
  *
  * <p><b>Caveats.</b> {@link #close()} with locks still held is a misuse: it unlocks them, so that
- * nothing stays locked, and then throws. A second {@code close()} also throws. A context whose
+ * nothing stays locked, and then throws. A second {@code close()} does nothing. A context whose
  * thread dies without closing it keeps its locks, as any lock would.
  */
 public final class AcquireContext implements AutoCloseable {
@@ -72,19 +86,27 @@ public final class AcquireContext implements AutoCloseable {
 
     private static final int DONE = 1, CLOSED = 2, CONTENDING = 4;
     private static final int NO_INJECTION = -1;
-    private static final WwMutex[] EMPTY = new WwMutex[0];
+    private static final Object[] EMPTY = new Object[0];
     private static final int INITIAL_HELD = 4;
     private static final int MAX_SPARE_HELD = 256;  // larger lists are left to the GC (1 KB per thread and class)
 
+    /** The owner while an asynchronous lock is pending: no thread may use the context. */
+    static final Object PENDING = new Object();
+
     private final WwClass wwClass;
     private final long stamp;
-    private final Thread owner;
-    private final WwClass.ThreadState threadState;
+    private final boolean transferable;
+    private Object owner;                // thread-bound: the thread that began it, never changed;
+                                         // transferable: the attached Thread, null, or PENDING (see Overview)
+    private Thread lastOwner;            // transferable: the last thread attached (diagnostics; racy reads)
+    private WwClass.ThreadState threadState; // the attached thread's bookkeeping; carrier only
+    volatile AsyncWaiter asyncWaiter; // the pending asynchronous lock, or null; written by the carrier
 
     int acquired;                        // owner writes; read under a queue lock while queued
-    private WwMutex[] held;              // owner only; the thread's spare array when it has one
+    private Object[] held;               // owner only: WwMutex and WwSharedMutex entries; the
+                                         // thread's spare array when it has one
     private int flags;                   // owner only
-    private WwMutex contending;          // owner only: the mutex of the last back-off
+    private Object contending;           // owner only: the WwMutex or WwSharedMutex of the last back-off
     private long acquisitions;           // owner only; flushed to the class on close
     private long backoffs;               // owner only
     long olderStamp;                     // owner only: the older context of the last kill check
@@ -93,17 +115,19 @@ public final class AcquireContext implements AutoCloseable {
     private volatile boolean wounded;    // a hint: set by wounders, read and cleared by the owner
                                          // (a plain volatile, so no call site needs linking)
 
-    AcquireContext(WwClass wwClass, long stamp, WwClass.ThreadState threadState) {
+    AcquireContext(WwClass wwClass, long stamp, WwClass.ThreadState threadState, boolean transferable) {
         this.wwClass = wwClass;
         this.stamp = stamp;
+        this.transferable = transferable;
         this.owner = Thread.currentThread();
+        this.lastOwner = Thread.currentThread();
         this.threadState = threadState;
-        WwMutex[] spare = threadState.spareHeld;
+        Object[] spare = threadState.spareHeld;
         if (spare != null) {
             threadState.spareHeld = null;
             this.held = spare;
         } else {
-            this.held = new WwMutex[INITIAL_HELD];
+            this.held = new Object[INITIAL_HELD];
         }
         setInjection(wwClass.injectsBackoff());
     }
@@ -133,12 +157,122 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * The thread that began this context and alone may use it.
+     * The thread this context is attached to: for a context from {@link WwClass#begin()} the
+     * thread that began it, for a transferable one the thread using it now.
      *
-     * @return the owner thread
+     * @return the owner thread, or {@code null} while a transferable context is detached or has an
+     *     asynchronous lock pending
      */
     public Thread owner() {
-        return owner;
+        return owner instanceof Thread t ? t : null;
+    }
+
+    /**
+     * Tells whether this context was begun with {@link WwClass#beginTransferable()}.
+     *
+     * @return {@code true} if it may move between threads
+     */
+    public boolean isTransferable() {
+        return transferable;
+    }
+
+    /**
+     * Attaches this transferable context to the current thread, after another thread
+     * {@linkplain #detach() detached} it (or an asynchronous lock completed). From then on this
+     * thread may lock and unlock with it, until it detaches it. The mutexes it holds record this
+     * thread as their owner, so thread dumps and {@link WwMutex#owner()} show who holds them now.
+     *
+     * @throws WwMisuseException ({@link WwMisuseException.Rule#CONCURRENT_USE}) if it is attached
+     *     to a thread (this one included) or an asynchronous lock of it is pending,
+     *     ({@link WwMisuseException.Rule#FOREIGN_THREAD}) if it is not transferable,
+     *     ({@link WwMisuseException.Rule#TWO_CONTEXTS}) if this thread has another context of the
+     *     class attached, ({@link WwMisuseException.Rule#CONTEXT_CLOSED}) after close
+     */
+    public void attach() {
+        if (!transferable) {
+            throw notTransferable("attach");
+        }
+        WwClass.ThreadState ts = wwClass.threadState();      // may allocate: before the hand-off
+        take("attach", ts);
+        if (ts.live != null) {
+            OWNER.setVolatile(this, (Object) null);
+            throw misuse(TWO_CONTEXTS, Thread.currentThread() + " attached " + this + " while "
+                    + ts.live + " is live on it; detach or close that first");
+        }
+        ts.live = this;
+        for (int i = 0; i < acquired; i++) {
+            if (held[i] instanceof WwMutex m) {
+                m.ownedBy(Thread.currentThread());
+            }
+        }
+    }
+
+    /**
+     * Takes a detached transferable context for the current thread, whose bookkeeping is
+     * {@code ts}: the hand-off CAS, then the closed check.
+     */
+    private void take(String op, WwClass.ThreadState ts) {
+        if (!OWNER.compareAndSet(this, (Object) null, (Object) Thread.currentThread())) {
+            throw notOwner(op);
+        }
+        if ((flags & CLOSED) != 0) {
+            OWNER.setVolatile(this, (Object) null);
+            throw misuse(CONTEXT_CLOSED, op + " on closed " + this);
+        }
+        threadState = ts;
+        lastOwner = Thread.currentThread();
+    }
+
+    private WwMisuseException notTransferable(String op) {
+        return misuse(FOREIGN_THREAD, Thread.currentThread() + " called " + op + " on " + this
+                + ", which belongs to the thread that began it; begin it with"
+                + " beginTransferable() to move it between threads or lock asynchronously");
+    }
+
+    /**
+     * Detaches this transferable context from the current thread, so that another thread may
+     * {@linkplain #attach() attach} it. Its locks stay held by the transaction; the mutexes keep
+     * showing this thread as their owner until another attaches.
+     *
+     * @throws WwMisuseException ({@link WwMisuseException.Rule#FOREIGN_THREAD} or
+     *     {@link WwMisuseException.Rule#CONCURRENT_USE}) if it is not attached to this thread,
+     *     ({@link WwMisuseException.Rule#CONTEXT_CLOSED}) after close
+     */
+    public void detach() {
+        checkOwner("detach");
+        if (!transferable) {
+            throw notTransferable("detach");
+        }
+        release();
+    }
+
+    /** The attached carrier lets go: the thread forgets it, then the hand-off (volatile). */
+    private void release() {
+        forgetLive();
+        OWNER.setVolatile(this, (Object) null);
+    }
+
+    /** The carrier's thread no longer has this context live (if it was registered there). */
+    private void forgetLive() {
+        if (threadState.live == this) {
+            threadState.live = null;
+        }
+    }
+
+    /**
+     * Attaches a detached transferable context for one of its own methods. Those never block, so
+     * the context is not made the thread's live one: a thread may run them while it has another
+     * context of the class attached (a stage run by an executor inside another's unlock).
+     *
+     * @return {@code true} if the method must detach it again at the end ({@link #leave})
+     */
+    private boolean enter(String op) {
+        if (Thread.currentThread() == owner || !transferable || owner() != null) {
+            checkOwner(op);
+            return false;
+        }
+        take(op, wwClass.threadState());                 // the fetch may allocate: before the CAS
+        return true;
     }
 
     /**
@@ -148,33 +282,62 @@ public final class AcquireContext implements AutoCloseable {
      * @throws WwMisuseException if called twice, from another thread, or after close
      */
     public void acquireDone() {
-        checkOwner("acquireDone");
-        if ((flags & DONE) != 0) {
-            throw misuse(DONE_TWICE, this + " called acquireDone() twice");
+        boolean entered = enter("acquireDone");
+        try {
+            if ((flags & DONE) != 0) {
+                throw misuse(DONE_TWICE, this + " called acquireDone() twice");
+            }
+            flags |= DONE;
+        } finally {
+            leave(entered);
         }
-        flags |= DONE;
+    }
+
+    private void leave(boolean entered) {
+        if (entered) {
+            OWNER.setVolatile(this, (Object) null);
+        }
     }
 
     /**
-     * Unlocks every mutex this context holds, newest first. Every mutex is unlocked even if a
-     * mutex's {@linkplain WwMutex#WwMutex(WwClass, Runnable) before-unlock hook} throws; the first
+     * Unlocks every mutex this context holds ({@link WwMutex}es and {@link WwSharedMutex}es in
+     * either mode), newest first. Every mutex is unlocked even if a mutex's
+     * {@linkplain WwMutex#WwMutex(WwClass, Runnable) before-unlock hook} throws; the first
      * throwable is rethrown at the end, with the others suppressed.
      *
      * @throws WwMisuseException if called from another thread or after close
      */
     public void unlockAll() {
-        checkOwner("unlockAll");
-        Throwable first = null;
-        while (acquired > 0) {
-            try {
-                held[acquired - 1].unlock();          // releases even when its hook throws
-            } catch (Throwable t) {
-                first = addTo(first, t);
+        boolean entered = enter("unlockAll");
+        try {
+            Throwable first = null;
+            while (acquired > 0) {
+                try {
+                    unlockHeld(held[acquired - 1]);       // releases even when its hook throws
+                } catch (Throwable t) {
+                    first = addTo(first, t);
+                }
             }
+            if (first != null) {
+                throw WwMutex.rethrow(first);
+            }
+        } finally {
+            leave(entered);
         }
-        if (first != null) {
-            throw WwMutex.rethrow(first);
+    }
+
+    /** Unlocks a held WwMutex or WwSharedMutex of this context. */
+    private void unlockHeld(Object m) {
+        if (m instanceof WwMutex x) {
+            x.unlock();
+        } else {
+            ((WwSharedMutex) m).unlock(this);
         }
+    }
+
+    /** A short name of a WwMutex or WwSharedMutex, for messages. */
+    static String describe(Object m) {
+        return m instanceof WwMutex x ? x.describe() : ((WwSharedMutex) m).describe();
     }
 
     /** Keeps the first throwable of a loop and suppresses the later ones in it. */
@@ -200,8 +363,12 @@ public final class AcquireContext implements AutoCloseable {
      * @throws WwMisuseException if called from another thread or after close
      */
     public void injectBackoff(boolean on) {
-        checkOwner("injectBackoff");
-        setInjection(on);
+        boolean entered = enter("injectBackoff");
+        try {
+            setInjection(on);
+        } finally {
+            leave(entered);
+        }
     }
 
     private void setInjection(boolean on) {
@@ -214,7 +381,8 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * The number of mutexes this context holds.
+     * The number of mutexes this context holds, {@link WwSharedMutex}es included (each once,
+     * whatever its mode).
      *
      * @return the count
      */
@@ -223,23 +391,63 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * The mutexes this context holds, oldest acquisition first.
+     * The {@link WwMutex}es this context holds, oldest acquisition first.
      *
      * @return an immutable snapshot (only meaningful when called from the owner thread)
      */
     public List<WwMutex> heldLocks() {
-        return List.of(Arrays.copyOf(held, acquired));
+        return heldOf(WwMutex.class);
     }
 
     /**
-     * The mutex of the last back-off that has not been locked again yet, or {@code null}. After a
-     * {@link BackoffException} the next lock of this context must be of this mutex, with nothing
-     * else held.
+     * The {@link WwSharedMutex}es this context holds, shared or exclusively, oldest acquisition
+     * first.
+     *
+     * @return an immutable snapshot (only meaningful when called from the owner thread)
+     */
+    public List<WwSharedMutex> heldSharedMutexes() {
+        return heldOf(WwSharedMutex.class);
+    }
+
+    private <T> List<T> heldOf(Class<T> type) {
+        List<T> list = new ArrayList<>(acquired);
+        for (int i = 0; i < acquired; i++) {
+            if (type.isInstance(held[i])) {
+                list.add(type.cast(held[i]));
+            }
+        }
+        return List.copyOf(list);
+    }
+
+    /** Every held lock's name, for messages. */
+    private String heldNames() {
+        List<String> names = new ArrayList<>(acquired);
+        for (int i = 0; i < acquired; i++) {
+            names.add(describe(held[i]));
+        }
+        return names.toString();
+    }
+
+    /**
+     * The mutex of the last back-off that has not been locked again yet, or {@code null} (also
+     * when the back-off was on a {@link WwSharedMutex}: see {@link #contendedSharedMutex()}).
+     * After a {@link BackoffException} the next lock of this context must be of this mutex, with
+     * nothing else held.
      *
      * @return the contended mutex, or {@code null}
      */
     public WwMutex contended() {
-        return contending;
+        return contending instanceof WwMutex m ? m : null;
+    }
+
+    /**
+     * The readers-writer lock of the last back-off that has not been locked again yet, or
+     * {@code null} (also when the back-off was on a {@link WwMutex}).
+     *
+     * @return the contended lock, or {@code null}
+     */
+    public WwSharedMutex contendedSharedMutex() {
+        return contending instanceof WwSharedMutex m ? m : null;
     }
 
     /**
@@ -296,9 +504,25 @@ public final class AcquireContext implements AutoCloseable {
         if (isClosed()) {
             return;                                   // idempotent, as AutoCloseable recommends
         }
-        checkOwner("close");
+        boolean entered;
+        try {
+            entered = enter("close");
+        } catch (WwMisuseException e) {
+            if (e.rule() == CONTEXT_CLOSED) {
+                return;                               // closed by another carrier meanwhile
+            }
+            throw e;
+        }
+        try {
+            closeAttached();
+        } finally {
+            leave(entered);
+        }
+    }
+
+    private void closeAttached() {
         int stillHeld = acquired;
-        String heldNames = stillHeld > 0 ? heldLocks().toString() : "";
+        String heldNames = stillHeld > 0 ? heldNames() : "";
         Throwable hookFailure = null;
         try {
             unlockAll();                              // releases everything even if a hook throws
@@ -306,7 +530,7 @@ public final class AcquireContext implements AutoCloseable {
             hookFailure = t;
         }
         flags |= CLOSED;
-        threadState.live = null;
+        forgetLive();
         if (held.length <= MAX_SPARE_HELD) {
             threadState.spareHeld = held;             // every slot is null again after unlockAll
         }
@@ -329,51 +553,64 @@ public final class AcquireContext implements AutoCloseable {
     void checkLock(WwMutex m) {
         if (Thread.currentThread() != owner || flags != 0 || m.wwClass() != wwClass
                 || threadState.noContextHeld != 0) {
-            checkSlowly(m, "lock", true);
+            checkSlowly(m, m.wwClass(), "lock", true);
         }
     }
 
     /** Checks a non-blocking tryLock of {@code m}. */
     void checkTryLock(WwMutex m) {
         if (Thread.currentThread() != owner || flags != 0 || m.wwClass() != wwClass) {
-            checkSlowly(m, "tryLock", false);
+            checkSlowly(m, m.wwClass(), "tryLock", false);
+        }
+    }
+
+    /** Checks lock {@code op} of readers-writer lock {@code m} of class {@code cls}. */
+    void checkLock(WwSharedMutex m, WwClass cls, String op, boolean blocking) {
+        if (Thread.currentThread() != owner || flags != 0 || cls != wwClass
+                || (blocking && threadState.noContextHeld != 0)) {
+            checkSlowly(m, cls, op, blocking);
         }
     }
 
     /** Checks lockSlow of {@code m}: it must follow a back-off on {@code m}, with nothing held. */
     void checkLockSlow(WwMutex m) {
-        checkOwner("lockSlow");
-        if (contending == null) {
-            throw misuse(SLOW_WITHOUT_BACKOFF, this + " called lockSlow on " + m.describe()
-                    + " without a preceding back-off; use lock() instead");
-        }
-        checkSlowly(m, "lockSlow", true);
+        checkLockSlow(m, m.wwClass());
     }
 
-    private void checkSlowly(WwMutex m, String op, boolean blocking) {
+    /** Checks a slow lock of {@code m} (a WwMutex or WwSharedMutex) of class {@code cls}. */
+    void checkLockSlow(Object m, WwClass cls) {
+        checkOwner("lockSlow");
+        if (contending == null) {
+            throw misuse(SLOW_WITHOUT_BACKOFF, this + " called lockSlow on " + describe(m)
+                    + " without a preceding back-off; use lock() instead");
+        }
+        checkSlowly(m, cls, "lockSlow", true);
+    }
+
+    private void checkSlowly(Object m, WwClass cls, String op, boolean blocking) {
         checkOwner(op);
         if ((flags & DONE) != 0) {
-            throw misuse(LOCK_AFTER_DONE, this + " called " + op + " on " + m.describe()
+            throw misuse(LOCK_AFTER_DONE, this + " called " + op + " on " + describe(m)
                     + " after acquireDone()");
         }
-        if (m.wwClass() != wwClass) {
-            throw misuse(WRONG_CLASS, this + " called " + op + " on " + m.describe()
-                    + ", which belongs to class " + m.wwClass().name());
+        if (cls != wwClass) {
+            throw misuse(WRONG_CLASS, this + " called " + op + " on " + describe(m)
+                    + ", which belongs to class " + cls.name());
         }
         if ((flags & CONTENDING) != 0) {
             if (acquired > 0) {
                 throw misuse(LOCKS_HELD_AFTER_BACKOFF, this + " called " + op + " on "
-                        + m.describe() + " after backing off on " + contending.describe()
-                        + " while still holding " + heldLocks() + "; unlock everything first");
+                        + describe(m) + " after backing off on " + describe(contending)
+                        + " while still holding " + heldNames() + "; unlock everything first");
             }
             if (m != contending) {
                 throw misuse(WRONG_MUTEX_AFTER_BACKOFF, this + " called " + op + " on "
-                        + m.describe() + " after backing off on " + contending.describe()
+                        + describe(m) + " after backing off on " + describe(contending)
                         + "; lock the contended mutex first");
             }
         }
         if (blocking && threadState.noContextHeld != 0) {
-            throw misuse(MIXED_LOCKING, this + " called a blocking " + op + " on " + m.describe()
+            throw misuse(MIXED_LOCKING, this + " called a blocking " + op + " on " + describe(m)
                     + " while " + owner + " holds " + threadState.noContextHeld
                     + " mutex(es) of class " + wwClass.name() + " without a context");
         }
@@ -381,12 +618,106 @@ public final class AcquireContext implements AutoCloseable {
 
     private void checkOwner(String op) {
         if (Thread.currentThread() != owner) {
-            throw misuse(FOREIGN_THREAD, Thread.currentThread() + " called " + op + " on " + this
-                    + ", which belongs to " + owner);
+            throw notOwner(op);
         }
         if ((flags & CLOSED) != 0) {
             throw misuse(CONTEXT_CLOSED, op + " on closed " + this);
         }
+    }
+
+    /** The misuse of a thread that is not this context's owner calling {@code op}. */
+    private WwMisuseException notOwner(String op) {
+        Object o = OWNER.getVolatile(this);
+        String who = Thread.currentThread() + " called " + op + " on " + this;
+        if (!transferable) {
+            return misuse(FOREIGN_THREAD, who + ", which belongs to " + o);
+        } else if (o == PENDING) {
+            return misuse(CONCURRENT_USE, who + " while an asynchronous lock of it is pending;"
+                    + " use it when that lock's future has completed");
+        } else if (o == null) {
+            return misuse(FOREIGN_THREAD, who + ", which is detached; attach() it first");
+        }
+        return misuse(CONCURRENT_USE, who + ", which is attached to " + o + "; one thread at a"
+                + " time: detach() it there first");
+    }
+
+    /**
+     * Checks an asynchronous lock ({@code slow}: lockSlowAsync) of {@code m} and hands the
+     * context to it: from the attached thread, or from nobody, to PENDING, with {@code w} as its
+     * pending waiter. The rules are those of a lock from a thread, without the blocking ones.
+     */
+    void enterAsync(WwMutex m, AsyncWaiter w, boolean slow) {
+        String op = slow ? "lockSlowAsync" : "lockAsync";
+        if (!transferable) {
+            throw notTransferable(op + " of " + m.describe());
+        }
+        boolean wasAttached = owner == Thread.currentThread();
+        if (!wasAttached && !OWNER.compareAndSet(this, (Object) null, (Object) Thread.currentThread())) {
+            throw notOwner(op);
+        }
+        try {
+            if (slow) {
+                checkLockSlow(m);
+            } else {
+                checkSlowly(m, m.wwClass(), op, false);
+            }
+        } catch (RuntimeException | Error e) {
+            if (!wasAttached) {
+                OWNER.setVolatile(this, (Object) null);
+            }
+            throw e;
+        }
+        if (wasAttached) {
+            forgetLive();
+        }
+        asyncWaiter = w;
+        OWNER.setVolatile(this, PENDING);
+    }
+
+    /** The runner of a pending asynchronous lock carries the context until it completes. */
+    void carryAsync() {
+        owner = Thread.currentThread();
+    }
+
+    /** The asynchronous lock has ended: the context is detached before its future completes. */
+    void exitAsync() {
+        asyncWaiter = null;
+        OWNER.setVolatile(this, (Object) null);
+    }
+
+    /**
+     * Wakes whoever carries this context after a wound, so that it notices: unparks its thread,
+     * or schedules its pending asynchronous waiter; a detached context notices at its next lock.
+     * Called by a wounder after {@link #wound()}, under the queue bit of a lock this context holds.
+     */
+    void wakeCarrier() {
+        Object carrier = ownerForWound();             // after the wound: see the Overview
+        if (carrier instanceof Thread t) {
+            if (t != Thread.currentThread()) {
+                LockSupport.unpark(t);
+            }
+        } else if (carrier == PENDING) {
+            AsyncWaiter a = asyncWaiter;              // queued elsewhere, asynchronously
+            if (a != null) {
+                a.schedule();
+            }
+        }
+    }
+
+    /** The owner as a wounder sees it: a Thread to unpark, PENDING, or null. */
+    Object ownerForWound() {
+        return OWNER.getVolatile(this);
+    }
+
+    /** Who carries the context, for messages: the thread, or what it waits for. */
+    String carrierName() {
+        Object o = owner;
+        if (o instanceof Thread t) {
+            return t.getName().isEmpty() ? t.toString() : t.getName();
+        }
+        Thread last = lastOwner;
+        String lastName = last.getName().isEmpty() ? last.toString() : last.getName();
+        return (o == PENDING ? "async" : "detached") + " (last on " + lastName + ")";
     }
 
     private WwMisuseException misuse(WwMisuseException.Rule rule, String message) {
@@ -425,7 +756,9 @@ public final class AcquireContext implements AutoCloseable {
         }
         wounded = false;
         for (int i = 0; i < acquired; i++) {
-            if (held[i].hasOlderWaiterHoldingLocks(this)) {
+            Object m = held[i];
+            if (m instanceof WwMutex x ? x.hasOlderWaiterHoldingLocks(this)
+                    : ((WwSharedMutex) m).hasOlderWaiterHoldingLocks(this)) {
                 wounded = true;
                 return true;
             }
@@ -433,9 +766,18 @@ public final class AcquireContext implements AutoCloseable {
         return false;
     }
 
-    /** Records that {@code m} was acquired; {@link #beforeAcquire()} made room for it. */
-    void recordAcquired(WwMutex m) {
-        Checker.acquired(m);
+    /**
+     * Records that {@code m} (a WwMutex or WwSharedMutex) was acquired; {@link #beforeAcquire()}
+     * made room for it.
+     */
+    void recordAcquired(Object m) {
+        if (!transferable) {                          // the checker follows threads
+            if (m instanceof WwMutex x) {
+                Checker.acquired(x);
+            } else {
+                Checker.acquired((WwSharedMutex) m);
+            }
+        }
         held[acquired++] = m;
         acquisitions++;
         if ((flags & CONTENDING) != 0) {
@@ -448,21 +790,26 @@ public final class AcquireContext implements AutoCloseable {
      * Records that {@code m} was acquired; then, if injection says so, unlocks it again and throws
      * a back-off.
      */
-    void onAcquired(WwMutex m) throws BackoffException {
+    void onAcquired(Object m) throws BackoffException {
+        onAcquired(m, false);
+    }
+
+    /** As {@link #onAcquired(Object)}, for a request that was {@code shared} or not. */
+    void onAcquired(Object m, boolean shared) throws BackoffException {
         recordAcquired(m);
         if (injectCountdown != NO_INJECTION && acquired > 1 && injectCountdown-- == 0) {
             int next = injectInterval;
             next = next > Integer.MAX_VALUE / 4 ? Integer.MAX_VALUE - 1 : next * 3 + next / 2;
             injectInterval = next;
             injectCountdown = next;
-            m.unlock();
+            unlockHeld(m);
             wwClass.counters.add(Counters.INJECTED, 1);
-            throw backoff(m, BackoffException.Reason.INJECTED, stamp);
+            throw backoff(m, BackoffException.Reason.INJECTED, stamp, shared);
         }
     }
 
     /** Records that {@code m} was released. */
-    void onReleased(WwMutex m) {
+    void onReleased(Object m) {
         int i = acquired - 1;
         if (held[i] == m) {                  // the usual case: newest first
             held[i] = null;
@@ -477,7 +824,12 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /** Records a back-off on {@code m} and builds the exception to throw. */
-    BackoffException backoff(WwMutex m, BackoffException.Reason reason, long olderStamp) {
+    BackoffException backoff(Object m, BackoffException.Reason reason, long olderStamp) {
+        return backoff(m, reason, olderStamp, false);
+    }
+
+    /** Records a back-off on {@code m} of a request that was shared or not, and builds the exception. */
+    BackoffException backoff(Object m, BackoffException.Reason reason, long olderStamp, boolean shared) {
         contending = m;
         flags |= CONTENDING;
         backoffs++;
@@ -486,7 +838,7 @@ public final class AcquireContext implements AutoCloseable {
             wounded = false;
         }
         WwEvents.backoff(this, m, reason, olderStamp);
-        return new BackoffException(m, this, reason, olderStamp);
+        return new BackoffException(m, this, reason, olderStamp, shared);
     }
 
     boolean woundedAcquire() {
@@ -509,10 +861,11 @@ public final class AcquireContext implements AutoCloseable {
     public String toString() {
         StringBuilder sb = new StringBuilder("AcquireContext#").append(stamp)
                 .append("[class=").append(wwClass.name())
-                .append(", owner=").append(owner.getName().isEmpty() ? owner.toString() : owner.getName())
+                .append(transferable ? ", transferable" : "")
+                .append(", owner=").append(carrierName())
                 .append(", held=").append(acquired);
         if ((flags & CONTENDING) != 0 && contending != null) {
-            sb.append(", contended=").append(contending.describe());
+            sb.append(", contended=").append(describe(contending));
         }
         if (wounded) {
             sb.append(", wounded");
@@ -524,5 +877,16 @@ public final class AcquireContext implements AutoCloseable {
             sb.append(", closed");
         }
         return sb.append(']').toString();
+    }
+
+    // VarHandle mechanics
+    private static final VarHandle OWNER;
+
+    static {
+        try {
+            OWNER = MethodHandles.lookup().findVarHandle(AcquireContext.class, "owner", Object.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
     }
 }

@@ -7,7 +7,10 @@ import java.util.Objects;
 /**
  * Signals that a transaction must back off (the kernel's {@code -EDEADLK}): release every lock
  * its {@link AcquireContext} holds, then block on {@link #mutex()} with
- * {@link WwMutex#lockSlow(AcquireContext)} and retry.
+ * {@link WwMutex#lockSlow(AcquireContext)} and retry. For a back-off on a {@link WwSharedMutex},
+ * {@link #mutex()} is {@code null}; block on {@link #sharedMutex()} with
+ * {@link WwSharedMutex#lockSharedSlow(AcquireContext)} or {@link WwSharedMutex#lockSlow(AcquireContext)},
+ * in the mode that was asked for ({@link #shared()}).
  *
  * <p>A back-off is only ever raised while the context holds other locks, so the first lock of a
  * transaction never raises it, and {@code lockSlow} (called with nothing held) never does. The
@@ -40,7 +43,8 @@ public final class BackoffException extends Exception {
         INJECTED
     }
 
-    private final transient WwMutex mutex;
+    /** The contended WwMutex or WwSharedMutex. */
+    private final transient Object mutex;
     /** Why the context must back off. */
     private final Reason reason;
     /** The stamp of the context that must back off. */
@@ -53,9 +57,14 @@ public final class BackoffException extends Exception {
      */
     private String message;
 
-    BackoffException(WwMutex mutex, AcquireContext context, Reason reason, long olderStamp) {
+    /** Whether the back-off was on a shared request. */
+    private final boolean shared;
+
+    BackoffException(Object mutex, AcquireContext context, Reason reason, long olderStamp,
+                     boolean shared) {
         super(null, null, false, false);
         this.mutex = Objects.requireNonNull(mutex);
+        this.shared = shared;
         this.reason = reason;
         this.stamp = context.stamp();
         this.olderStamp = olderStamp;
@@ -82,9 +91,10 @@ public final class BackoffException extends Exception {
             case DIED -> "older context #" + olderStamp + " holds or waits for it";
             case INJECTED -> "back-off injection is on";
         };
-        return "context #" + stamp + " of class " + mutex.wwClass().name()
-                + " must back off on " + mutex.describe() + ": " + why
-                + "; unlock everything, then lockSlow this mutex";
+        WwClass cls = mutex instanceof WwMutex m ? m.wwClass() : ((WwSharedMutex) mutex).wwClass();
+        return "context #" + stamp + " of class " + cls.name()
+                + " must back off on " + AcquireContext.describe(mutex) + ": " + why
+                + "; unlock everything, then " + (shared ? "lockSharedSlow" : "lockSlow") + " this mutex";
     }
 
     /**
@@ -105,7 +115,30 @@ public final class BackoffException extends Exception {
      * @return the mutex the context backed off on
      */
     public WwMutex mutex() {
-        return mutex;
+        return mutex instanceof WwMutex m ? m : null;
+    }
+
+    /**
+     * The contended readers-writer lock, or {@code null} if the back-off was on a {@link WwMutex}:
+     * after releasing everything, lock this one first with
+     * {@link WwSharedMutex#lockSharedSlow(AcquireContext)} if {@link #shared()}, else
+     * {@link WwSharedMutex#lockSlow(AcquireContext)}.
+     *
+     * @return the lock the context backed off on, or {@code null}
+     */
+    public WwSharedMutex sharedMutex() {
+        return mutex instanceof WwSharedMutex m ? m : null;
+    }
+
+    /**
+     * Tells whether the request that backed off asked for shared access (a
+     * {@link WwSharedMutex#lockShared(AcquireContext)}); {@code false} for an exclusive request,
+     * an upgrade included, and for every back-off on a {@link WwMutex}.
+     *
+     * @return {@code true} for a shared request
+     */
+    public boolean shared() {
+        return shared;
     }
 
     /**

@@ -13,7 +13,11 @@ package dev.bufsync.ww;
  *   <li>{@link WwMutex#tryLock(AcquireContext)}: {@link #ACQUIRED}, {@link #ALREADY_HELD} or
  *       {@link #BUSY};
  *   <li>{@link WwMutex#tryLock(AcquireContext, java.time.Duration)}: {@link #ACQUIRED},
- *       {@link #ALREADY_HELD} or {@link #TIMED_OUT}.
+ *       {@link #ALREADY_HELD} or {@link #TIMED_OUT};
+ *   <li>{@link WwSharedMutex#lockShared(AcquireContext)}: {@link #ACQUIRED} or
+ *       {@link #ALREADY_HELD} (held in either mode); {@link WwSharedMutex#lock(AcquireContext)}:
+ *       {@link #ACQUIRED}, {@link #ALREADY_HELD} (held exclusively) or {@link #UPGRADED} (held
+ *       shared before); their {@code tryLock} forms add {@link #BUSY}.
  * </ul>
  */
 public enum LockResult {
@@ -27,14 +31,19 @@ public enum LockResult {
     /** {@code tryLock} found the mutex held by someone else and did not wait; nothing changed. */
     BUSY,
     /** A timed lock gave up when its time ran out; nothing is held and nothing changed. */
-    TIMED_OUT;
+    TIMED_OUT,
+    /**
+     * The context held the {@link WwSharedMutex} shared before this exclusive lock call and holds
+     * it exclusively now: still one hold, to be unlocked once.
+     */
+    UPGRADED;
 
     /**
      * Tells whether the context holds the mutex after the call.
      *
-     * @return {@code true} for {@link #ACQUIRED} and {@link #ALREADY_HELD}
+     * @return {@code true} for {@link #ACQUIRED}, {@link #ALREADY_HELD} and {@link #UPGRADED}
      */
     public boolean isHeld() {
-        return this == ACQUIRED || this == ALREADY_HELD;
+        return this == ACQUIRED || this == ALREADY_HELD || this == UPGRADED;
     }
 }

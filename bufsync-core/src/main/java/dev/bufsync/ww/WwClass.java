@@ -64,7 +64,7 @@ public final class WwClass {
     static final class ThreadState {
         AcquireContext live;   // the thread's live context of this class, or null
         int noContextHeld;     // mutexes of this class the thread holds without a context
-        WwMutex[] spareHeld;   // the held array of the thread's last closed context, all null, for
+        Object[] spareHeld;    // the held array of the thread's last closed context, all null, for
                                // its next one: back-to-back transactions neither allocate nor regrow it
         final WwMutex.Waiter spareWaiter = new WwMutex.Waiter(Thread.currentThread());
                                // queues the thread when no Waiter can be allocated (out of memory);
@@ -135,7 +135,31 @@ public final class WwClass {
                     + " while " + ts.live + " is live; close it first (contexts of different"
                     + " classes may nest)");
         }
-        AcquireContext ctx = new AcquireContext(this, (long) STAMP.getAndAdd(this, 1L), ts);
+        AcquireContext ctx = new AcquireContext(this, (long) STAMP.getAndAdd(this, 1L), ts, false);
+        ts.live = ctx;
+        return ctx;
+    }
+
+    /**
+     * Begins a transaction that may move between threads, one at a time: a context attached to
+     * the current thread that can be {@linkplain AcquireContext#detach() detached} and
+     * {@linkplain AcquireContext#attach() attached} elsewhere, and can lock asynchronously
+     * ({@link WwMutex#lockAsync(AcquireContext, java.util.concurrent.Executor)}), so that a
+     * transaction can span virtual threads, executors and structured-concurrency scopes. Two
+     * threads using it at once is caught ({@link WwMisuseException.Rule#CONCURRENT_USE}).
+     *
+     * @return a new transferable context, attached to the current thread
+     * @throws WwMisuseException ({@link WwMisuseException.Rule#TWO_CONTEXTS}) if the current thread
+     *     already has a live context of this class attached
+     */
+    public AcquireContext beginTransferable() {
+        ThreadState ts = threadStates.get();
+        if (ts.live != null) {
+            throw new WwMisuseException(WwMisuseException.Rule.TWO_CONTEXTS,
+                    Thread.currentThread() + " began a second context of class " + name
+                    + " while " + ts.live + " is live; close or detach it first");
+        }
+        AcquireContext ctx = new AcquireContext(this, (long) STAMP.getAndAdd(this, 1L), ts, true);
         ts.live = ctx;
         return ctx;
     }

@@ -179,11 +179,11 @@ final class WwEvents {
      * Commits a back-off event (and a wound event for a wound) for {@code ctx}, which still holds
      * its locks. Called on the context's thread, no queue bit held.
      */
-    static void backoff(AcquireContext ctx, WwMutex m, BackoffException.Reason reason, long olderStamp) {
+    static void backoff(AcquireContext ctx, Object m, BackoffException.Reason reason, long olderStamp) {
         Backoff b = new Backoff();
         if (b.shouldCommit()) {
             b.wwClass = ctx.wwClass().name();
-            b.mutex = m.describe();
+            b.mutex = AcquireContext.describe(m);
             b.stamp = ctx.stamp();
             b.olderStamp = olderStamp;
             b.reason = reason.name();
@@ -196,7 +196,7 @@ final class WwEvents {
                 w.wwClass = ctx.wwClass().name();
                 w.woundedStamp = ctx.stamp();
                 w.wounderStamp = olderStamp;
-                w.mutex = m.describe();
+                w.mutex = AcquireContext.describe(m);
                 w.held = ctx.heldCount();
                 w.commit();
             }

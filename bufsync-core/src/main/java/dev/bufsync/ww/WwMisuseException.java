@@ -19,8 +19,16 @@ public final class WwMisuseException extends IllegalStateException {
         WRONG_CLASS,
         /** A second live context of one class begun on one thread. */
         TWO_CONTEXTS,
-        /** A context used (or closed) from a thread other than the one that began it. */
+        /**
+         * A context used (or closed) from a thread other than the one that began it; for a
+         * transferable context, used from a thread it is not attached to while it is detached.
+         */
         FOREIGN_THREAD,
+        /**
+         * A transferable context used by a thread while another thread has it attached, or while
+         * an asynchronous lock of it is pending: one thread at a time.
+         */
+        CONCURRENT_USE,
         /** {@code lockSlow} without a preceding back-off. */
         SLOW_WITHOUT_BACKOFF,
         /** After a back-off, a lock of a different mutex than the contended one. */

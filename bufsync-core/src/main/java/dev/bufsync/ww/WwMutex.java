@@ -10,6 +10,8 @@ import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.locks.AbstractOwnableSynchronizer;
 import java.util.concurrent.locks.LockSupport;
 
@@ -45,6 +47,12 @@ import java.util.concurrent.locks.LockSupport;
  * platform threads). {@link #toString()} shows the class, the holder and the waiters.
  *
  * <p><b>Virtual threads.</b> Waiting parks with {@link LockSupport}; no monitor is ever held.
+ *
+ * <p><b>Without a thread.</b> {@link #lockAsync(AcquireContext, Executor)} and
+ * {@link #lockSlowAsync(AcquireContext, Executor)} lock for a
+ * {@linkplain WwClass#beginTransferable() transferable} transaction and return a
+ * {@link CompletableFuture}: the request queues like a thread, but nothing parks; the release (or
+ * wound) that decides its fate hands the completion to the executor.
  *
  * <p><b>Implementation notes.</b> An unlocked mutex without waiters is 32 bytes with compressed
  * pointers. Misuse checks are always on; they cost a few comparisons on the uncontended path.
@@ -145,6 +153,14 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * granted meanwhile. A before-unlock hook runs before the release, with no bit held; the
      * release happens even if it throws.
      *
+     * Asynchronous waiters (AsyncWaiter) queue like threads and are decided by the same code
+     * (look); where a thread waiter would be unparked, an asynchronous one is scheduled: a flag
+     * and a push on a lock-free wake stack, nothing allocated and no foreign code, so it may
+     * happen under the bit. unlockQueue, after it frees the bit, hands every scheduled waiter to
+     * its executor; the look there completes the future. They never spin, so the [S]/[G]
+     * skipping of unparks never applies to them. A wound of a context that is locking
+     * asynchronously schedules its waiter (AcquireContext.asyncWaiter) instead of unparking.
+     *
      * toString and waiterCount take the queue bit only to copy or count, so diagnostics never
      * build strings under it.
      *
@@ -166,6 +182,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     // acquireQueued outcomes, and WAIT: no outcome yet, wait on
     static final int ACQUIRED = 0, TIMED_OUT = 1, INTERRUPTED = 2, DIED = 3, WOUNDED = 4, WAIT = 5;
+    private static final int ALREADY_HELD = 6;   // an asynchronous lock's outcome only
     // acquireQueued modes
     private static final int INTERRUPTIBLE = 1, TIMED = 2;
 
@@ -178,8 +195,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     /** The first queued waiter; guarded by the queue lock. */
     private Waiter head;
 
-    /** A queued thread. Links are guarded by the queue lock. */
-    static final class Waiter {
+    /** A queued thread (or, as {@link AsyncWaiter}, an asynchronous lock). Links are guarded by the queue lock. */
+    static class Waiter {
         final Thread thread;
         AcquireContext ctx;                 // null for a waiter without a context; written by its thread
                                             // before it queues, read by others under the queue lock
@@ -419,6 +436,166 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         ctx.recordAcquired(this);
     }
 
+    // ------------------------------------------------------------ locking asynchronously
+
+    /**
+     * Locks this mutex for a transferable transaction without blocking any thread: the returned
+     * future completes with {@link LockResult#ACQUIRED} (or {@link LockResult#ALREADY_HELD}) once
+     * {@code ctx} holds the mutex, or exceptionally with a {@link BackoffException} when the
+     * transaction must back off, exactly where {@link #lock(AcquireContext)} would return or
+     * throw. Meanwhile the request waits in the queue like a thread (same order, wounds and
+     * deaths) without a thread parked for it; when its turn comes, the thread that released the
+     * mutex (or wounded the context) submits the rest to {@code executor}, which completes the
+     * future, so dependent stages run there.
+     *
+     * <p>The context may be attached to the calling thread or detached; from the call until the
+     * future completes it is carried by the request, and no thread may use it
+     * ({@link WwMisuseException.Rule#CONCURRENT_USE}). When the future completes the context is
+     * detached: use it from any one thread, {@linkplain AcquireContext#attach() attaching} it to
+     * lock or unlock synchronously.
+     *
+     * <p>Cancelling the future (or completing it, or a timeout from {@code orTimeout}) withdraws
+     * the request: it leaves the queue, or, if the mutex was handed to it meanwhile, releases it,
+     * so nothing stays locked; {@code cancel} returns when that is done. A cancel that comes after
+     * the request took the mutex returns {@code false}, and the future completes with the lock
+     * held. If {@code executor} refuses a task, the request is withdrawn the same way and the
+     * future fails with the refusal, completed in the refusing thread.
+     *
+     * @param ctx the transaction, begun with {@link WwClass#beginTransferable()}
+     * @param executor runs the completion and the stages that depend on it
+     * @return a future of {@link LockResult#ACQUIRED} or {@link LockResult#ALREADY_HELD}, failing
+     *     with {@link BackoffException} if {@code ctx} must back off
+     * @throws WwMisuseException if the call breaks a rule: the context is not transferable
+     *     ({@link WwMisuseException.Rule#FOREIGN_THREAD}), another thread or request uses it
+     *     ({@link WwMisuseException.Rule#CONCURRENT_USE}), or a rule of {@link #lock(AcquireContext)}
+     */
+    public CompletableFuture<LockResult> lockAsync(AcquireContext ctx, Executor executor) {
+        return startAsync(ctx, executor, false);
+    }
+
+    /**
+     * After a back-off on this mutex, with every other lock released, locks it asynchronously:
+     * {@link #lockSlow(AcquireContext)} without a parked thread. The future completes with
+     * {@link LockResult#ACQUIRED}; it cannot fail with a back-off, because the context holds
+     * nothing. Context hand-off, cancellation and executor as in
+     * {@link #lockAsync(AcquireContext, Executor)}; a cancelled slow lock leaves the context in its
+     * backed-off state, so it can be repeated.
+     *
+     * @param ctx the transferable transaction that backed off on this mutex
+     * @param executor runs the completion and the stages that depend on it
+     * @return a future of {@link LockResult#ACQUIRED}
+     * @throws WwMisuseException as for {@link #lockSlow(AcquireContext)} and
+     *     {@link #lockAsync(AcquireContext, Executor)}
+     */
+    public CompletableFuture<LockResult> lockSlowAsync(AcquireContext ctx, Executor executor) {
+        return startAsync(ctx, executor, true);
+    }
+
+    /**
+     * Both asynchronous locks. The caller's thread makes the first run: fast path, wound check,
+     * queue (as acquireQueued, without spinning); if it must wait, later looks run on the
+     * executor (lookAsync), scheduled by whoever would unpark a thread waiter.
+     */
+    private CompletableFuture<LockResult> startAsync(AcquireContext ctx, Executor executor, boolean slow) {
+        Objects.requireNonNull(executor, "executor");
+        AsyncWaiter w = new AsyncWaiter(this, ctx, executor, slow);   // before anything changes
+        ctx.enterAsync(this, w, slow);
+        int r;
+        if (holder == ctx) {
+            r = ALREADY_HELD;
+        } else {
+            try {
+                ctx.beforeAcquire();                 // may allocate: the last step that can throw
+            } catch (Throwable t) {
+                ctx.exitAsync();
+                throw t;
+            }
+            if (tryAcquireFree(ctx, w.thread)) {
+                r = ACQUIRED;
+            } else if (ctx.acquired > 0 && !wwClass().isWaitDie() && ctx.confirmWound()) {
+                r = WOUNDED;
+            } else {
+                r = enqueueOrTake(w, ctx);
+            }
+        }
+        if (r != WAIT) {
+            finishAsync(w, r);
+            w.endFirstRunDone();
+            return w.future;
+        }
+        wwClass().counters.add(Counters.CONTENDED, 1);
+        if (ctx.acquired > 0 && ctx.woundedAcquire()) {
+            w.schedule();                            // wounded before asyncWaiter was visible
+        }
+        w.endFirstRun();
+        return w.future;
+    }
+
+    /**
+     * A look of a queued asynchronous waiter, on its executor (or in a withdrawing caller): as a
+     * woken thread's look in awaitTurn.
+     *
+     * @return {@code true} if the request has ended (future settled or withdrawn)
+     */
+    boolean lookAsync(AsyncWaiter w) {
+        AcquireContext ctx = w.ctx;
+        int r;
+        if (w.granted) {
+            r = ACQUIRED;
+        } else {
+            boolean wounded = !w.withdrawn() && !wwClass().isWaitDie() && ctx.acquired > 0
+                    && ctx.confirmWound();
+            lockQueue();
+            try {
+                r = look(w, ctx, 0, 0L, wounded);
+            } finally {
+                unlockQueue();
+            }
+            if (r == WAIT) {
+                return false;
+            }
+        }
+        finishAsync(w, r);
+        return true;
+    }
+
+    /**
+     * Ends an asynchronous lock with outcome {@code r}: this thread carries the context while it
+     * records the outcome (an injected back-off unlocks as {@code lock} does), detaches it, then
+     * completes the future. A withdrawn request that was handed the mutex releases it.
+     */
+    private void finishAsync(AsyncWaiter w, int r) {
+        AcquireContext ctx = w.ctx;
+        ctx.carryAsync();
+        boolean claimed = w.claimForRunner();
+        LockResult value = null;
+        Throwable failure = null;
+        try {
+            if (r == ACQUIRED && !claimed) {
+                ctx.recordAcquired(this);
+                unlock();                            // withdrawn after the hand-off: let it go
+            } else if (r == ACQUIRED) {
+                if (w.slow) {
+                    ctx.recordAcquired(this);
+                } else {
+                    ctx.onAcquired(this);            // may inject a back-off
+                }
+                value = LockResult.ACQUIRED;
+            } else if (r == ALREADY_HELD) {
+                value = LockResult.ALREADY_HELD;
+            } else if (claimed) {
+                failure = backoff(ctx, r);           // WOUNDED or DIED
+            }
+        } catch (Throwable t) {                      // an injected back-off, a hook, out of memory
+            failure = t;
+        }
+        ctx.exitAsync();
+        if (!claimed && failure != null) {
+            w.releaseFailure = failure;
+        }
+        w.settle(claimed, value, failure);
+    }
+
     // ------------------------------------------------------------ locking without a context
 
     /**
@@ -580,6 +757,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         }
     }
 
+    /** A transferable context that holds this mutex was attached to {@code t}: dumps show it. */
+    void ownedBy(Thread t) {
+        setExclusiveOwnerThread(t);
+    }
+
     /** Its holder {@code h} (context or thread) lets go: bookkeeping, then the release. */
     private void releaseHeld(Object h) {
         Checker.released(this);
@@ -632,7 +814,10 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /**
-     * The thread holding this mutex, or {@code null} if it is free. A snapshot, for monitoring.
+     * The thread holding this mutex, or {@code null} if it is free. For a mutex held by a
+     * {@linkplain AcquireContext#isTransferable() transferable} context, the thread it is attached
+     * to, or {@code null} while it is detached or locking asynchronously ({@link #toString()} then
+     * names the last one). A snapshot, for monitoring.
      *
      * @return the owner thread, or {@code null}
      */
@@ -687,7 +872,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             h = holder;
             Waiter w = head;
             for (; w != null && shown < n; w = next(w), shown++) {
-                threads[shown] = w.thread;
+                threads[shown] = w instanceof AsyncWaiter ? null : w.thread;
                 contexts[shown] = w.ctx;
                 handoffs[shown] = w.handoff;
             }
@@ -699,7 +884,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (h == null) {
             sb.append("unlocked");
         } else if (h instanceof AcquireContext c) {
-            sb.append("held by context #").append(c.stamp()).append(" on ").append(c.owner().getName());
+            sb.append("held by context #").append(c.stamp()).append(" on ").append(c.carrierName());
         } else {
             sb.append("held by ").append(((Thread) h).getName()).append(" without a context");
         }
@@ -707,7 +892,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             sb.append(", waiters=[");
             for (int i = 0; i < shown; i++) {
                 sb.append(i > 0 ? ", " : "").append(contexts[i] != null ? "#" + contexts[i].stamp() + " on " : "")
-                        .append(threads[i].getName()).append(handoffs[i] ? " (hand-off)" : "");
+                        .append(threads[i] != null ? threads[i].getName() : "async")
+                        .append(handoffs[i] ? " (hand-off)" : "");
             }
             sb.append(more ? (shown > 0 ? ", …" : "…") : "").append(']');
         }
@@ -825,7 +1011,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             } else if (ctx != null && !wwClass().isWaitDie() && h instanceof AcquireContext hc) {
                 woundIfYounger(hc, ctx);
             }
-            if (head == w && !w.granted) {
+            if (head == w && !w.granted && !(w instanceof AsyncWaiter)) {
                 w.spinning = true;                       // only the first waiter spins before parking
             }
             return WAIT;
@@ -902,8 +1088,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (result == ACQUIRED && (mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L) {
             result = TIMED_OUT;
         }
-        if (result == ACQUIRED && (mode & INTERRUPTIBLE) != 0 && Thread.interrupted()) {
-            result = INTERRUPTED;
+        if (result == ACQUIRED && interrupted(w, mode)) {
+            result = INTERRUPTED;                     // an asynchronous waiter: withdrawn
         }
         if (result != ACQUIRED) {
             dequeue(w);
@@ -915,7 +1101,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         }
         if (freed) {
             w.handoff = true;                         // overtaken: the next release hands over,
-            w.spinning = head == w;                   // likely soon: spin for it before parking
+            w.spinning = head == w && !(w instanceof AsyncWaiter); // likely soon: spin for it first
         }
         return WAIT;
     }
@@ -1009,6 +1195,17 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * Without one of these it parks again without taking the queue lock, so spurious wake-ups
      * cost nothing and cannot starve the threads that need the lock.
      */
+    /**
+     * Tells a waiter that looks whether it must give up for an interrupt (interruptible mode) or,
+     * for an asynchronous waiter, because its request was withdrawn.
+     */
+    private static boolean interrupted(Waiter w, int mode) {
+        if (w instanceof AsyncWaiter a) {
+            return a.withdrawn();
+        }
+        return (mode & INTERRUPTIBLE) != 0 && Thread.interrupted();
+    }
+
     private static boolean mustLook(Waiter w, AcquireContext ctx, int mode, long deadline) {
         return w.recheck || w.freed
                 || (ctx != null && ctx.acquired > 0 && ctx.woundedAcquire())
@@ -1019,7 +1216,16 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     /** Wakes a queued waiter so that it re-runs its kill check. Queue lock held. */
     private static void askToLook(Waiter w) {
         w.recheck = true;
-        LockSupport.unpark(w.thread);
+        wake(w);
+    }
+
+    /** Wakes a waiter to look: unparks its thread, or schedules an asynchronous waiter's look. */
+    private static void wake(Waiter w) {
+        if (w instanceof AsyncWaiter a) {
+            a.schedule();
+        } else {
+            LockSupport.unpark(w.thread);
+        }
     }
 
     /**
@@ -1204,7 +1410,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         assert queueLocked();
         admit(g);
         g.granted = true;                            // [G] pairs with [S] in spinUntilGranted
-        if (g.thread != Thread.currentThread() && !g.spinning) {
+        if (g instanceof AsyncWaiter a) {
+            a.schedule();
+        } else if (g.thread != Thread.currentThread() && !g.spinning) {
             LockSupport.unpark(g.thread);
         }
     }
@@ -1248,9 +1456,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (holderCtx.wound()) {
             wwClass().counters.add(Counters.WOUNDS, 1);
         }
-        if (holderCtx.owner() != Thread.currentThread()) {
-            LockSupport.unpark(holderCtx.owner());
-        }
+        holderCtx.wakeCarrier();                     // after the wound: see AcquireContext
         return true;
     }
 
@@ -1305,7 +1511,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         }
         g.freed = true;                           // [F] pairs with [S] in spinUntilGranted
         if (!g.spinning) {
-            LockSupport.unpark(g.thread);
+            wake(g);
         }
     }
 
@@ -1361,6 +1567,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     private void unlockQueue() {
         state = state & ~QLOCKED;                     // volatile store: releases the list
+        if (AsyncWaiter.wakes != null) {
+            AsyncWaiter.dispatchWakes();              // asynchronous waiters woken under a bit
+        }
     }
 
     /** The only CAS site of {@code holder}. */

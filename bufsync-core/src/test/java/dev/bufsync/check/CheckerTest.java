@@ -11,6 +11,7 @@ import dev.bufsync.fence.Signaller;
 import dev.bufsync.ww.AcquireContext;
 import dev.bufsync.ww.WwClass;
 import dev.bufsync.ww.WwMutex;
+import dev.bufsync.ww.WwSharedMutex;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -108,6 +109,53 @@ class CheckerTest {
                     assertThat(e.cycle().edges().get(0).topFrame().getMethodName()).isEqualTo("waitHolding");
                     assertThat(e.cycle().edges().get(1).topFrame().getMethodName()).isEqualTo("lockInSection");
                 });
+    }
+
+    /**
+     * Shared locks are annotated too: a reader waiting for a fence of F while holding a
+     * {@link WwSharedMutex} shared, then a reader in F's signalling section (a writer queued
+     * between them would deadlock both), closes the cycle at the lock's class.
+     */
+    @Test
+    void sharedLockInSectionAfterWaitHoldingItShared_PotentialDeadlockException() throws Exception {
+        WwSharedMutex table = new WwSharedMutex(buffers);
+        try (AcquireContext ctx = buffers.begin()) {
+            table.lockShared(ctx);
+            try {
+                pending(gpu).await(Duration.ofNanos(1));
+            } finally {
+                table.unlock(ctx);
+            }
+        }
+        assertThat(reported).isEmpty();
+        assertThatThrownBy(() -> {
+            try (SignallingSection s = SignallingSection.begin(gpu); AcquireContext ctx = buffers.begin()) {
+                table.lockShared(ctx);
+            }
+        }).isInstanceOfSatisfying(PotentialDeadlockException.class, e -> {
+            assertThat(e.cycle().contexts()).containsExactly("gpu#" + gpu.id());
+            assertThat(e.cycle().locks()).containsExactly("buffers");
+        });
+        assertThat(table.readerCount()).as("the throwing lock acquired nothing").isZero();
+    }
+
+    /** A shared lock released (by unlock or unlockAll) is no longer held: waiting afterwards adds no edge. */
+    @Test
+    void releasedSharedLockAddsNoEdge() throws Exception {
+        WwSharedMutex table = new WwSharedMutex(buffers);
+        lockInSection(gpu, buffer);                                   // gpu → buffers
+        try (AcquireContext ctx = buffers.begin()) {
+            table.lockShared(ctx);
+            ctx.unlockAll();
+            pending(gpu).await(Duration.ofNanos(1));                  // holds nothing: no buffers → gpu
+        }
+        assertThat(reported).isEmpty();
+        try (AcquireContext ctx = buffers.begin()) {
+            table.lock(ctx);
+            assertThatThrownBy(() -> pending(gpu).await(Duration.ofNanos(1)))   // buffers → gpu closes it
+                    .isInstanceOf(PotentialDeadlockException.class);
+            table.unlock(ctx);
+        }
     }
 
     /** F → F' (F's section waits for F') and F' → F close a cycle of two contexts. */

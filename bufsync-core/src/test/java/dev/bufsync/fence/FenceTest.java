@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -19,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -175,13 +177,13 @@ class FenceTest {
     void raceSignalCallback() throws Exception {
         for (boolean signalBeforeAdd : new boolean[] {true, false}) {
             AtomicReferenceArray<Fence> published = new AtomicReferenceArray<>(2);
-            long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(150);
+            CyclicBarrier start = new CyclicBarrier(2);
             ExecutorService pool = Executors.newFixedThreadPool(2);
             try {
                 List<Future<long[]>> results = new ArrayList<>();
                 for (int id = 0; id < 2; id++) {
                     int me = id;
-                    results.add(pool.submit(() -> raceLoop(me, published, signalBeforeAdd, deadline)));
+                    results.add(pool.submit(() -> raceLoop(me, published, signalBeforeAdd, start)));
                 }
                 long passes = 0;
                 for (Future<long[]> r : results) {
@@ -195,13 +197,19 @@ class FenceTest {
         }
     }
 
-    /** One thread of raceSignalCallback; returns {passes, misses}. */
+    /**
+     * One thread of raceSignalCallback: 150 ms of passes, counted from when both threads run (a
+     * deadline set before the pool's threads existed could pass before either ran on a loaded
+     * machine), and at least one pass; returns {passes, misses}.
+     */
     private static long[] raceLoop(int me, AtomicReferenceArray<Fence> published, boolean signalBeforeAdd,
-            long deadline) throws InterruptedException {
+            CyclicBarrier start) throws Exception {
         FenceContext context = FenceContext.create("race-" + me);
+        start.await(PATIENCE.toSeconds(), TimeUnit.SECONDS);
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(150);
         long passes = 0;
         long misses = 0;
-        while (System.nanoTime() - deadline < 0) {
+        do {
             Signaller own = context.next();
             published.set(me, own.fence());
             Fence peer;
@@ -231,7 +239,7 @@ class FenceTest {
             }
             published.set(me, null);
             passes++;
-        }
+        } while (System.nanoTime() - deadline < 0);
         return new long[] {passes, misses};
     }
 
@@ -540,6 +548,176 @@ class FenceTest {
         assertThat(reported).hasSize(2);
         assertThat(reported.get(0)).isInstanceOf(java.util.concurrent.RejectedExecutionException.class);
         assertThat(reported.get(1)).isSameAs(boom);
+    }
+
+    /** The lone callback, held inline without a node, still goes to the handler when it throws. */
+    @Test
+    void throwingLoneCallbackReachesHandler() {
+        List<Throwable> reported = new CopyOnWriteArrayList<>();
+        Fences.setCallbackExceptionHandler((f, t) -> reported.add(t));
+        Signaller s = mock();
+        IllegalStateException boom = new IllegalStateException("boom");
+        assertThat(s.fence().addCallback(f -> {
+            throw boom;
+        })).isTrue();
+        s.signal();
+        assertThat(s.fence().status()).isEqualTo(Fence.Status.SIGNALED);
+        assertThat(reported).containsExactly(boom);
+    }
+
+    /** A callback that is also a Throwable: the fence stays pending, and it runs once. */
+    static final class ThrowableCallback extends RuntimeException implements FenceCallback {
+        final AtomicInteger runs = new AtomicInteger();
+
+        ThrowableCallback() {
+            super("a callback, not an error");
+        }
+
+        @Override
+        public void onSignal(Fence fence) {
+            runs.incrementAndGet();
+        }
+    }
+
+    /**
+     * A callback that is a Throwable is never mistaken for the fence's error (the lone callback
+     * shares the state word with the outcome).
+     */
+    @Test
+    void callbackThatIsAThrowableIsNotAnError() {
+        Signaller s = mock();
+        ThrowableCallback cb = new ThrowableCallback();
+        assertThat(s.fence().addCallback(cb)).isTrue();
+        assertThat(s.fence().isSignaled()).isFalse();
+        assertThat(s.fence().error()).isNull();
+        assertThat(s.fence().removeCallback(cb)).isTrue();
+        assertThat(s.fence().addCallback(cb)).isTrue();
+        s.signal();
+        assertThat(s.fence().status()).isEqualTo(Fence.Status.SIGNALED);
+        assertThat(cb.runs).hasValue(1);
+    }
+
+    /** Removing a "callback" that is the fence's own error does not undo the signal. */
+    @Test
+    void removingTheErrorAsACallbackDoesNotUnsignal() {
+        Signaller s = mock();
+        ThrowableCallback error = new ThrowableCallback();
+        s.signal(error);
+        assertThat(s.fence().removeCallback(error)).isFalse();
+        assertThat(s.fence().status()).isEqualTo(Fence.Status.FAILED);
+        assertThat(s.fence().error()).isSameAs(error);
+        assertThat(error.runs).hasValue(0);
+    }
+
+    /** The inline callback moves under later registrations and still runs first, once. */
+    @Test
+    void firstCallbackRunsFirstAfterOthersJoin() {
+        Signaller s = mock();
+        List<String> log = new ArrayList<>();
+        FenceCallback first = f -> log.add("first");
+        s.fence().addCallback(first);
+        s.fence().addCallback(f -> log.add("second"), Runnable::run);
+        s.fence().setDeadline(1L);
+        s.setError(new IOException("EIO"));
+        assertThat(s.fence().isSignaled()).isFalse();
+        s.signal();
+        assertThat(log).containsExactly("first", "second");
+        assertThat(s.fence().error()).isInstanceOf(IOException.class);
+        assertThat(s.fence().removeCallback(first)).isFalse();
+    }
+
+    /**
+     * A waiter that returns from a signalled wait wakes the others: here the signalling thread is
+     * held in a callback before it can wake the container's waiters, and only a timed waiter,
+     * which wakes by itself, can release the two untimed ones.
+     */
+    @Test
+    void wokenWaiterWakesTheOthers() throws Exception {
+        Signaller member = mock();
+        FenceArray all = FenceArray.allOf(member.fence());      // its member node runs first
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        member.fence().addCallback(f -> {
+            holding.countDown();
+            awaitQuietly(release);
+        });
+        List<Thread> untimed = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            untimed.add(Thread.ofPlatform().start(() -> awaitQuietly(all)));
+        }
+        Thread timed = Thread.ofPlatform().start(() -> {
+            try {
+                while (!all.await(Duration.ofMillis(10))) {
+                    Thread.onSpinWait();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        for (Thread t : untimed) {
+            awaitParkedOn(t, all);
+        }
+        Thread signaller = Thread.ofPlatform().start(member::signal);
+        try {
+            assertThat(holding.await(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(all.isSignaled()).isTrue();
+            for (Thread t : untimed) {
+                t.join(Duration.ofSeconds(20));
+                assertThat(t.isAlive()).as("woken while the signaller is still held").isFalse();
+            }
+        } finally {
+            release.countDown();
+            signaller.join();
+            timed.join();
+        }
+    }
+
+    /**
+     * A waiter keeps its FIFO place among the callbacks: woken after those registered before it
+     * ran, before those registered after it run (a waiter ahead of every callback is woken first).
+     */
+    @Test
+    void waitersAreWokenInTheirTurn() {
+        Signaller s = mock();
+        Fence f = s.fence();
+        Fence.WaiterNode leading = new Fence.WaiterNode(Thread.ofPlatform().unstarted(() -> { }));
+        Fence.WaiterNode middle = new Fence.WaiterNode(Thread.ofPlatform().unstarted(() -> { }));
+        List<String> seen = new ArrayList<>();
+        assertThat(f.push(leading)).isTrue();
+        f.addCallback(x -> seen.add("first: leading " + state(leading) + ", middle " + state(middle)));
+        assertThat(f.push(middle)).isTrue();
+        f.addCallback(x -> seen.add("second: middle " + state(middle)));
+        s.signal();
+        assertThat(seen).containsExactly("first: leading woken, middle parked", "second: middle woken");
+    }
+
+    private static String state(Fence.WaiterNode w) {
+        return w.isLive() ? "parked" : "woken";
+    }
+
+    /** Waits until {@code t} is parked on {@code blocker}; fails after 20 s (a safety net). */
+    private static void awaitParkedOn(Thread t, Object blocker) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (LockSupport.getBlocker(t) != blocker) {
+            assertThat(System.nanoTime() - deadline).as(t + " parked on " + blocker).isNegative();
+            Thread.onSpinWait();
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void awaitQuietly(Fence fence) {
+        try {
+            fence.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** removeCallback removes one registration of the callback, and only a pending one. */

@@ -181,6 +181,65 @@ class SignallerTest {
         }
     }
 
+    /**
+     * The reaper roots most watches in a table slot chosen by context and sequence number; a fence
+     * whose slot is taken is watched from the overflow lists, and is still abandoned when its
+     * signaller is dropped.
+     */
+    @Test
+    void forgottenFenceInTheOverflowIsAbandoned() throws InterruptedException {
+        FenceContext context = FenceContext.create("overflow");
+        Signaller home = context.signallerAt(1);
+        Fence overflowed = forgottenInTheOverflow(context, 1 + Reaper.SLOTS);
+        collectUntilReported(overflowed);
+        assertThat(reported).contains(overflowed);
+        assertThat(overflowed.error()).isInstanceOf(FenceAbandonedException.class);
+        home.signal();
+        assertThat(Reaper.isWatched(home.watcher())).isFalse();
+    }
+
+    /** Returns the fence of a dropped signaller with sequence number {@code seqno}, asserting it overflowed. */
+    private static Fence forgottenInTheOverflow(FenceContext context, long seqno) {
+        Signaller s = context.signallerAt(seqno);
+        assertThat(Reaper.inTable(s.watcher())).as("home slot taken").isFalse();
+        assertThat(Reaper.isWatched(s.watcher())).as("watched from the overflow").isTrue();
+        return s.fence();
+    }
+
+    /** The reaper unroots the watch of a fence it abandons: the table slot is free again. */
+    @Test
+    void abandonmentStopsTheWatch() throws InterruptedException {
+        Signaller s = FenceContext.create("unrooted").next();
+        Reaper.Ref watch = s.watcher();         // phantom: holding it does not keep s reachable
+        Fence fence = s.fence();
+        assertThat(Reaper.isWatched(watch)).isTrue();
+        s = null;
+        collectUntilReported(fence);
+        assertThat(reported).contains(fence);
+        assertThat(Reaper.isWatched(watch)).isFalse();
+    }
+
+    /** Signalling stops the watch, in the table and in the overflow alike; the slot is free again. */
+    @Test
+    void signalStopsTheWatchWhereverItIs() {
+        FenceContext context = FenceContext.create("unwatched");
+        Signaller home = context.signallerAt(1);
+        Signaller overflowed = context.signallerAt(1 + Reaper.SLOTS);
+        assertThat(Reaper.isWatched(home.watcher())).isTrue();
+        assertThat(Reaper.isWatched(overflowed.watcher())).isTrue();
+        assertThat(Reaper.inTable(overflowed.watcher())).isFalse();
+        boolean homeInTable = Reaper.inTable(home.watcher());
+        overflowed.signal();
+        home.signal();
+        assertThat(Reaper.isWatched(overflowed.watcher())).isFalse();
+        assertThat(Reaper.isWatched(home.watcher())).isFalse();
+        if (homeInTable) {                  // the slot was ours: given back, the next fence takes it
+            Signaller next = context.signallerAt(1 + 2 * Reaper.SLOTS);
+            assertThat(Reaper.inTable(next.watcher())).isTrue();
+            next.signal();
+        }
+    }
+
     /** A signalled fence is never reported when its signaller is collected later. */
     @Test
     void signaledFenceIsNotReported() throws InterruptedException {

@@ -220,6 +220,50 @@ class EngineTest {
     }
 
     /**
+     * The running jobs are a list linked through the jobs: one finished from the middle leaves
+     * the others counted, and closing the engine still cancels exactly those.
+     */
+    @Test
+    void runningJobFinishedFromTheMiddle() throws Exception {
+        Engine engine = engine("middle", 3);
+        Entity entity = engine.newEntity("e");
+        SubmittedJob first = entity.submit(job("first"));
+        SubmittedJob middle = entity.submit(job("middle"));
+        SubmittedJob last = entity.submit(job("last"));
+        device.awaitRunning(3);
+        assertThat(engine.stats().inFlight()).isEqualTo(3);
+        Signaller firstWork = device.running.poll();
+        Signaller middleWork = device.running.poll();
+        middleWork.signal();
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (engine.stats().inFlight() != 2) {                // middle's credits come back
+            assertThat(System.nanoTime() - deadline).as("middle job released").isNegative();
+            Thread.onSpinWait();
+        }
+        engine.close();
+        await(last.finished());
+        assertThat(first.finished().error()).isInstanceOf(JobCancelledException.class);
+        assertThat(middle.finished().error()).isNull();
+        assertThat(last.finished().error()).isInstanceOf(JobCancelledException.class);
+        assertThat(engine.stats().cancelled()).isEqualTo(2);
+        assertThat(engine.stats().inFlight()).isZero();
+        firstWork.signal();                                     // finishing late changes nothing
+        assertThat(first.finished().error()).isInstanceOf(JobCancelledException.class);
+    }
+
+    /** A job's start time is its scheduled fence's signal time: one clock read for both. */
+    @Test
+    void startTimeIsTheScheduledFencesSignalTime() throws Exception {
+        Entity entity = engine("start-time", 1).newEntity("e");
+        SubmittedJob s = entity.submit(job("timed"));
+        await(s.scheduled());
+        device.awaitRunning(1);
+        device.advance();
+        await(s.finished());
+        assertThat(s.startNanos()).isNotZero().isEqualTo(s.scheduled().timestamp());
+    }
+
+    /**
      * drm_sched_basic_timeout: a job that runs past its timeout finishes with a timeout error and
      * the engine carries on with the next job.
      */

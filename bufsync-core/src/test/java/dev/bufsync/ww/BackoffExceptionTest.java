@@ -15,7 +15,7 @@ class BackoffExceptionTest {
     private static BackoffException unread(BackoffException.Reason reason, long olderStamp) {
         WwClass cls = WwClass.builder("bo").firstStamp(7).injectBackoff(false).build();
         try (AcquireContext ctx = cls.begin()) {
-            return new BackoffException(new WwMutex(cls), ctx, reason, olderStamp);
+            return new BackoffException(new WwMutex(cls), ctx, reason, olderStamp, false);
         }
     }
 

@@ -100,6 +100,67 @@ class WwMutexLincheckTest {
         });
     }
 
+    /**
+     * Asynchronous ABBA with a direct executor: each thread starts a chain of futures and the
+     * chains continue in whichever thread wakes them. When both threads are done both chains
+     * have completed and released: no wake-up of an asynchronous waiter is lost in any
+     * interleaving explored.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void asyncAbbaNeverHangs(Algorithm algorithm) {
+        Lincheck.runConcurrentTest(INVOCATIONS, () -> {
+            WwClass cls = WwClass.builder("lincheck-async").algorithm(algorithm).injectBackoff(false).build();
+            WwMutex a = new WwMutex(cls);
+            WwMutex b = new WwMutex(cls);
+            java.util.concurrent.Executor direct = Runnable::run;
+            AtomicInteger done = new AtomicInteger();
+            runThreads(() -> asyncTransaction(cls, List.of(a, b), direct, done),
+                    () -> asyncTransaction(cls, List.of(b, a), direct, done));
+            check(done.get() == 2 && !a.isLocked() && !b.isLocked(), "both chains completed and released");
+        });
+    }
+
+    private static void asyncTransaction(WwClass cls, List<WwMutex> order, java.util.concurrent.Executor executor,
+            AtomicInteger done) {
+        AcquireContext ctx = cls.beginTransferable();
+        ctx.detach();
+        AsyncLoop.lockAll(ctx, order, executor, () -> { }).thenRun(() -> {
+            done.incrementAndGet();
+            ctx.unlockAll();
+            ctx.close();
+        });
+    }
+
+    /**
+     * A cancel races the release that would hand the mutex to the cancelled request: whichever
+     * wins, afterwards the mutex is free and the request holds nothing, or the future completed
+     * with the lock held and cancel said so.
+     */
+    @Test
+    void cancelRacingReleaseLeavesNothingLocked() {
+        Lincheck.runConcurrentTest(INVOCATIONS, () -> {
+            WwClass cls = WwClass.builder("lincheck-cancel").injectBackoff(false).build();
+            WwMutex m = new WwMutex(cls);
+            java.util.concurrent.Executor direct = Runnable::run;
+            AcquireContext holder = cls.beginTransferable();
+            holder.detach();
+            AcquireContext waiter = cls.beginTransferable();
+            waiter.detach();
+            m.lockAsync(holder, direct);
+            java.util.concurrent.CompletableFuture<LockResult> f = m.lockAsync(waiter, direct);
+            boolean[] cancelled = new boolean[1];
+            runThreads(() -> cancelled[0] = f.cancel(false), holder::unlockAll);
+            if (cancelled[0]) {
+                check(f.isCancelled() && waiter.heldCount() == 0 && !m.isLocked() && m.waiterCount() == 0,
+                        "cancelled: nothing locked, nobody queued");
+            } else {
+                check(f.join() == LockResult.ACQUIRED && m.holderContext() == waiter,
+                        "not cancelled: the request holds the mutex");
+            }
+        });
+    }
+
     /** Positive control: plain locks taken in opposite orders do hang, and Lincheck says so. */
     @Test
     void plainAbbaHangsUnderTheChecker() {

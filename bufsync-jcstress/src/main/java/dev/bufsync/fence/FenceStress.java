@@ -11,6 +11,7 @@ import org.openjdk.jcstress.annotations.Outcome;
 import org.openjdk.jcstress.annotations.Signal;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.II_Result;
+import org.openjdk.jcstress.infra.results.ZII_Result;
 import org.openjdk.jcstress.infra.results.ZI_Result;
 import org.openjdk.jcstress.infra.results.ZZ_Result;
 
@@ -118,6 +119,86 @@ public final class FenceStress {
         public void arbiter(II_Result r) {
             r.r1 = runs;
             r.r2 = seen;
+        }
+    }
+
+    /**
+     * {@link Fence#removeCallback} of the lone callback, which the fence holds inline (no node),
+     * racing {@link Signaller#signal()}: it is removed and never runs, or runs once and the removal
+     * fails.
+     */
+    @JCStressTest
+    @Outcome(id = "true, 0", expect = ACCEPTABLE, desc = "Removed before the signal: it never ran.")
+    @Outcome(id = "false, 1", expect = ACCEPTABLE, desc = "The signal won: it ran once, the removal failed.")
+    @Outcome(expect = FORBIDDEN, desc = "Both removed and run, neither, or run twice.")
+    @State
+    public static class InlineCallbackRemovedOrRun {
+        private final Signaller signaller = FenceContext.create("stress").next();
+        private int runs;   // written by the callback on the signalling thread; read by the arbiter
+        private final FenceCallback callback = f -> runs++;
+
+        /** Registers the callback, the fence's first registration. */
+        public InlineCallbackRemovedOrRun() {
+            signaller.fence().addCallback(callback);
+        }
+
+        /** Consumer thread, withdrawing. */
+        @Actor
+        public void consumer(ZI_Result r) {
+            r.r1 = signaller.fence().removeCallback(callback);
+        }
+
+        /** Producer thread. */
+        @Actor
+        public void producer() {
+            signaller.signal();
+        }
+
+        /** After both: how often the callback ran. */
+        @Arbiter
+        public void arbiter(ZI_Result r) {
+            r.r2 = runs;
+        }
+    }
+
+    /**
+     * A second {@link Fence#addCallback(FenceCallback)}, which moves the inline first callback into
+     * a node, racing {@link Fence#removeCallback} of that first callback: the removal always
+     * succeeds and the first never runs; the second always runs once when the fence signals.
+     */
+    @JCStressTest
+    @Outcome(id = "true, 0, 1", expect = ACCEPTABLE, desc = "First removed, second kept, whichever went first.")
+    @Outcome(expect = FORBIDDEN, desc = "The move lost a registration or revived a removed one.")
+    @State
+    public static class InlineCallbackMovedWhileRemoved {
+        private final Signaller signaller = FenceContext.create("stress").next();
+        private int firstRuns;      // written by the callbacks on the arbiter's thread
+        private int secondRuns;
+        private final FenceCallback first = f -> firstRuns++;
+
+        /** Registers the first callback, held inline. */
+        public InlineCallbackMovedWhileRemoved() {
+            signaller.fence().addCallback(first);
+        }
+
+        /** Consumer thread one: a second registration. */
+        @Actor
+        public void adder() {
+            signaller.fence().addCallback(f -> secondRuns++);
+        }
+
+        /** Consumer thread two: withdraws the first. */
+        @Actor
+        public void remover(ZII_Result r) {
+            r.r1 = signaller.fence().removeCallback(first);
+        }
+
+        /** After both: signal, then count the runs. */
+        @Arbiter
+        public void arbiter(ZII_Result r) {
+            signaller.signal();
+            r.r2 = firstRuns;
+            r.r3 = secondRuns;
         }
     }
 

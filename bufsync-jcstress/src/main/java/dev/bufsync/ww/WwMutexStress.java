@@ -17,6 +17,7 @@ import org.openjdk.jcstress.annotations.Signal;
 import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.II_Result;
 import org.openjdk.jcstress.infra.results.I_Result;
+import org.openjdk.jcstress.infra.results.ZZ_Result;
 import org.openjdk.jcstress.infra.results.ZI_Result;
 
 /**
@@ -218,7 +219,7 @@ public final class WwMutexStress {
             // The harness builds states on one thread, many at a time, so the context is made
             // directly (same package) rather than begun and closed; the wound pairing under test
             // does not depend on the owner thread.
-            victim = new AcquireContext(WOUND_WAIT, 2, new WwClass.ThreadState());
+            victim = new AcquireContext(WOUND_WAIT, 2, new WwClass.ThreadState(), false);
         }
 
         @Actor
@@ -231,6 +232,44 @@ public final class WwMutexStress {
         public void owner(ZI_Result r) {
             r.r1 = victim.isWounded();
             r.r2 = data;
+        }
+    }
+
+    /**
+     * A wound reaches a transferable context's new thread: the wounder writes the wounded flag
+     * and then reads the owner (to unpark it); the thread that attaches writes the owner (CAS) and
+     * then reads the flag (before it parks). Both sides are volatile, so at least one sees the
+     * other: either the wounder finds the thread to wake, or the thread sees the wound and does
+     * not wait. Losing both would leave a wounded transaction parked with nobody to wake it.
+     */
+    @JCStressTest
+    @Description("Dekker between a wound and attach: the wounder sees the carrier or the carrier sees the wound.")
+    @Outcome(id = {"true, true", "true, false", "false, true"}, expect = ACCEPTABLE,
+            desc = "At least one side saw the other.")
+    @Outcome(id = "false, false", expect = FORBIDDEN,
+            desc = "The carrier missed the wound and the wounder missed the carrier: a lost wake-up.")
+    @State
+    public static class WoundMeetsAttach {
+        final AcquireContext victim;
+
+        public WoundMeetsAttach() {
+            // A class per state: a thread may have one context of a class attached, and the
+            // actor thread attaches one per state without detaching it.
+            AcquireContext ctx = WwClass.builder("stress-attach").injectBackoff(false).build().beginTransferable();
+            ctx.detach();
+            victim = ctx;
+        }
+
+        @Actor
+        public void carrier(ZZ_Result r) {
+            victim.attach();
+            r.r1 = victim.isWounded();
+        }
+
+        @Actor
+        public void wounder(ZZ_Result r) {
+            victim.wound();
+            r.r2 = victim.ownerForWound() instanceof Thread;
         }
     }
 }

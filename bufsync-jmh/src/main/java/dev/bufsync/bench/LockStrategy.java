@@ -4,11 +4,14 @@ import dev.bufsync.ww.AcquireContext;
 import dev.bufsync.ww.BackoffException;
 import dev.bufsync.ww.WwClass;
 import dev.bufsync.ww.WwMutex;
+import dev.bufsync.ww.WwSharedMutex;
 import dev.bufsync.ww.WwStats;
 import java.util.List;
 import java.util.SplittableRandom;
+import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
  * A way to lock a set of locks drawn from one pool without deadlock: the unit the lock-set
@@ -36,6 +39,15 @@ import java.util.concurrent.locks.ReentrantLock;
  *       {@code lockSlow} the contended mutex, then retry).
  * </ul>
  *
+ * <p>Strategies with a shared mode, for {@link Locker#lockAll(int[], int, int)} ({@link #SHARED}):
+ * <ul>
+ *   <li>{@code no-wait-rw}: {@code no-wait} over {@link ReentrantReadWriteLock}s, try-locking the
+ *       read lock of what is only read (DBx1000's NO_WAIT with its shared locks).
+ *   <li>{@code wound-wait-shared}, {@code wait-die-shared}: bufsync's {@link WwSharedMutex}es,
+ *       taken shared for reads, with the same back-off loop (the contended lock slow-locked in
+ *       the mode that backed off).
+ * </ul>
+ *
  * <p>All {@code ReentrantLock}s are non-fair, like the C++ {@code std::mutex} the published
  * figures used. Strategies are thread-safe; lockers are not.
  */
@@ -57,6 +69,13 @@ public abstract class LockStrategy {
     /** Every strategy name, baselines first. */
     public static final List<String> NAMES = List.of(GLOBAL, ORDERED, SMART_POLITE, PERSISTENT,
             NO_WAIT, WOUND_WAIT, WAIT_DIE);
+
+    /** Names of the strategies with a shared mode. */
+    public static final String NO_WAIT_RW = "no-wait-rw", WOUND_WAIT_SHARED = "wound-wait-shared",
+            WAIT_DIE_SHARED = "wait-die-shared";
+
+    /** The strategies with a shared mode, baseline first. */
+    public static final List<String> SHARED = List.of(NO_WAIT_RW, WOUND_WAIT_SHARED, WAIT_DIE_SHARED);
 
     /** The longest pause of {@code no-wait} before a retry (DBx1000's ABORT_PENALTY, 100 µs). */
     public static final long NO_WAIT_PAUSE_NANOS = 100_000;
@@ -84,8 +103,11 @@ public abstract class LockStrategy {
             case NO_WAIT -> new NoWait(locks);
             case WOUND_WAIT -> new WoundWait(WOUND_WAIT, locks, WwClass.Algorithm.WOUND_WAIT);
             case WAIT_DIE -> new WoundWait(WAIT_DIE, locks, WwClass.Algorithm.WAIT_DIE);
+            case NO_WAIT_RW -> new NoWaitRw(locks);
+            case WOUND_WAIT_SHARED -> new WoundWaitShared(WOUND_WAIT_SHARED, locks, WwClass.Algorithm.WOUND_WAIT);
+            case WAIT_DIE_SHARED -> new WoundWaitShared(WAIT_DIE_SHARED, locks, WwClass.Algorithm.WAIT_DIE);
             default -> throw new IllegalArgumentException("unknown strategy '" + name
-                    + "'; known: " + NAMES);
+                    + "'; known: " + NAMES + " and " + SHARED);
         };
     }
 
@@ -374,6 +396,148 @@ public abstract class LockStrategy {
                         } catch (BackoffException e) {
                             c.unlockAll();
                             contended = e.mutex();
+                            rollbacks++;
+                        }
+                    }
+                }
+
+                @Override
+                public void unlockAll() {
+                    ctx.unlockAll();
+                    ctx.close();
+                    ctx = null;
+                }
+
+                @Override
+                public long rollbacks() {
+                    return rollbacks;
+                }
+            };
+        }
+    }
+
+    // ------------------------------------------------------------ no-wait-rw
+
+    private static final class NoWaitRw extends LockStrategy {
+        private final ReentrantReadWriteLock[] locks;
+
+        NoWaitRw(int n) {
+            super(NO_WAIT_RW);
+            this.locks = new ReentrantReadWriteLock[n];
+            for (int i = 0; i < n; i++) {
+                locks[i] = new ReentrantReadWriteLock();
+            }
+        }
+
+        @Override
+        public Locker newLocker(long seed) {
+            SplittableRandom random = new SplittableRandom(seed);
+            return new Locker() {
+                private Lock[] held = new Lock[4];  // owner only: the read or write locks taken
+                private int heldCount;              // owner only
+                private long rollbacks;             // owner only
+
+                @Override
+                public void lockAll(int[] ids, int n) {
+                    lockAll(ids, n, 0);
+                }
+
+                @Override
+                public void lockAll(int[] ids, int n, int sharedMask) {
+                    if (held.length < n) {
+                        held = new Lock[n];
+                    }
+                    while (!tryAll(ids, n, sharedMask)) {
+                        unlockAll();
+                        rollbacks++;
+                        LockSupport.parkNanos(1 + random.nextLong(NO_WAIT_PAUSE_NANOS));
+                    }
+                }
+
+                private boolean tryAll(int[] ids, int n, int sharedMask) {
+                    heldCount = 0;
+                    for (int i = 0; i < n; i++) {
+                        ReentrantReadWriteLock rw = locks[ids[i]];
+                        Lock l = (sharedMask & (1 << i)) != 0 ? rw.readLock() : rw.writeLock();
+                        if (!l.tryLock()) {
+                            return false;
+                        }
+                        held[heldCount++] = l;
+                    }
+                    return true;
+                }
+
+                @Override
+                public void unlockAll() {
+                    for (int i = heldCount - 1; i >= 0; i--) {
+                        held[i].unlock();
+                    }
+                    heldCount = 0;
+                }
+
+                @Override
+                public long rollbacks() {
+                    return rollbacks;
+                }
+            };
+        }
+    }
+
+    // ------------------------------------------------------------ wound-wait-shared, wait-die-shared
+
+    private static final class WoundWaitShared extends LockStrategy {
+        private final WwClass wwClass;
+        private final WwSharedMutex[] locks;
+
+        WoundWaitShared(String name, int n, WwClass.Algorithm algorithm) {
+            super(name);
+            this.wwClass = WwClass.builder("bench-" + name).algorithm(algorithm)
+                    .injectBackoff(false).build();
+            this.locks = new WwSharedMutex[n];
+            for (int i = 0; i < n; i++) {
+                locks[i] = new WwSharedMutex(wwClass);
+            }
+        }
+
+        @Override
+        public WwStats wwStats() {
+            return wwClass.stats();
+        }
+
+        @Override
+        public Locker newLocker(long seed) {
+            return new Locker() {
+                private AcquireContext ctx;          // owner only: the open transaction
+                private long rollbacks;              // owner only
+
+                @Override
+                public void lockAll(int[] ids, int n) {
+                    lockAll(ids, n, 0);
+                }
+
+                @Override
+                public void lockAll(int[] ids, int n, int sharedMask) {
+                    AcquireContext c = wwClass.begin();
+                    ctx = c;
+                    BackoffException contended = null;
+                    for (;;) {
+                        try {
+                            if (contended != null && contended.shared()) {
+                                contended.sharedMutex().lockSharedSlow(c);
+                            } else if (contended != null) {
+                                contended.sharedMutex().lockSlow(c);
+                            }
+                            for (int i = 0; i < n; i++) {
+                                if ((sharedMask & (1 << i)) != 0) {
+                                    locks[ids[i]].lockShared(c);
+                                } else {
+                                    locks[ids[i]].lock(c);
+                                }
+                            }
+                            return;
+                        } catch (BackoffException e) {
+                            c.unlockAll();
+                            contended = e;
                             rollbacks++;
                         }
                     }

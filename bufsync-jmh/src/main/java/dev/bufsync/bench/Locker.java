@@ -27,6 +27,19 @@ public interface Locker {
      */
     void lockAll(int[] ids, int n);
 
+    /**
+     * Locks {@code ids[0..n)} like {@link #lockAll(int[], int)}, taking {@code ids[i]} shared where
+     * bit {@code i} of {@code sharedMask} is set, if the strategy has a shared mode (readers-writer
+     * locks); a strategy without one takes every lock exclusively.
+     *
+     * @param ids indices into the strategy's pool; not modified
+     * @param n how many of {@code ids} to lock (at most 32)
+     * @param sharedMask bit {@code i} set: {@code ids[i]} is only read
+     */
+    default void lockAll(int[] ids, int n, int sharedMask) {
+        lockAll(ids, n);
+    }
+
     /** Releases everything the last {@link #lockAll} took. */
     void unlockAll();
 

@@ -30,8 +30,11 @@ import org.openjdk.jmh.infra.Blackhole;
  * found NO_WAIT and WAIT_DIE best among its lock-based schemes on 1024 simulated cores; here
  * wound-wait is added, and {@code ordered} (DBx1000's KEY_ORDER) is the deadlock-free reference.
  *
- * <p>Design: every access, read or write, takes the row's exclusive lock: bufsync's ww mutexes
- * have no shared mode yet, and all strategies are treated alike. The accesses (increment or read
+ * <p>Design: in the first variant every access, read or write, takes the row's exclusive lock,
+ * for every strategy alike. The second variant takes the rows that are only read shared:
+ * {@code wound-wait-shared} and {@code wait-die-shared} ({@code WwSharedMutex}) against
+ * {@code no-wait-rw} (NO_WAIT over {@code ReentrantReadWriteLock}s, DBx1000's shared locks). The
+ * accesses (increment or read
  * of the row's value) happen once the transaction holds all its rows. An aborted NO_WAIT
  * transaction waits a random pause of up to DBx1000's ABORT_PENALTY (100 µs) before its retry;
  * a wound/wait transaction that backs off waits on the contended row instead. The transactions
@@ -60,7 +63,8 @@ public class YcsbBenchmark {
     @Param({"0", "0.6", "0.8", "0.9"})
     public double theta;
 
-    @Param({"no-wait", "ordered", "wound-wait", "wait-die"})
+    @Param({"no-wait", "ordered", "wound-wait", "wait-die", "no-wait-rw", "wound-wait-shared",
+            "wait-die-shared"})
     public String strategy;
 
     @Param({"2"})
@@ -131,7 +135,7 @@ public class YcsbBenchmark {
         for (int k = 0; k < OPS / threads; k++) {
             int[] keys = workload.next();
             int mask = masks[k & (RING - 1)];
-            locker.lockAll(keys, KEYS);
+            locker.lockAll(keys, KEYS, ~mask);          // reads shared where the strategy can
             for (int i = 0; i < KEYS; i++) {
                 if ((mask & (1 << i)) != 0) {
                     table[keys[i]]++;

@@ -44,6 +44,43 @@ class LockStrategyTest {
         }
     }
 
+    /**
+     * The strategies with a shared mode: four threads lock overlapping pairs in opposite orders,
+     * writing the first lock of their pair and reading the second; a writer checks that nobody
+     * else is inside its lock, a reader that no writer is, and every round finishes.
+     */
+    @Test
+    void sharedStrategiesExcludeWritersWithoutDeadlock() {
+        for (String name : LockStrategy.SHARED) {
+            int threads = 4;
+            int rounds = 5_000;
+            Contenders c = new Contenders(name, 3, threads, 1);
+            java.util.concurrent.atomic.AtomicIntegerArray inside = new java.util.concurrent.atomic.AtomicIntegerArray(3);
+            java.util.concurrent.atomic.AtomicInteger violations = new java.util.concurrent.atomic.AtomicInteger();
+            int[][] sets = {{0, 1}, {1, 0}, {1, 2}, {2, 0}};
+            int writer = 1 << 16;
+            try (Crew crew = new Crew(threads, name)) {
+                crew.run(t -> {
+                    int w = sets[t][0];
+                    int r = sets[t][1];
+                    for (int k = 0; k < rounds; k++) {
+                        c.lockers[t].lockAll(sets[t], 2, 0b10);      // write the first, read the second
+                        if (inside.getAndAdd(w, writer) != 0 | inside.getAndIncrement(r) >= writer) {
+                            violations.incrementAndGet();
+                        }
+                        inside.addAndGet(w, -writer);
+                        inside.decrementAndGet(r);
+                        c.lockers[t].unlockAll();
+                    }
+                });
+            }
+            assertThat(violations.get()).as(name).isZero();
+            LockCounters counters = new LockCounters();
+            c.report(counters, threads * rounds);
+            assertThat(counters.transactions).isEqualTo((long) threads * rounds);
+        }
+    }
+
     /** A try-and-back-off strategy that meets a held lock rolls back and still gets the set. */
     @Test
     void rollbacksAreCounted() throws Exception {

@@ -24,6 +24,7 @@ final class Suites {
         suites.put("exec", ExecSuite.scenarios());
         suites.put("faults", FaultSuite.scenarios());
         suites.put("cluster", ClusterSuite.scenarios());
+        suites.put("shared", SharedLadder.scenarios());
         return suites;
     }
 

@@ -147,6 +147,21 @@ class TargetsTest {
         assertThat(verdict(vs, "ycsb", "wait-die", "committed").status()).isEqualTo(Targets.Status.MISSED);
     }
 
+    /** ycsb's shared-read variant is judged against no-wait over readers-writer locks. */
+    @Test
+    void sharedReadVariantComparesWithNoWaitRw() {
+        List<BenchResult> rs = List.of(
+                result("ycsb", "no-wait-rw", 100, "ops/s", true, Map.of("abortRatio", 0.2), "theta", "0.9"),
+                result("ycsb", "wound-wait-shared", 130, "ops/s", true, Map.of("abortRatio", 0.01), "theta", "0.9"),
+                result("ycsb", "wait-die-shared", 80, "ops/s", true, Map.of("abortRatio", 0.3), "theta", "0.9"));
+        List<Targets.Verdict> vs = Targets.judge(rs, RunMode.FULL);
+        Targets.Verdict ww = verdict(vs, "ycsb", "wound-wait-shared", "with shared reads");
+        assertThat(ww.status()).isEqualTo(Targets.Status.MET);
+        assertThat(ww.measured()).contains("1.30 × no-wait-rw");
+        assertThat(verdict(vs, "ycsb", "wait-die-shared", "with shared reads").status())
+                .isEqualTo(Targets.Status.MISSED);
+    }
+
     /** The philosophers' targets use the ratio to the minimum and the speed-up over ordered at N = 5. */
     @Test
     void philosophersTargets() {

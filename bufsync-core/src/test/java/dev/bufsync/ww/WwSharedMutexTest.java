@@ -1,0 +1,520 @@
+package dev.bufsync.ww;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.bufsync.ww.WwClass.Algorithm;
+import java.util.concurrent.Callable;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/**
+ * Unit tests of {@link WwSharedMutex}: readers share, a writer excludes everyone, already-held and
+ * upgrades are reported distinctly, requests are served oldest first so that newer readers cannot
+ * starve a writer, and conflicts between readers and writers are resolved by age with wound-wait
+ * and wait-die; each for both algorithms where they differ.
+ */
+class WwSharedMutexTest {
+    private static final long PATIENCE_S = Actor.PATIENCE.toSeconds();
+
+    private static WwClass wwClass(Algorithm algorithm) {
+        return WwClass.builder("shared-" + algorithm).algorithm(algorithm).injectBackoff(false).build();
+    }
+
+    private static void awaitWaiters(WwSharedMutex m, int n) {
+        Actor.await(m + " has " + n + " waiter(s)", () -> m.waiterCount() == n);
+    }
+
+    /** The throwable a started step ended with; fails if it returned normally. */
+    private static Throwable failureOf(Future<?> step) throws Exception {
+        try {
+            Object r = step.get(PATIENCE_S, TimeUnit.SECONDS);
+            throw new AssertionError("expected the step to fail, it returned " + r);
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause();
+        }
+    }
+
+    /** Runs a lock call on {@code actor} and returns its back-off, or fails if it did not back off. */
+    private static BackoffException backoffOf(Actor actor, Callable<LockResult> lock) throws Exception {
+        BackoffException e = actor.call(() -> {
+            try {
+                LockResult r = lock.call();
+                throw new AssertionError("expected a back-off, got " + r);
+            } catch (BackoffException x) {
+                return x;
+            }
+        });
+        assertThat(e).isNotNull();
+        return e;
+    }
+
+    /** Two transactions hold the lock shared at once; a writer gets it after both left. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void readersShareAndExcludeAWriter(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (Actor r1 = new Actor("r1"); Actor r2 = new Actor("r2"); Actor w = new Actor("w")) {
+            AcquireContext c1 = r1.call(cls::begin);
+            AcquireContext c2 = r2.call(cls::begin);
+            AcquireContext cw = w.call(cls::begin);
+            assertThat(r1.call(() -> m.lockShared(c1))).isEqualTo(LockResult.ACQUIRED);
+            assertThat(r2.call(() -> m.lockShared(c2))).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.readerCount()).isEqualTo(2);
+            assertThat(m.isHeldBy(c1)).isTrue();
+            assertThat(m.isHeldExclusivelyBy(c1)).isFalse();
+            assertThat(w.call(() -> m.tryLock(cw))).isEqualTo(LockResult.BUSY);
+            Future<LockResult> writer = w.start(() -> m.lock(cw));
+            awaitWaiters(m, 1);
+            r1.run(() -> m.unlock(c1));
+            assertThat(writer.isDone()).as("one reader still holds it").isFalse();
+            r2.run(() -> m.unlock(c2));
+            assertThat(writer.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.isWriteLocked()).isTrue();
+            assertThat(m.isHeldExclusivelyBy(cw)).isTrue();
+            assertThat(r1.call(() -> m.tryLockShared(c1))).isEqualTo(LockResult.BUSY);
+            w.run(cw::unlockAll);
+            assertThat(m.isWriteLocked()).isFalse();
+            r1.run(c1::close);
+            r2.run(c2::close);
+            w.run(cw::close);
+        }
+    }
+
+    /**
+     * Already held is reported as ALREADY_HELD in the same or a weaker mode, an upgrade of the only
+     * reader as UPGRADED; the context still holds the lock once and unlocks it once.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void alreadyHeldAndUpgradeAreReportedDistinctly(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex other = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            assertThat(m.lockShared(ctx)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.lockShared(ctx)).isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(m.tryLockShared(ctx)).isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(other.lock(ctx)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.lock(ctx)).isEqualTo(LockResult.UPGRADED);
+            assertThat(m.isHeldExclusivelyBy(ctx)).isTrue();
+            assertThat(m.readerCount()).isZero();
+            assertThat(m.lock(ctx)).isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(m.tryLock(ctx)).isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(m.lockShared(ctx)).as("exclusive covers shared").isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(ctx.heldCount()).isEqualTo(2);
+            assertThat(ctx.heldSharedMutexes()).containsExactly(m);
+            assertThat(ctx.heldLocks()).containsExactly(other);
+            ctx.unlockAll();
+            assertThat(m.isHeldBy(ctx)).isFalse();
+            assertThat(m.isWriteLocked()).isFalse();
+            assertThat(other.isLocked()).isFalse();
+            assertThatThrownBy(() -> m.unlock(ctx)).isInstanceOfSatisfying(WwMisuseException.class,
+                    e -> assertThat(e.rule()).isEqualTo(WwMisuseException.Rule.UNLOCK_NOT_HELD));
+        }
+    }
+
+    /**
+     * A stream of newer readers cannot starve a waiting writer: a reader younger than the queued
+     * writer queues behind it (tryLockShared is BUSY although only readers hold the lock), and is
+     * served after the writer.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void newerReadersQueueBehindAWaitingWriter(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (Actor r1 = new Actor("r1"); Actor w = new Actor("w"); Actor r2 = new Actor("r2")) {
+            AcquireContext c1 = r1.call(cls::begin);
+            AcquireContext cw = w.call(cls::begin);
+            AcquireContext c2 = r2.call(cls::begin);
+            r1.call(() -> m.lockShared(c1));
+            Future<LockResult> writer = w.start(() -> m.lock(cw));
+            awaitWaiters(m, 1);
+            assertThat(r2.call(() -> m.tryLockShared(c2))).isEqualTo(LockResult.BUSY);
+            Future<LockResult> reader = r2.start(() -> m.lockShared(c2));
+            awaitWaiters(m, 2);
+            r1.run(() -> m.unlock(c1));
+            assertThat(writer.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(reader.isDone()).as("the newer reader waits for the writer").isFalse();
+            w.run(() -> m.unlock(cw));
+            assertThat(reader.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            r2.run(c2::unlockAll);
+            r1.run(c1::close);
+            w.run(cw::close);
+            r2.run(c2::close);
+        }
+    }
+
+    /** A reader older than a waiting writer goes ahead of it: the oldest request progresses. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void olderReaderGoesAheadOfAYoungerWaitingWriter(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (Actor r0 = new Actor("r0"); Actor r1 = new Actor("r1"); Actor w = new Actor("w")) {
+            AcquireContext c0 = r0.call(cls::begin);
+            AcquireContext c1 = r1.call(cls::begin);
+            AcquireContext cw = w.call(cls::begin);
+            r1.call(() -> m.lockShared(c1));
+            Future<LockResult> writer = w.start(() -> m.lock(cw));
+            awaitWaiters(m, 1);
+            assertThat(r0.call(() -> m.lockShared(c0))).isEqualTo(LockResult.ACQUIRED);
+            r1.run(() -> m.unlock(c1));
+            assertThat(writer.isDone()).isFalse();
+            r0.run(() -> m.unlock(c0));
+            assertThat(writer.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            w.run(cw::unlockAll);
+            r0.run(c0::close);
+            r1.run(c1::close);
+            w.run(cw::close);
+        }
+    }
+
+    /**
+     * Two readers that both upgrade: the younger backs off naming the older (wait-die: it dies;
+     * wound-wait: the older waiter wounds it), still holding the lock shared until it unlocks
+     * everything; then the older one's upgrade completes.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void competingUpgradesResolveForTheOlder(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            old.call(() -> m.lockShared(co));
+            young.call(() -> m.lockShared(cy));
+            Future<LockResult> upgrade;
+            BackoffException e;
+            if (algorithm == Algorithm.WAIT_DIE) {
+                e = backoffOf(young, () -> m.lock(cy));
+                assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+                upgrade = old.start(() -> m.lock(co));
+                awaitWaiters(m, 1);
+            } else {
+                upgrade = old.start(() -> m.lock(co));
+                awaitWaiters(m, 1);
+                e = backoffOf(young, () -> m.lock(cy));
+                assertThat(e.reason()).isEqualTo(BackoffException.Reason.WOUNDED);
+            }
+            assertThat(e.olderStamp()).isEqualTo(co.stamp());
+            assertThat(e.sharedMutex()).isSameAs(m);
+            assertThat(e.mutex()).isNull();
+            assertThat(e.shared()).isFalse();
+            assertThat(young.call(() -> m.isHeldBy(cy))).as("still shared after the back-off").isTrue();
+            assertThat(upgrade.isDone()).isFalse();
+            young.run(cy::unlockAll);
+            assertThat(upgrade.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.UPGRADED);
+            Future<Void> slow = young.start(() -> {
+                m.lockSlow(cy);
+                return null;
+            });
+            awaitWaiters(m, 1);
+            old.run(co::unlockAll);
+            slow.get(PATIENCE_S, TimeUnit.SECONDS);
+            assertThat(m.isHeldExclusivelyBy(cy)).isTrue();
+            young.run(cy::unlockAll);
+            old.run(co::close);
+            young.run(cy::close);
+        }
+    }
+
+    /**
+     * An upgrade does not wait for an older queued writer that waits for it: once the upgrading
+     * reader is the only holder it gets the lock ahead of the queue (waiting there would deadlock,
+     * as the writer holds nothing and wounds nobody), and the writer follows.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void upgradeGoesAheadOfAnOlderQueuedWriterThatWaitsForIt(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (Actor w = new Actor("w"); Actor u = new Actor("u"); Actor r = new Actor("r")) {
+            AcquireContext cw = w.call(cls::begin);
+            AcquireContext cu = u.call(cls::begin);
+            AcquireContext cr = r.call(cls::begin);
+            u.call(() -> m.lockShared(cu));
+            r.call(() -> m.lockShared(cr));
+            Future<LockResult> writer = w.start(() -> m.lock(cw));
+            awaitWaiters(m, 1);
+            Future<LockResult> upgrade = u.start(() -> m.lock(cu));
+            awaitWaiters(m, 2);
+            r.run(() -> m.unlock(cr));
+            assertThat(upgrade.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.UPGRADED);
+            assertThat(writer.isDone()).isFalse();
+            u.run(cu::unlockAll);
+            assertThat(writer.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            w.run(cw::unlockAll);
+            w.run(cw::close);
+            u.run(cu::close);
+            r.run(cr::close);
+        }
+    }
+
+    /**
+     * ABBA through readers: each holds its own lock shared and asks for the other's exclusively.
+     * The younger backs off naming the older; the older gets both.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void abbaWithReadersResolvesForTheOlder(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex a = new WwSharedMutex(cls);
+        WwSharedMutex b = new WwSharedMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            old.call(() -> a.lockShared(co));
+            young.call(() -> b.lockShared(cy));
+            Future<LockResult> older = old.start(() -> b.lock(co));
+            awaitWaiters(b, 1);
+            BackoffException e = backoffOf(young, () -> a.lock(cy));
+            assertThat(e.reason()).isEqualTo(algorithm == Algorithm.WAIT_DIE
+                    ? BackoffException.Reason.DIED : BackoffException.Reason.WOUNDED);
+            assertThat(e.olderStamp()).isEqualTo(co.stamp());
+            assertThat(e.sharedMutex()).isSameAs(a);
+            young.run(cy::unlockAll);
+            assertThat(older.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(b.isHeldExclusivelyBy(co)).isTrue();
+            old.run(co::unlockAll);
+            young.run(() -> a.lockSlow(cy));
+            assertThat(young.call(() -> b.lockShared(cy))).isEqualTo(LockResult.ACQUIRED);
+            young.run(cy::unlockAll);
+            old.run(co::close);
+            young.run(cy::close);
+        }
+    }
+
+    /**
+     * Wound-wait with readers: an older writer that holds locks wounds the younger reader, which
+     * keeps running (an uncontended lock succeeds) and backs off at its next contended lock.
+     */
+    @Test
+    void woundWaitOlderWriterWoundsYoungerReaderLazily() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex held = new WwMutex(cls);
+        WwMutex free = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            young.call(() -> m.lockShared(cy));
+            old.call(() -> held.lock(co));
+            Future<LockResult> writer = old.start(() -> m.lock(co));
+            awaitWaiters(m, 1);
+            Actor.await("the younger reader is wounded", cy::isWounded);
+            assertThat(young.call(() -> free.lock(cy))).isEqualTo(LockResult.ACQUIRED);
+            BackoffException e = backoffOf(young, () -> held.lock(cy));
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.WOUNDED);
+            assertThat(e.olderStamp()).isEqualTo(co.stamp());
+            young.run(cy::unlockAll);
+            assertThat(writer.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(co::unlockAll);
+            old.run(co::close);
+            young.run(cy::close);
+        }
+    }
+
+    /** Wound-wait: an older reader holding nothing else does not wound a younger writer; it waits. */
+    @Test
+    void woundWaitOlderReaderHoldingNothingWaits() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            young.call(() -> m.lock(cy));
+            Future<LockResult> reader = old.start(() -> m.lockShared(co));
+            awaitWaiters(m, 1);
+            assertThat(cy.isWounded()).isFalse();
+            young.run(cy::unlockAll);
+            assertThat(reader.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(co::unlockAll);
+            old.run(co::close);
+            young.run(cy::close);
+        }
+    }
+
+    /**
+     * Wait-die with readers: a younger reader that holds locks dies rather than wait for an older
+     * writer (a shared back-off), while a younger reader next to older readers shares without
+     * dying.
+     */
+    @Test
+    void waitDieYoungerReaderDiesForAnOlderWriterButSharesWithOlderReaders() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwSharedMutex n = new WwSharedMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            old.call(() -> m.lock(co));
+            old.call(() -> n.lockShared(co));
+            young.call(() -> own.lock(cy));
+            assertThat(young.call(() -> n.lockShared(cy))).isEqualTo(LockResult.ACQUIRED);
+            BackoffException e = backoffOf(young, () -> m.lockShared(cy));
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+            assertThat(e.shared()).isTrue();
+            assertThat(e.olderStamp()).isEqualTo(co.stamp());
+            young.run(cy::unlockAll);
+            Future<Void> slow = young.start(() -> {
+                m.lockSharedSlow(cy);
+                return null;
+            });
+            awaitWaiters(m, 1);
+            old.run(co::unlockAll);
+            slow.get(PATIENCE_S, TimeUnit.SECONDS);
+            assertThat(m.readerCount()).isEqualTo(1);
+            young.run(cy::unlockAll);
+            old.run(co::close);
+            young.run(cy::close);
+        }
+    }
+
+    /** Wait-die: an older writer that queues ahead of a younger waiting reader that holds locks kills it. */
+    @Test
+    void waitDieOlderWriterKillsYoungerQueuedReader() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        try (Actor oldest = new Actor("oldest"); Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext c0 = oldest.call(cls::begin);
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            AcquireContext holder = cls.begin();          // youngest: everyone waits for it
+            m.lock(holder);
+            young.call(() -> own.lock(cy));
+            Future<LockResult> reader = young.start(() -> m.lockShared(cy));
+            awaitWaiters(m, 1);
+            Future<LockResult> writer = old.start(() -> m.lock(co));
+            BackoffException e = (BackoffException) failureOf(reader);
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+            assertThat(e.olderStamp()).isEqualTo(co.stamp());
+            young.run(cy::unlockAll);
+            holder.unlockAll();
+            holder.close();
+            assertThat(writer.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(co::unlockAll);
+            oldest.run(c0::close);
+            old.run(co::close);
+            young.run(cy::close);
+        }
+    }
+
+    /**
+     * Wait-die: a reader older than a queued writer that holds locks is admitted ahead of it; the
+     * writer now waits for an older holder, so it is woken to die (else it could wait for the
+     * reader while the reader waits for the writer's other lock).
+     */
+    @Test
+    void waitDieOlderReaderAdmittedAheadKillsTheYoungerQueuedWriter() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        try (Actor r = new Actor("r"); Actor w = new Actor("w"); Actor h = new Actor("h")) {
+            AcquireContext cr = r.call(cls::begin);
+            AcquireContext cw = w.call(cls::begin);
+            AcquireContext ch = h.call(cls::begin);
+            h.call(() -> m.lockShared(ch));
+            w.call(() -> own.lock(cw));
+            Future<LockResult> writer = w.start(() -> m.lock(cw));
+            awaitWaiters(m, 1);
+            assertThat(r.call(() -> m.lockShared(cr))).isEqualTo(LockResult.ACQUIRED);
+            BackoffException e = (BackoffException) failureOf(writer);
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+            assertThat(e.olderStamp()).isEqualTo(cr.stamp());
+            w.run(cw::unlockAll);
+            r.run(cr::unlockAll);
+            h.run(ch::unlockAll);
+            r.run(cr::close);
+            w.run(cw::close);
+            h.run(ch::close);
+        }
+    }
+
+    /**
+     * Virtual threads: 2,000 transactions on virtual threads, each taking two of 20 locks in
+     * random modes and order with the back-off loop, all complete (waits park the virtual thread,
+     * never pin a carrier in a monitor) and leave every lock free.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void virtualThreadTransactionsAllComplete(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex[] locks = new WwSharedMutex[20];
+        for (int i = 0; i < locks.length; i++) {
+            locks[i] = new WwSharedMutex(cls);
+        }
+        int n = 2_000;
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        try (var executor = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            java.util.SplittableRandom random = new java.util.SplittableRandom(12);
+            for (int k = 0; k < n; k++) {
+                int a = random.nextInt(locks.length);
+                int b = (a + 1 + random.nextInt(locks.length - 1)) % locks.length;
+                boolean sa = random.nextBoolean();
+                boolean sb = random.nextBoolean();
+                executor.submit(() -> WwSharedMutexLincheckTest.transaction(cls, locks[a], sa, locks[b], sb, done));
+            }
+            executor.shutdown();
+            assertThat(executor.awaitTermination(PATIENCE_S * 3, TimeUnit.SECONDS)).as("all finished").isTrue();
+        }
+        assertThat(done.get()).isEqualTo(n);
+        for (WwSharedMutex m : locks) {
+            assertThat(m.isWriteLocked() || m.readerCount() != 0 || m.waiterCount() != 0).as(m.toString()).isFalse();
+        }
+    }
+
+    /** Misuse is caught as for WwMutex: another class, lockSlow without a back-off, a foreign unlock. */
+    @Test
+    void misuseIsReported() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwClass otherClass = wwClass(Algorithm.WAIT_DIE);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwSharedMutex foreign = new WwSharedMutex(otherClass);
+        try (AcquireContext ctx = cls.begin(); Actor other = new Actor("other")) {
+            assertThatThrownBy(() -> foreign.lockShared(ctx)).isInstanceOfSatisfying(WwMisuseException.class,
+                    e -> assertThat(e.rule()).isEqualTo(WwMisuseException.Rule.WRONG_CLASS));
+            assertThatThrownBy(() -> m.lockSharedSlow(ctx)).isInstanceOfSatisfying(WwMisuseException.class,
+                    e -> assertThat(e.rule()).isEqualTo(WwMisuseException.Rule.SLOW_WITHOUT_BACKOFF));
+            m.lockShared(ctx);
+            assertThatThrownBy(() -> other.run(() -> m.unlock(ctx))).isInstanceOfSatisfying(
+                    WwMisuseException.class, e -> assertThat(e.rule()).isEqualTo(WwMisuseException.Rule.UNLOCK_FOREIGN));
+            ctx.acquireDone();
+            assertThatThrownBy(() -> m.lock(ctx)).isInstanceOfSatisfying(WwMisuseException.class,
+                    e -> assertThat(e.rule()).isEqualTo(WwMisuseException.Rule.LOCK_AFTER_DONE));
+            m.unlock(ctx);
+        }
+    }
+
+    /** An interrupted shared lock gives up without holding or queueing anything. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void interruptibleSharedLockGivesUp(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (Actor w = new Actor("w"); Actor r = new Actor("r")) {
+            AcquireContext cw = w.call(cls::begin);
+            AcquireContext cr = r.call(cls::begin);
+            w.call(() -> m.lock(cw));
+            Future<LockResult> reader = r.start(() -> m.lockSharedInterruptibly(cr));
+            awaitWaiters(m, 1);
+            r.thread.interrupt();
+            assertThat(failureOf(reader)).isInstanceOf(InterruptedException.class);
+            assertThat(m.waiterCount()).isZero();
+            assertThat(r.call(() -> m.isHeldBy(cr))).isFalse();
+            w.run(cw::unlockAll);
+            assertThat(r.call(() -> m.lockShared(cr))).isEqualTo(LockResult.ACQUIRED);
+            r.run(cr::unlockAll);
+            w.run(cw::close);
+            r.run(cr::close);
+        }
+    }
+}
