@@ -10,11 +10,31 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicReference;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 /** Unit tests of {@link AcquireContext} bookkeeping. */
 class AcquireContextTest {
+
+    private static WwClass wwClass(String name) {
+        return WwClass.builder(name).injectBackoff(false).build();
+    }
+
+    private static List<WwMutex> mutexes(WwClass cls, int n) {
+        List<WwMutex> list = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            list.add(new WwMutex(cls));
+        }
+        return list;
+    }
+
+    /** Locks every mutex of {@code ms} with {@code ctx} (no contention: never backs off). */
+    private static void lockEach(AcquireContext ctx, List<WwMutex> ms) throws BackoffException {
+        for (WwMutex m : ms) {
+            assertThat(m.lock(ctx)).isEqualTo(LockResult.ACQUIRED);
+        }
+    }
 
     /**
      * The held list a closed context leaves to its thread's next context is bounded: a pooled
@@ -23,14 +43,9 @@ class AcquireContextTest {
     @Test
     void spareHeldListIsBounded() throws Exception {
         WwClass cls = WwClass.builder("spare").injectBackoff(false).build();
-        List<WwMutex> many = new ArrayList<>();
-        for (int i = 0; i < 1000; i++) {
-            many.add(new WwMutex(cls));
-        }
+        List<WwMutex> many = mutexes(cls, 1000);
         try (AcquireContext ctx = cls.begin()) {
-            for (WwMutex m : many) {
-                m.lock(ctx);
-            }
+            lockEach(ctx, many);
             ctx.unlockAll();
         }
         Object[] spare = cls.threadState().spareHeld;
@@ -40,6 +55,215 @@ class AcquireContextTest {
             small.unlockAll();
         }
         assertThat(cls.threadState().spareHeld).isNotNull().hasSizeLessThanOrEqualTo(256);
+    }
+
+    /**
+     * A held list of exactly the bound (256 slots, grown by doubling from 4) is kept for the next
+     * context, which takes it over: the thread then has no spare until that context closes.
+     */
+    @Test
+    void spareHeldListOfExactlyTheBoundIsKeptAndReused() throws Exception {
+        WwClass cls = wwClass("bound");
+        try (AcquireContext ctx = cls.begin()) {
+            lockEach(ctx, mutexes(cls, 256));
+            assertThat(ctx.heldCount()).isEqualTo(256);
+            ctx.unlockAll();
+        }
+        Object[] spare = cls.threadState().spareHeld;
+        assertThat(spare).hasSize(256).containsOnlyNulls();
+        try (AcquireContext next = cls.begin()) {
+            assertThat(cls.threadState().spareHeld).as("taken by the next context").isNull();
+            lockEach(next, mutexes(cls, 256));               // fits: no regrowth, no copy
+            next.unlockAll();
+        }
+        assertThat(cls.threadState().spareHeld).isSameAs(spare);
+    }
+
+    /** The held list lists the mutexes in acquisition order, and an unlock out of order keeps it. */
+    @Test
+    void heldLocksKeepAcquisitionOrderAcrossUnlocksInAnyOrder() throws Exception {
+        WwClass cls = wwClass("order");
+        List<WwMutex> ms = mutexes(cls, 5);
+        try (AcquireContext ctx = cls.begin()) {
+            lockEach(ctx, ms);
+            assertThat(ctx.heldLocks()).containsExactlyElementsOf(ms);
+            ms.get(1).unlock();
+            assertThat(ctx.heldLocks()).containsExactly(ms.get(0), ms.get(2), ms.get(3), ms.get(4));
+            ms.get(0).unlock();
+            assertThat(ctx.heldLocks()).containsExactly(ms.get(2), ms.get(3), ms.get(4));
+            ms.get(4).unlock();
+            assertThat(ctx.heldLocks()).containsExactly(ms.get(2), ms.get(3));
+            assertThat(ctx.heldCount()).isEqualTo(2);
+            ctx.unlockAll();
+            assertThat(ctx.heldLocks()).isEmpty();
+            assertThat(ms).noneMatch(WwMutex::isLocked);
+        }
+    }
+
+    /** unlockAll unlocks newest first. */
+    @Test
+    void unlockAllUnlocksNewestFirst() throws Exception {
+        WwClass cls = wwClass("newest-first");
+        List<Integer> order = new ArrayList<>();
+        List<WwMutex> ms = new ArrayList<>();
+        for (int i = 0; i < 4; i++) {
+            int id = i;
+            ms.add(new WwMutex(cls, () -> order.add(id)));
+        }
+        try (AcquireContext ctx = cls.begin()) {
+            lockEach(ctx, ms);
+            ctx.unlockAll();
+        }
+        assertThat(order).containsExactly(3, 2, 1, 0);
+    }
+
+    /** Uncontended acquisitions are counted locally and reach the class's stats on close. */
+    @Test
+    void closeFlushesTheAcquisitionCount() throws Exception {
+        WwClass cls = wwClass("flush");
+        List<WwMutex> ms = mutexes(cls, 3);
+        AcquireContext ctx = cls.begin();
+        lockEach(ctx, ms);
+        ctx.unlockAll();
+        assertThat(cls.stats().acquisitions()).as("before close").isZero();
+        ctx.close();
+        assertThat(cls.stats().acquisitions()).isEqualTo(3);
+        ctx.close();                                          // idempotent: counted once
+        assertThat(cls.stats().acquisitions()).isEqualTo(3);
+    }
+
+    /**
+     * Closing with locks held unlocks them, still flushes the count, frees the thread for a new
+     * context, and reports the misuse with the count and the mutexes.
+     */
+    @Test
+    void closeWithLocksHeldReportsThemAfterUnlocking() throws Exception {
+        WwClass cls = wwClass("close-held");
+        List<WwMutex> ms = mutexes(cls, 2);
+        AcquireContext ctx = cls.begin();
+        lockEach(ctx, ms);
+        assertThatThrownBy(ctx::close).isInstanceOf(WwMisuseException.class)
+                .satisfies(e -> assertThat(((WwMisuseException) e).rule())
+                        .isEqualTo(WwMisuseException.Rule.CLOSE_WITH_LOCKS_HELD))
+                .hasMessageContaining("#" + ctx.stamp()).hasMessageContaining("holding 2 lock(s) ")
+                .hasMessageContaining(ms.get(0).describe()).hasMessageContaining(ms.get(1).describe())
+                .hasMessageEndingWith("; they have been unlocked");
+        assertThat(ms).noneMatch(WwMutex::isLocked);
+        assertThat(ctx.isClosed()).isTrue();
+        assertThat(cls.stats().acquisitions()).isEqualTo(2);
+        try (AcquireContext again = cls.begin()) {
+            assertThat(again.heldCount()).isZero();
+        }
+    }
+
+    /** toString shows the stamp, the class, the owner, the held count and the phase. */
+    @Test
+    void toStringShowsThePhase() throws Exception {
+        WwClass cls = WwClass.builder("phases").injectBackoff(false).build();
+        List<WwMutex> ms = mutexes(cls, 40);
+        AcquireContext ctx = cls.begin();
+        String prefix = "AcquireContext#" + ctx.stamp() + "[class=phases, owner=" + Thread.currentThread().getName();
+        assertThat(ctx).hasToString(prefix + ", held=0]");
+        ms.get(0).lock(ctx);
+        assertThat(ctx).hasToString(prefix + ", held=1]");
+        ctx.injectBackoff(true);
+        WwMutex contended = null;
+        for (int i = 1; i < ms.size() && contended == null; i++) {
+            try {
+                ms.get(i).lock(ctx);
+            } catch (BackoffException e) {
+                contended = e.mutex();
+            }
+        }
+        assertThat(contended).as("an injected back-off").isNotNull();
+        ctx.injectBackoff(false);
+        ctx.unlockAll();
+        assertThat(ctx.contended()).isSameAs(contended);
+        assertThat(ctx.backoffs()).isEqualTo(1);
+        assertThat(ctx).hasToString(prefix + ", held=0, contended=" + contended.describe() + "]");
+        contended.lockSlow(ctx);
+        assertThat(ctx.contended()).isNull();
+        assertThat(ctx).hasToString(prefix + ", held=1]");
+        ctx.unlockAll();
+        ctx.acquireDone();
+        assertThat(ctx.isDone()).isTrue();
+        assertThat(ctx).hasToString(prefix + ", held=0, done]");
+        ctx.close();
+        assertThat(ctx).hasToString(prefix + ", held=0, done, closed]");
+    }
+
+    /** A context of a thread without a name shows the thread itself as owner. */
+    @Test
+    void toStringOfANamelessOwnerShowsTheThread() throws Exception {
+        WwClass cls = wwClass("nameless");
+        AtomicReference<String> shown = new AtomicReference<>();
+        AtomicReference<String> owner = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().name("").start(() -> {
+            try (AcquireContext ctx = cls.begin()) {
+                owner.set(Thread.currentThread().toString());    // while it runs: it names its group
+                shown.set(ctx.toString());
+            }
+        });
+        t.join();
+        assertThat(shown.get()).contains("owner=" + owner.get() + ",");
+    }
+
+    /**
+     * Injection reports a back-off on the kernel's geometric schedule: after {@code stamp & 0xf}
+     * further locks, then after 3, 10, 35 and 122 (each interval 3.5 times the last) successful
+     * locks of a context that holds a lock; the first lock of a transaction never counts.
+     */
+    @Test
+    void injectionFollowsTheGeometricScheduleExactly() throws Exception {
+        WwClass cls = WwClass.builder("schedule").firstStamp(2).injectBackoff(true).build();
+        List<WwMutex> ms = mutexes(cls, 200);
+        List<Integer> injectedAt = new ArrayList<>();
+        try (AcquireContext ctx = cls.begin()) {
+            assertThat(ctx.stamp() & 0xf).isEqualTo(2);
+            ms.get(0).lock(ctx);
+            for (int i = 1; i < ms.size(); i++) {
+                try {
+                    ms.get(i).lock(ctx);
+                } catch (BackoffException e) {
+                    assertThat(e.reason()).isEqualTo(BackoffException.Reason.INJECTED);
+                    assertThat(e.olderStamp()).isEqualTo(ctx.stamp());
+                    assertThat(e.mutex()).isSameAs(ms.get(i));
+                    assertThat(ms.get(i).isLocked()).isFalse();
+                    assertThat(ctx.heldLocks()).doesNotContain(ms.get(i));
+                    injectedAt.add(i);
+                    ctx.unlockAll();
+                    ms.get(i).lockSlow(ctx);                 // not a lock(): never injected
+                    ms.get(i).unlock();
+                    ms.get(0).lock(ctx);                      // the first lock again: never counted
+                }
+            }
+            ctx.unlockAll();
+        }
+        // Locks counted before each injection: 2 skipped, then 3, 10, 35, 122 skipped.
+        assertThat(injectedAt).containsExactly(3, 7, 18, 54, 177);
+        assertThat(cls.stats().injected()).isEqualTo(5);
+        assertThat(cls.stats().backoffs()).isEqualTo(5);
+    }
+
+    /** A context can turn injection off on an injecting class, and on on a plain one. */
+    @Test
+    void injectionCanBeTurnedOffAndOnPerContext() throws Exception {
+        WwClass injecting = WwClass.builder("on").firstStamp(0).injectBackoff(true).build();
+        List<WwMutex> ms = mutexes(injecting, 100);
+        try (AcquireContext ctx = injecting.begin()) {
+            ctx.injectBackoff(false);
+            lockEach(ctx, ms);
+            ctx.unlockAll();
+        }
+        WwClass plain = WwClass.builder("off").firstStamp(0).injectBackoff(false).build();
+        WwMutex a = new WwMutex(plain);
+        WwMutex b = new WwMutex(plain);
+        try (AcquireContext ctx = plain.begin()) {
+            ctx.injectBackoff(true);                          // stamp 0: the second lock backs off
+            a.lock(ctx);
+            assertThatThrownBy(() -> b.lock(ctx)).isInstanceOf(BackoffException.class);
+            ctx.unlockAll();
+        }
     }
 
     private static void assertMisuse(ThrowingCallable call, Rule rule, String inMessage) {

@@ -83,6 +83,7 @@ class WwMutexTest {
             try (AcquireContext ctx = cls.begin()) {
                 assertThat(m.tryLock(ctx)).isEqualTo(LockResult.BUSY);
                 assertThat(m.tryLock(ctx, Duration.ZERO)).isEqualTo(LockResult.TIMED_OUT);
+                assertThat(cls.stats().contended()).as("a zero timeout polls, never queues").isZero();
                 long start = System.nanoTime();
                 assertThat(m.tryLock(ctx, Duration.ofMillis(50))).isEqualTo(LockResult.TIMED_OUT);
                 assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(50));
@@ -334,6 +335,7 @@ class WwMutexTest {
             Future<LockResult> o = old.start(() -> a.lock(oldCtx));
             awaitWaiters(a, 1);
             Actor.await("the younger holder is wounded", youngCtx::isWounded);
+            assertThat(youngCtx.toString()).endsWith(", held=1, wounded]");
             assertThat(young.call(() -> free.lock(youngCtx))).isEqualTo(LockResult.ACQUIRED);
             BackoffException e = young.call(() -> {
                 try {
@@ -354,6 +356,9 @@ class WwMutexTest {
             old.run(oldCtx::close);
             young.run(youngCtx::close);
             assertThat(cls.stats().wounds()).isEqualTo(1);
+            // Only the older context's lock queued: the wounded one backed off without queueing.
+            assertThat(cls.stats().contended()).isEqualTo(1);
+            assertThat(cls.stats().backoffs()).isEqualTo(1);
         }
     }
 
@@ -787,5 +792,339 @@ class WwMutexTest {
             }
         }
         assertThat(barged).as("the older context barged in 100 attempts").isOne();
+    }
+
+    /** A zero timeout polls: it takes a free mutex at once (and times out on a busy one). */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void zeroTimeoutTakesAFreeMutex(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwMutex m = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            assertThat(m.tryLock(ctx, Duration.ZERO)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.isHeldBy(ctx)).isTrue();
+            assertThat(ctx.heldLocks()).containsExactly(m);
+            ctx.unlockAll();
+        }
+        assertThat(m.tryLock(Duration.ZERO)).isTrue();
+        assertThat(m.isHeldByCurrentThread()).isTrue();
+        m.unlock();
+    }
+
+    /** The non-blocking context form takes a free mutex and reports a busy one. */
+    @Test
+    void tryLockWithContextTakesAFreeMutex() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            assertThat(m.tryLock(ctx)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.holderContext()).isSameAs(ctx);
+            assertThat(ctx.heldLocks()).containsExactly(m);
+            ctx.unlockAll();
+        }
+        assertThat(cls.stats().acquisitions()).isEqualTo(1);
+    }
+
+    /**
+     * A pending interrupt ends every interruptible form before it waits, even for a free mutex,
+     * and nothing is acquired; the interrupt is consumed.
+     */
+    @Test
+    void pendingInterruptEndsEveryInterruptibleForm() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        List<Actor.ThrowingRunnable> forms = new ArrayList<>();
+        forms.add(m::lockInterruptibly);
+        forms.add(() -> m.tryLock(Duration.ofDays(1)));
+        try (AcquireContext ctx = cls.begin()) {
+            forms.add(() -> m.lockInterruptibly(ctx));
+            forms.add(() -> m.tryLock(ctx, Duration.ofDays(1)));
+            for (Actor.ThrowingRunnable form : forms) {
+                Thread.currentThread().interrupt();
+                assertThatThrownBy(form::run).isInstanceOf(InterruptedException.class);
+                assertThat(Thread.currentThread().isInterrupted()).isFalse();
+                assertThat(m.isLocked()).isFalse();
+                assertThat(ctx.heldCount()).isZero();
+            }
+            // Nothing was counted as held without a context: a blocking context lock is allowed.
+            assertThat(m.lock(ctx)).isEqualTo(LockResult.ACQUIRED);
+            ctx.unlockAll();
+        }
+    }
+
+    /**
+     * lockSlowInterruptibly gives up on a pending interrupt and keeps the context backed off, so
+     * it can be called again; then it acquires and ends the back-off.
+     */
+    @Test
+    void lockSlowInterruptiblyCanBeRepeatedAfterAnInterrupt() throws Exception {
+        WwClass cls = WwClass.builder("slow").firstStamp(0).injectBackoff(true).build();
+        WwMutex a = new WwMutex(cls);
+        WwMutex b = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            a.lock(ctx);
+            assertThatThrownBy(() -> b.lock(ctx)).isInstanceOf(BackoffException.class);
+            ctx.unlockAll();
+            Thread.currentThread().interrupt();
+            assertThatThrownBy(() -> b.lockSlowInterruptibly(ctx)).isInstanceOf(InterruptedException.class);
+            assertThat(b.isLocked()).isFalse();
+            assertThat(ctx.contended()).isSameAs(b);
+            b.lockSlowInterruptibly(ctx);
+            assertThat(b.isHeldBy(ctx)).isTrue();
+            assertThat(ctx.contended()).isNull();
+            assertThat(ctx.heldLocks()).containsExactly(b);
+            ctx.unlockAll();
+        }
+    }
+
+    /** A timeout too long for a long of nanoseconds waits as long as it takes. */
+    @Test
+    void hugeTimeoutWaits() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        try (Actor waiter = new Actor("waiter")) {
+            Future<Boolean> f = waiter.start(() -> m.tryLock(Duration.ofSeconds(Long.MAX_VALUE)));
+            awaitWaiters(m, 1);
+            m.unlock();
+            assertThat(f.get(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(m.owner()).isSameAs(waiter.thread);
+            waiter.run(m::unlock);
+        }
+    }
+
+    /** A plain timed tryLock gives up when its time runs out, leaves the queue and holds nothing. */
+    @Test
+    void plainTimedTryLockTimesOut() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        WwMutex other = new WwMutex(cls);
+        try (Actor holder = new Actor("holder")) {
+            holder.run(m::lock);
+            assertThat(m.tryLock(Duration.ZERO)).isFalse();
+            assertThat(cls.stats().contended()).as("a zero timeout polls, never queues").isZero();
+            long start = System.nanoTime();
+            assertThat(m.tryLock(Duration.ofMillis(30))).isFalse();
+            assertThat(System.nanoTime() - start).isGreaterThanOrEqualTo(TimeUnit.MILLISECONDS.toNanos(30));
+            assertThat(m.waiterCount()).isZero();
+            assertThat(m.owner()).isSameAs(holder.thread);
+            other.lock();                                // nothing counted as held without a context
+            other.unlock();
+            holder.run(m::unlock);
+        }
+    }
+
+    /** The monitoring accessors tell who holds the mutex, with or without a context. */
+    @Test
+    void accessorsTellWhoHoldsIt() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        assertThat(m.isLocked()).isFalse();
+        assertThat(m.owner()).isNull();
+        assertThat(m.holderContext()).isNull();
+        assertThat(m.isHeldByCurrentThread()).isFalse();
+        assertThat(m.isHeldBy(null)).isFalse();
+        assertThat(m.wwClass()).isSameAs(cls);
+        assertThat(new WwMutex(cls, () -> { }).wwClass()).isSameAs(cls);
+        m.lock();
+        assertThat(m.isLocked()).isTrue();
+        assertThat(m.owner()).isSameAs(Thread.currentThread());
+        assertThat(m.holderContext()).isNull();
+        assertThat(m.isHeldByCurrentThread()).isTrue();
+        assertThat(m.isHeldBy(null)).isFalse();
+        m.unlock();
+        try (Actor other = new Actor("other")) {
+            AcquireContext ctx = other.call(cls::begin);
+            other.call(() -> m.lock(ctx));
+            assertThat(m.isHeldByCurrentThread()).isFalse();
+            assertThat(m.owner()).isSameAs(other.thread);
+            assertThat(m.holderContext()).isSameAs(ctx);
+            assertThat(m.isHeldBy(ctx)).isTrue();
+            other.run(ctx::unlockAll);
+            assertThat(m.isHeldBy(ctx)).isFalse();
+            other.run(ctx::close);
+        }
+    }
+
+    /** toString names a plain holder, and every waiter in queue order, with a context's stamp. */
+    @Test
+    void toStringListsAPlainHolderAndEveryWaiter() throws Exception {
+        WwClass cls = WwClass.woundWait("display");
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        try (Actor plain = new Actor("plain-w"); Actor withCtx = new Actor("ctx-w")) {
+            Future<?> p = queuePlainWaiter(plain, m);
+            AcquireContext ctx = withCtx.call(cls::begin);
+            Future<LockResult> c = withCtx.start(() -> m.lock(ctx));
+            awaitWaiters(m, 2);
+            // A context waiter queues after waiters without a context (the sort skips them).
+            assertThat(m).hasToString(m.describe() + "[held by " + Thread.currentThread().getName()
+                    + " without a context, waiters=[plain-w, #" + ctx.stamp() + " on ctx-w]]");
+            m.unlock();
+            p.get(20, TimeUnit.SECONDS);
+            assertThat(m).hasToString(m.describe() + "[held by plain-w without a context, waiters=[#"
+                    + ctx.stamp() + " on ctx-w]]");
+            plain.run(m::unlock);
+            assertThat(c.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m).hasToString(m.describe() + "[held by context #" + ctx.stamp() + " on ctx-w]");
+            withCtx.run(ctx::unlockAll);
+            withCtx.run(ctx::close);
+        }
+        assertThat(m).hasToString(m.describe() + "[unlocked]");
+        assertThat(m.describe()).isEqualTo("WwMutex@" + Integer.toHexString(System.identityHashCode(m)) + "(display)");
+    }
+
+    /**
+     * Wound-wait: a second older waiter finds the holder wounded already; the wound is counted
+     * once. The older waiters then get the mutex oldest first.
+     */
+    @Test
+    void aWoundIsCountedOnceHoweverManyWoundIt() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        WwMutex x1 = new WwMutex(cls);
+        WwMutex x2 = new WwMutex(cls);
+        try (Actor first = new Actor("first"); Actor second = new Actor("second"); Actor young = new Actor("young")) {
+            AcquireContext c1 = first.call(cls::begin);
+            AcquireContext c2 = second.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            first.call(() -> x1.lock(c1));
+            second.call(() -> x2.lock(c2));
+            young.call(() -> m.lock(cy));
+            Future<LockResult> f1 = first.start(() -> m.lock(c1));
+            awaitWaiters(m, 1);
+            Actor.await("the holder is wounded", cy::isWounded);
+            Future<LockResult> f2 = second.start(() -> m.lock(c2));
+            awaitWaiters(m, 2);
+            assertThat(cls.stats().wounds()).isEqualTo(1);
+            young.run(cy::unlockAll);
+            assertThat(f1.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(f2).isNotDone();
+            first.run(c1::unlockAll);
+            assertThat(f2.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            second.run(c2::unlockAll);
+            first.run(c1::close);
+            second.run(c2::close);
+            young.run(cy::close);
+            assertThat(cls.stats().wounds()).isEqualTo(1);
+        }
+    }
+
+    /**
+     * Wait-die: a younger context that holds locks dies before queueing behind an older context
+     * waiter, even when the holder has no context; it names that waiter and never queues.
+     */
+    @Test
+    void waitDieYoungerHolderOfLocksDiesBehindAnOlderWaiter() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwMutex m = new WwMutex(cls);
+        WwMutex x = new WwMutex(cls);
+        m.lock();                                               // a plain holder: nobody dies for it
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            Future<LockResult> o = old.start(() -> m.lock(oldCtx));
+            awaitWaiters(m, 1);
+            young.call(() -> x.lock(youngCtx));
+            BackoffException e = young.call(() -> {
+                try {
+                    m.lock(youngCtx);
+                    return null;
+                } catch (BackoffException died) {
+                    return died;
+                }
+            });
+            assertThat(e).isNotNull();
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+            assertThat(e.olderStamp()).isEqualTo(oldCtx.stamp());
+            assertThat(e.mutex()).isSameAs(m);
+            assertThat(m.waiterCount()).isOne();
+            m.unlock();
+            assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(cls.stats().contended()).as("only the older context queued").isOne();
+            old.run(oldCtx::unlockAll);
+            young.run(youngCtx::unlockAll);
+            young.run(() -> m.lockSlow(youngCtx));
+            young.run(youngCtx::unlockAll);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+        }
+    }
+
+    /** Whether ThreadMXBean lists {@code m} among the ownable synchronizers {@code t} holds. */
+    private static boolean ownsSynchronizer(Thread t, WwMutex m) {
+        ThreadInfo info = ManagementFactory.getThreadMXBean().getThreadInfo(new long[] {t.threadId()}, false, true)[0];
+        return java.util.Arrays.stream(info.getLockedSynchronizers())
+                .anyMatch(l -> l.getIdentityHashCode() == System.identityHashCode(m));
+    }
+
+    /**
+     * The owner thread that thread dumps show follows the mutex: the unlocking thread stops
+     * owning it, a waiter that took it from the queue owns it, and nobody after the last unlock.
+     */
+    @Test
+    void ownerThreadFollowsTheMutexThroughTheQueue() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        Thread me = Thread.currentThread();
+        try (Actor waiter = new Actor("owner-waiter")) {
+            m.lock();
+            assertThat(ownsSynchronizer(me, m)).isTrue();
+            Future<?> f = queuePlainWaiter(waiter, m);
+            m.unlock();
+            f.get(20, TimeUnit.SECONDS);
+            assertThat(ownsSynchronizer(me, m)).as("the releaser still owns it").isFalse();
+            assertThat(ownsSynchronizer(waiter.thread, m)).as("the waiter owns it").isTrue();
+            waiter.run(m::unlock);
+            assertThat(ownsSynchronizer(waiter.thread, m)).isFalse();
+            AcquireContext ctx = waiter.call(cls::begin);
+            waiter.call(() -> m.lock(ctx));
+            assertThat(ownsSynchronizer(waiter.thread, m)).isTrue();
+            waiter.run(ctx::unlockAll);
+            assertThat(ownsSynchronizer(waiter.thread, m)).isFalse();
+            waiter.run(ctx::close);
+        }
+    }
+
+    /**
+     * Wound-wait: a younger context that takes the mutex by barging, while an older one that
+     * holds locks waits behind a plain waiter, is wounded at once by its own check of the
+     * waiters; nothing else would wound it, since the older one queued before it held the mutex.
+     * Repeated until the younger context wins the race for the freed mutex against the woken
+     * plain waiter.
+     */
+    @Test
+    void woundWaitBargerIsWoundedByAnOlderWaiter() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        int barged = 0;
+        for (int attempt = 0; attempt < 100 && barged == 0; attempt++) {
+            WwMutex m = new WwMutex(cls);
+            WwMutex x = new WwMutex(cls);
+            try (Actor plain = new Actor("plain"); Actor old = new Actor("old")) {
+                AcquireContext oldCtx = old.call(cls::begin);
+                try (AcquireContext youngCtx = cls.begin()) {
+                    old.call(() -> x.lock(oldCtx));
+                    m.lock();                                          // plain holder: nobody is wounded
+                    Future<?> p = queuePlainWaiter(plain, m);
+                    Future<LockResult> o = old.start(() -> m.lock(oldCtx));
+                    awaitWaiters(m, 2);
+                    m.unlock();                                        // frees it for the plain waiter
+                    if (m.tryLock(youngCtx) == LockResult.ACQUIRED) {  // the younger context barges
+                        barged++;
+                        assertThat(youngCtx.isWounded()).isTrue();
+                        assertThat(cls.stats().wounds()).isEqualTo(1);
+                        youngCtx.unlockAll();
+                    } else {
+                        Actor.await("the plain waiter holds it", () -> m.owner() == plain.thread);
+                    }
+                    p.get(20, TimeUnit.SECONDS);
+                    plain.run(m::unlock);
+                    assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+                    old.run(oldCtx::unlockAll);
+                    old.run(oldCtx::close);
+                }
+            }
+        }
+        assertThat(barged).as("the younger context barged in 100 attempts").isOne();
     }
 }
