@@ -22,9 +22,12 @@ public final class Watchdog implements AutoCloseable {
     /*
      * Overview. One daemon thread wakes every quarter of the stall time, takes the latest
      * progress time of the engines and, if some engine has unfinished jobs and nothing progressed
-     * for the stall time, reports once; it reports again only after progress resumed. `stopped`
-     * is volatile, written by close.
+     * for the stall time, reports once; it reports again only after progress resumed. A report
+     * or reporter that throws is logged and the thread watches on (one failed report never ends
+     * the watching). `stopped` is volatile, written by close.
      */
+
+    private static final System.Logger LOG = System.getLogger("dev.bufsync.sched");
 
     private final Duration stall;
     private final Consumer<String> reporter;
@@ -82,7 +85,20 @@ public final class Watchdog implements AutoCloseable {
             }
             if (waiting && System.nanoTime() - last >= stall.toNanos() && last != reportedAt) {
                 reportedAt = last;
-                reporter.accept(report());
+                tell();
+            }
+        }
+    }
+
+    /** Hands the report to the reporter; if building or taking it throws, logs that and watches on. */
+    private void tell() {
+        try {
+            reporter.accept(report());
+        } catch (Throwable t) {
+            try {
+                LOG.log(System.Logger.Level.ERROR, "watchdog: reporting a stall threw; watching on", t);
+            } catch (Throwable ignored) {
+                // the logging itself failed: nobody is left to tell
             }
         }
     }

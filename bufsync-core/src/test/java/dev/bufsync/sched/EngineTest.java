@@ -17,6 +17,7 @@ import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -495,5 +496,37 @@ class EngineTest {
                 .contains("produced outside these engines");
         external.signal();
         await(waiting.finished());
+    }
+
+    /** A reporter that throws does not end the watching: the next stall is reported too. */
+    @Test
+    void watchdogSurvivesAThrowingReporter() throws Exception {
+        Engine engine = engine("dog", 1);
+        Reservation buf = new Reservation(buffers, "frame-4");
+        FenceContext sensor = FenceContext.create("sensor");
+        Signaller first = sensor.next();
+        SubmittedJob waiting = engine.newEntity("e").submit(Job.builder("encode").reads(buf)
+                .dependsOn(first.fence()).run(() -> { }).build());
+        AtomicInteger calls = new AtomicInteger();
+        CountDownLatch firstReport = new CountDownLatch(1);
+        CountDownLatch secondReport = new CountDownLatch(1);
+        try (Watchdog dog = Watchdog.start(Duration.ofMillis(100), r -> {
+            if (calls.incrementAndGet() == 1) {
+                firstReport.countDown();
+                throw new IllegalStateException("reporter fails");
+            }
+            secondReport.countDown();
+        }, engine)) {
+            assertThat(firstReport.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            first.signal();
+            await(waiting.finished());
+            Signaller second = sensor.next();
+            SubmittedJob next = engine.newEntity("f").submit(Job.builder("encode").reads(buf)
+                    .dependsOn(second.fence()).run(() -> { }).build());
+            assertThat(secondReport.await(WAIT.toSeconds(), TimeUnit.SECONDS))
+                    .as("the watchdog still reports after its reporter threw").isTrue();
+            second.signal();
+            await(next.finished());
+        }
     }
 }
