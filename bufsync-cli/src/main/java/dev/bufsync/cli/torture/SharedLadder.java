@@ -339,14 +339,7 @@ final class SharedLadder {
             });
         }
         run.joinAll();
-        long n = transactions.sum();
-        if (run.failure() != null) {
-            return Scenario.Outcome.failed(n, run.backoffs(), run.failure());
-        }
-        if (n == 0) {
-            return Scenario.Outcome.failed(0, run.backoffs(), "no transaction completed");
-        }
-        return Scenario.Outcome.passed(n, run.backoffs());
+        return run.stressOutcome(transactions.sum());
     }
 
     private static void stressTransaction(TortureRun run, Liveness live, WwClass cls, List<WwSharedMutex> locks,

@@ -116,6 +116,21 @@ final class TortureRun {
         return backoffs.sum();
     }
 
+    /**
+     * The outcome of a stress scenario whose threads were joined: the first failure a worker
+     * recorded, else a failure if no transaction completed, else passed.
+     */
+    Scenario.Outcome stressOutcome(long transactions) {
+        String why = failure();
+        if (why != null) {
+            return Scenario.Outcome.failed(transactions, backoffs(), why);
+        }
+        if (transactions == 0) {
+            return Scenario.Outcome.failed(0, backoffs(), "no transaction completed");
+        }
+        return Scenario.Outcome.passed(transactions, backoffs());
+    }
+
     /** Records a failure seen by a worker thread; the first one wins. */
     void fail(String why) {
         violation.compareAndSet(null, why);

@@ -350,14 +350,7 @@ final class WwLadder {
             });
         }
         run.joinAll();
-        long n = transactions.sum();
-        if (run.failure() != null) {
-            return Scenario.Outcome.failed(n, run.backoffs(), run.failure());
-        }
-        if (n == 0) {
-            return Scenario.Outcome.failed(0, run.backoffs(), "no transaction completed");
-        }
-        return Scenario.Outcome.passed(n, run.backoffs());
+        return run.stressOutcome(transactions.sum());
     }
 
     /** stress_inorder_work: lock all in a fixed random order; on back-off drop all, slow-lock, retry. */
