@@ -10,9 +10,11 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.RetryNTimes;
+import org.apache.curator.test.InstanceSpec;
 import org.apache.curator.test.TestingCluster;
 import org.apache.zookeeper.Watcher;
 import org.apache.zookeeper.ZooKeeper;
+import org.apache.zookeeper.util.ServiceUtils;
 
 /**
  * A real three-server ZooKeeper ensemble in this JVM, and clients on it that stand for separate
@@ -25,9 +27,47 @@ final class Ensemble implements AutoCloseable {
     final TestingCluster servers;
     private final List<CuratorFramework> clients = new ArrayList<>();
 
+    /** ZooKeeper's fatal errors in this JVM, counted instead of exiting; written by server threads. */
+    private static final AtomicInteger FATAL = new AtomicInteger();
+
+    /**
+     * Starts three servers, each serving. ZooKeeper ends its JVM on a quorum or election port it
+     * cannot bind (status 14: a free port picked for it was taken before it bound it), which would
+     * end the test run; here such errors are counted, and an ensemble that met one or whose servers
+     * do not all serve is started again on new ports, three times at most.
+     */
     Ensemble() throws Exception {
-        servers = new TestingCluster(3);
-        servers.start();
+        ServiceUtils.setSystemExitProcedure(status -> FATAL.incrementAndGet());
+        TestingCluster started = null;
+        for (int attempt = 1; started == null; attempt++) {
+            int fatalBefore = FATAL.get();
+            TestingCluster candidate = new TestingCluster(3);
+            candidate.start();
+            if (everyServerServes(candidate) && FATAL.get() == fatalBefore) {
+                started = candidate;
+            } else {
+                candidate.close();
+                if (attempt == 3) throw new IllegalStateException("no healthy three-server ensemble in 3 attempts");
+            }
+        }
+        servers = started;
+    }
+
+    /** Whether each server, asked alone, answers a read (it has joined the quorum). */
+    private static boolean everyServerServes(TestingCluster cluster) throws InterruptedException {
+        for (InstanceSpec server : cluster.getInstances()) {
+            try (CuratorFramework c = CuratorFrameworkFactory.newClient(server.getConnectString(),
+                    (int) WAIT.toMillis(), (int) WAIT.toMillis(), new RetryNTimes(150, 200))) {
+                c.start();
+                if (!c.blockUntilConnected((int) WAIT.toSeconds(), TimeUnit.SECONDS)) return false;
+                c.checkExists().forPath("/");
+            } catch (InterruptedException e) {
+                throw e;
+            } catch (Exception e) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** A fresh root, so tests do not see each other's nodes. */
