@@ -126,7 +126,7 @@ final class SharedLadder {
         try {
             lockAllResolving(live, ctx, List.of(mine));
             myHeld.countDown();
-            awaitUninterruptibly(theirHeld);
+            TortureRun.awaitUninterruptibly(theirHeld);
             lockAllResolving(live, ctx, List.of(mine, theirs));
             String err = mine.lock().isHeldBy(ctx) && theirs.lock().isHeldBy(ctx) ? null
                     : "does not hold both after resolving";
@@ -157,7 +157,7 @@ final class SharedLadder {
                 try {
                     lockAllResolving(live, ctx, List.of(new Request(m, true)));
                     allRead.countDown();
-                    awaitUninterruptibly(allRead);
+                    TortureRun.awaitUninterruptibly(allRead);
                     lockAllResolving(live, ctx, List.of(new Request(m, true), new Request(m, false)));
                     if (!writing.compareAndSet(false, true)) {
                         errors.set(me, "two writers after upgrading");
@@ -225,7 +225,7 @@ final class SharedLadder {
                 try {
                     lockAllResolving(live, ctx, List.of(own));
                     allHeld.countDown();
-                    awaitUninterruptibly(allHeld);
+                    TortureRun.awaitUninterruptibly(allHeld);
                     lockAllResolving(live, ctx, List.of(own, theirs));
                     if (!own.lock().isHeldBy(ctx) || !theirs.lock().isHeldBy(ctx)) {
                         results.set(me, "member " + me + " does not hold both locks");
@@ -411,21 +411,6 @@ final class SharedLadder {
                     e.sharedMutex().lockSlow(ctx);
                 }
             }
-        }
-    }
-
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 

@@ -5,6 +5,7 @@ import dev.bufsync.ww.WwClass;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -87,6 +88,22 @@ final class TortureRun {
             if (t != Thread.currentThread()) {
                 t.join();
             }
+        }
+    }
+
+    /** Waits for {@code latch} through interrupts, then restores the thread's interrupt status. */
+    static void awaitUninterruptibly(CountDownLatch latch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                latch.await();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -69,7 +69,7 @@ final class WwLadder {
             final int f = flags;
             Thread worker = run.newThread("mutex-worker-" + flags, () -> {
                 ready.countDown();
-                awaitUninterruptibly(go);
+                TortureRun.awaitUninterruptibly(go);
                 if ((f & TRY) != 0) {
                     while (!m.tryLock()) {
                         Thread.onSpinWait();
@@ -282,7 +282,7 @@ final class WwLadder {
                     try {
                         lockFirst(own, ctx);
                         signals.get(me).countDown();
-                        awaitUninterruptibly(signals.get((me + 1) % n));
+                        TortureRun.awaitUninterruptibly(signals.get((me + 1) % n));
                         lockAllResolving(live, ctx, List.of(own, next));
                         if (!own.isHeldBy(ctx) || !next.isHeldBy(ctx)) {
                             results.set(me, "worker " + me + " does not hold both mutexes");
@@ -497,21 +497,6 @@ final class WwLadder {
         List<WwMutex> order = new ArrayList<>(locks);
         Collections.shuffle(order, ThreadLocalRandom.current());
         return order;
-    }
-
-    private static void awaitUninterruptibly(CountDownLatch latch) {
-        boolean interrupted = false;
-        while (true) {
-            try {
-                latch.await();
-                break;
-            } catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
     }
 
     private static Scenario scenario(String name, Scenario.Body body) {
