@@ -322,11 +322,11 @@ public final class WwSharedMutex {
             throw new WwMisuseException(UNLOCK_FOREIGN, me + " called unlock(" + ctx + ") on "
                     + describe() + ", a context of " + ctx.owner());
         }
+        Checker.released(this);                       // before the release: if it throws, nothing changed
         if (!release(ctx)) {
             throw new WwMisuseException(UNLOCK_NOT_HELD, me + " called unlock(" + ctx + ") on "
                     + describe() + ", which that context does not hold");
         }
-        Checker.released(this);
         ctx.onReleased(this);
     }
 
