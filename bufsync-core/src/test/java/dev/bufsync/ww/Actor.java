@@ -5,6 +5,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
@@ -21,8 +22,13 @@ final class Actor implements AutoCloseable {
     final Thread thread;
 
     Actor(String name) {
+        this(r -> Thread.ofPlatform().name(name).daemon().unstarted(r));
+    }
+
+    /** An actor whose thread {@code factory} makes (a daemon thread, or a subclass for a test). */
+    Actor(ThreadFactory factory) {
         Thread[] t = new Thread[1];
-        executor = Executors.newSingleThreadExecutor(r -> t[0] = Thread.ofPlatform().name(name).daemon().unstarted(r));
+        executor = Executors.newSingleThreadExecutor(r -> t[0] = factory.newThread(r));
         try {
             executor.submit(() -> { }).get();
         } catch (Exception e) {

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bufsync.ww.WwClass.Algorithm;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -515,6 +517,359 @@ class WwSharedMutexTest {
             r.run(cr::unlockAll);
             w.run(cw::close);
             r.run(cr::close);
+        }
+    }
+
+    /** The monitoring queries and toString follow the holders and the queue; a null context holds nothing. */
+    @Test
+    void queriesAndToStringFollowTheState() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        String name = "WwSharedMutex@" + Integer.toHexString(System.identityHashCode(m)) + "(" + cls.name() + ")";
+        assertThat(m.wwClass()).isSameAs(cls);
+        assertThat(m).hasToString(name + "[unlocked]");
+        assertThat(m.isHeldBy(null)).isFalse();
+        assertThat(m.isHeldExclusivelyBy(null)).isFalse();
+        try (Actor r1 = new Actor("r1"); Actor r2 = new Actor("r2"); Actor w = new Actor("w")) {
+            AcquireContext c1 = r1.call(cls::begin);
+            AcquireContext c2 = r2.call(cls::begin);
+            AcquireContext cw = w.call(cls::begin);
+            r1.call(() -> m.lockShared(c1));
+            r2.call(() -> m.lockShared(c2));
+            assertThat(m).hasToString(name + "[2 reader(s)]");
+            Future<LockResult> writer = w.start(() -> m.lock(cw));
+            awaitWaiters(m, 1);
+            assertThat(m).hasToString(name + "[2 reader(s), 1 waiting]");
+            assertThat(m.isHeldBy(cw)).isFalse();
+            r1.run(c1::unlockAll);
+            r2.run(c2::unlockAll);
+            writer.get(PATIENCE_S, TimeUnit.SECONDS);
+            assertThat(m).hasToString(name + "[written by context #" + cw.stamp() + "]");
+            assertThat(m.isHeldBy(null)).isFalse();
+            assertThat(m.readerCount()).isZero();
+            w.run(cw::unlockAll);
+            assertThat(m).hasToString(name + "[unlocked]");
+            r1.run(c1::close);
+            r2.run(c2::close);
+            w.run(cw::close);
+        }
+    }
+
+    /**
+     * An interrupt pending before the call fails every interruptible form at once, even on a free
+     * lock: nothing is acquired and the interrupt is consumed. A slow form keeps the context in
+     * its backed-off state, so it can be repeated, and then holds the lock once.
+     */
+    @Test
+    void pendingInterruptFailsEveryInterruptibleForm() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            old.call(() -> m.lock(co));
+            young.call(() -> own.lock(cy));
+            backoffOf(young, () -> m.lockShared(cy));
+            young.run(cy::unlockAll);
+            old.run(co::unlockAll);
+            for (ThrowingConsumer<AcquireContext> form : List.<ThrowingConsumer<AcquireContext>>of(
+                    m::lockSharedInterruptibly, m::lockInterruptibly, m::lockSharedSlowInterruptibly,
+                    m::lockSlowInterruptibly)) {
+                boolean consumed = young.call(() -> {
+                    Thread.currentThread().interrupt();
+                    assertThatThrownBy(() -> form.accept(cy)).isInstanceOf(InterruptedException.class);
+                    return !Thread.currentThread().isInterrupted();
+                });
+                assertThat(consumed).as("the interrupt is consumed").isTrue();
+                assertThat(m.isHeldBy(cy)).isFalse();
+                assertThat(cy.heldCount()).isZero();
+                assertThat(cy.contendedSharedMutex()).as("still backed off").isSameAs(m);
+            }
+            young.run(() -> m.lockSlowInterruptibly(cy));
+            assertThat(m.isHeldExclusivelyBy(cy)).isTrue();
+            assertThat(cy.heldCount()).isEqualTo(1);
+            assertThat(cy.contendedSharedMutex()).isNull();
+            young.run(cy::unlockAll);
+            assertThat(m.isHeldBy(cy)).isFalse();
+            old.run(co::close);
+            young.run(cy::close);
+        }
+    }
+
+    @FunctionalInterface
+    private interface ThrowingConsumer<T> {
+        void accept(T t) throws Exception;
+    }
+
+    /**
+     * The exclusive and the slow interruptible forms give up when interrupted while they wait: the
+     * request leaves the queue, and a slow form stays repeatable.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void interruptibleExclusiveAndSlowLocksGiveUpWhileWaiting(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            old.call(() -> m.lockShared(co));
+            Future<LockResult> writer = young.start(() -> m.lockInterruptibly(cy));
+            awaitWaiters(m, 1);
+            young.thread.interrupt();
+            assertThat(failureOf(writer)).isInstanceOf(InterruptedException.class);
+            assertThat(m.waiterCount()).isZero();
+            assertThat(m.isHeldBy(cy)).isFalse();
+
+            old.run(co::unlockAll);
+            old.call(() -> m.lock(co));
+            young.call(() -> own.lock(cy));
+            Future<LockResult> died = young.start(() -> m.lockShared(cy));
+            Future<LockResult> wounder = null;
+            if (algorithm == Algorithm.WOUND_WAIT) {            // waits; the older one wounds it
+                awaitWaiters(m, 1);
+                wounder = old.start(() -> own.lock(co));
+            }
+            assertThat(failureOf(died)).isInstanceOf(BackoffException.class);
+            young.run(cy::unlockAll);
+            if (wounder != null) {
+                assertThat(wounder.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            }
+            Future<Void> slow = young.start(() -> {
+                m.lockSharedSlowInterruptibly(cy);
+                return null;
+            });
+            awaitWaiters(m, 1);
+            young.thread.interrupt();
+            assertThat(failureOf(slow)).isInstanceOf(InterruptedException.class);
+            assertThat(m.waiterCount()).isZero();
+            assertThat(cy.heldCount()).isZero();
+            assertThat(young.call(cy::contendedSharedMutex)).isSameAs(m);
+            old.run(co::unlockAll);
+            young.run(() -> m.lockSharedSlowInterruptibly(cy));
+            assertThat(m.readerCount()).isEqualTo(1);
+            assertThat(m.isHeldBy(cy)).isTrue();
+            young.run(cy::unlockAll);
+            old.run(co::close);
+            young.run(cy::close);
+        }
+    }
+
+    /**
+     * An interrupt does not end an uninterruptible wait: the thread waits on, gets the lock, and
+     * returns with its interrupt status set again.
+     */
+    @Test
+    void uninterruptibleWaitKeepsTheInterrupt() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (Actor w = new Actor("w"); Actor r = new Actor("r")) {
+            AcquireContext cw = w.call(cls::begin);
+            AcquireContext cr = r.call(cls::begin);
+            w.call(() -> m.lock(cw));
+            Future<Boolean> reader = r.start(() -> {
+                assertThat(m.lockShared(cr)).isEqualTo(LockResult.ACQUIRED);
+                return Thread.interrupted();
+            });
+            awaitWaiters(m, 1);
+            r.thread.interrupt();
+            Actor.await("the waiter took the interrupt", () -> !r.thread.isInterrupted());
+            assertThat(m.waiterCount()).as("still waiting").isEqualTo(1);
+            w.run(cw::unlockAll);
+            assertThat(reader.get(PATIENCE_S, TimeUnit.SECONDS)).as("interrupt status set again").isTrue();
+            assertThat(m.isHeldBy(cr)).isTrue();
+            r.run(cr::unlockAll);
+            w.run(cw::close);
+            r.run(cr::close);
+        }
+    }
+
+    /** tryLock upgrades the only reader (UPGRADED, still one hold) and is BUSY while another reads. */
+    @Test
+    void tryLockUpgradesOnlyTheOnlyReader() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (AcquireContext ctx = cls.begin(); Actor other = new Actor("other")) {
+            AcquireContext co = other.call(cls::begin);
+            m.lockShared(ctx);
+            other.call(() -> m.lockShared(co));
+            assertThat(m.tryLock(ctx)).isEqualTo(LockResult.BUSY);
+            assertThat(m.isHeldExclusivelyBy(ctx)).isFalse();
+            assertThat(m.readerCount()).isEqualTo(2);
+            other.run(co::unlockAll);
+            assertThat(m.tryLock(ctx)).isEqualTo(LockResult.UPGRADED);
+            assertThat(m.isHeldExclusivelyBy(ctx)).isTrue();
+            assertThat(ctx.heldCount()).isEqualTo(1);
+            ctx.unlockAll();
+            assertThat(m.isWriteLocked()).isFalse();
+            other.run(co::close);
+        }
+    }
+
+    /**
+     * Back-off injection applies to both modes: a lock of a context that holds locks reports an
+     * injected back-off in the mode it asked for, with the lock given back.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void injectedBackoffKeepsTheMode(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        for (boolean shared : new boolean[] {true, false}) {
+            try (AcquireContext ctx = cls.begin()) {
+                ctx.injectBackoff(true);
+                BackoffException e = lockUntilInjected(ctx, shared);
+                assertThat(e.reason()).isEqualTo(BackoffException.Reason.INJECTED);
+                assertThat(e.shared()).isEqualTo(shared);
+                assertThat(e.sharedMutex().isHeldBy(ctx)).as("given back").isFalse();
+                assertThat(ctx.heldSharedMutexes()).doesNotContain(e.sharedMutex());
+                assertThat(ctx.contendedSharedMutex()).isSameAs(e.sharedMutex());
+                ctx.unlockAll();
+            }
+        }
+    }
+
+    /** Locks fresh locks in one mode with {@code ctx} until a lock backs off; returns the back-off. */
+    private static BackoffException lockUntilInjected(AcquireContext ctx, boolean shared) {
+        for (int i = 0; i < 20; i++) {
+            WwSharedMutex m = new WwSharedMutex(ctx.wwClass());
+            try {
+                assertThat(shared ? m.lockShared(ctx) : m.lock(ctx)).isEqualTo(LockResult.ACQUIRED);
+            } catch (BackoffException e) {
+                assertThat(e.sharedMutex()).isSameAs(m);
+                assertThat(ctx.heldCount()).isEqualTo(i);
+                return e;
+            }
+        }
+        throw new AssertionError("no back-off was injected");
+    }
+
+    /**
+     * Wait-die: a requester that holds locks dies for an older request queued ahead of it, even
+     * when every holder is younger; the back-off names that request's context.
+     */
+    @Test
+    void waitDieRequesterDiesForAnOlderQueuedRequest() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        try (Actor oldest = new Actor("oldest"); Actor middle = new Actor("middle"); Actor youngest = new Actor("youngest")) {
+            AcquireContext c0 = oldest.call(cls::begin);
+            AcquireContext c1 = middle.call(cls::begin);
+            AcquireContext c2 = youngest.call(cls::begin);
+            youngest.call(() -> m.lock(c2));
+            Future<LockResult> queued = oldest.start(() -> m.lockShared(c0));
+            awaitWaiters(m, 1);
+            middle.call(() -> own.lock(c1));
+            BackoffException e = backoffOf(middle, () -> m.lockShared(c1));
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+            assertThat(e.olderStamp()).isEqualTo(c0.stamp());
+            assertThat(m.waiterCount()).isEqualTo(1);
+            middle.run(c1::unlockAll);
+            youngest.run(c2::unlockAll);
+            assertThat(queued.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            oldest.run(c0::unlockAll);
+            oldest.run(c0::close);
+            middle.run(c1::close);
+            youngest.run(c2::close);
+        }
+    }
+
+    /**
+     * Wound-wait: a wounded context backs off before it queues (the kernel's check), so it wounds
+     * none of the younger holders of the lock it asked for.
+     */
+    @Test
+    void woundWaitWoundedRequesterBacksOffBeforeQueueing() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex x = new WwMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor middle = new Actor("middle"); Actor young = new Actor("young")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cm = middle.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            young.call(() -> m.lock(cy));
+            middle.call(() -> x.lock(cm));
+            old.call(() -> own.lock(co));
+            Future<LockResult> older = old.start(() -> x.lock(co));
+            Actor.awaitWaiters(x, 1);
+            Actor.await("the middle one is wounded", cm::isWounded);
+            BackoffException e = backoffOf(middle, () -> m.lockShared(cm));
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.WOUNDED);
+            assertThat(e.olderStamp()).isEqualTo(co.stamp());
+            assertThat(cy.isWounded()).as("the younger holder was not wounded").isFalse();
+            assertThat(m.waiterCount()).isZero();
+            middle.run(cm::unlockAll);
+            assertThat(older.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(co::unlockAll);
+            young.run(cy::unlockAll);
+            old.run(co::close);
+            middle.run(cm::close);
+            young.run(cy::close);
+        }
+    }
+
+    /**
+     * Requests queue by age whatever the order they came in: a younger, an older and a middle
+     * writer queued in that order are served oldest first.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void requestsQueueByAgeNotArrival(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (Actor h = new Actor("h"); Actor a = new Actor("a"); Actor b = new Actor("b"); Actor c = new Actor("c")) {
+            AcquireContext ca = a.call(cls::begin);
+            AcquireContext cb = b.call(cls::begin);
+            AcquireContext cc = c.call(cls::begin);
+            AcquireContext ch = h.call(cls::begin);             // youngest: nobody backs off for it
+            h.call(() -> m.lockShared(ch));
+            Future<LockResult> fc = c.start(() -> m.lock(cc));
+            awaitWaiters(m, 1);
+            Future<LockResult> fa = a.start(() -> m.lock(ca));
+            awaitWaiters(m, 2);
+            Future<LockResult> fb = b.start(() -> m.lock(cb));
+            awaitWaiters(m, 3);
+            h.run(ch::unlockAll);
+            assertThat(fa.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(fb.isDone() || fc.isDone()).isFalse();
+            a.run(ca::unlockAll);
+            assertThat(fb.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(fc.isDone()).isFalse();
+            b.run(cb::unlockAll);
+            assertThat(fc.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            c.run(cc::unlockAll);
+            for (var actorAndCtx : List.of(Map.entry(a, ca), Map.entry(b, cb), Map.entry(c, cc), Map.entry(h, ch))) {
+                actorAndCtx.getKey().run(actorAndCtx.getValue()::close);
+            }
+        }
+    }
+
+    /**
+     * A thread that holds a mutex of the class without a context may not block on a shared mutex
+     * with one (it could deadlock unseen), but may poll it.
+     */
+    @Test
+    void blockingWithAContextWhileHoldingAPlainLockIsAMisuse() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex plain = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            plain.lock();
+            try {
+                for (ThrowingConsumer<AcquireContext> form : List.<ThrowingConsumer<AcquireContext>>of(
+                        m::lockShared, m::lock, m::lockSharedInterruptibly, m::lockInterruptibly)) {
+                    assertThatThrownBy(() -> form.accept(ctx)).isInstanceOfSatisfying(WwMisuseException.class,
+                            e -> assertThat(e.rule()).isEqualTo(WwMisuseException.Rule.MIXED_LOCKING));
+                }
+                assertThat(m.tryLockShared(ctx)).isEqualTo(LockResult.ACQUIRED);
+                assertThat(m.tryLock(ctx)).isEqualTo(LockResult.UPGRADED);
+            } finally {
+                plain.unlock();
+            }
+            ctx.unlockAll();
         }
     }
 }
