@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -870,6 +871,137 @@ class WwSharedMutexTest {
                 plain.unlock();
             }
             ctx.unlockAll();
+        }
+    }
+
+    /** What a hooked waiter throws where its wait loop checks for an interrupt. */
+    private static final class WaiterFailure extends Error {
+        WaiterFailure() {
+            super("the waiter failed while it waited", null, false, false);
+        }
+    }
+
+    /** Runs {@code step} on the test's behalf from inside a hook (which cannot throw checked exceptions). */
+    private static void unchecked(Actor.ThrowingRunnable step) {
+        try {
+            step.run();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    /**
+     * A waiter that fails before its turn (an error where its wait loop checks for an interrupt)
+     * leaves the queue and lets through the request it held up: a younger reader behind the
+     * failed older writer shares the lock with its reader.
+     */
+    @Test
+    void waiterFailingBeforeItsTurnLeavesTheQueue() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WaiterFailure failure = new WaiterFailure();
+        try (Actor t = HookedThread.actor("t"); Actor s = new Actor("s"); Actor h = new Actor("h")) {
+            AcquireContext ct = t.call(cls::begin);
+            AcquireContext cs = s.call(cls::begin);
+            AcquireContext ch = h.call(cls::begin);
+            h.call(() -> m.lockShared(ch));
+            AtomicReference<Future<LockResult>> reader = new AtomicReference<>();
+            Future<LockResult> writer = t.start(() -> {
+                HookedThread.arm(() -> {
+                    reader.set(s.start(() -> m.lockShared(cs)));
+                    awaitWaiters(m, 2);                      // queued behind the older writer
+                    throw failure;
+                });
+                return m.lockInterruptibly(ct);
+            });
+            assertThat(failureOf(writer)).isSameAs(failure);
+            assertThat(m.waiterCount()).as("granted as the writer left").isZero();
+            assertThat(m.readerCount()).isEqualTo(2);
+            assertThat(reader.get().get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.isHeldBy(ct)).isFalse();
+            assertThat(ct.heldCount()).isZero();
+            s.run(cs::unlockAll);
+            h.run(ch::unlockAll);
+            t.run(ct::close);
+            s.run(cs::close);
+            h.run(ch::close);
+        }
+    }
+
+    /**
+     * A waiter granted the lock just before it fails gives it back, to the next request: the
+     * younger writer queued behind the failed reader gets it.
+     */
+    @Test
+    void waiterGrantedBeforeItFailsGivesTheLockBack() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WaiterFailure failure = new WaiterFailure();
+        try (Actor t = HookedThread.actor("t"); Actor x = new Actor("x"); Actor w = new Actor("w")) {
+            AcquireContext ct = t.call(cls::begin);
+            AcquireContext cx = x.call(cls::begin);
+            AcquireContext cw = w.call(cls::begin);
+            w.call(() -> m.lock(cw));
+            Future<LockResult> writer = x.start(() -> m.lock(cx));
+            awaitWaiters(m, 1);
+            Future<LockResult> reader = t.start(() -> {
+                HookedThread.arm(() -> {
+                    unchecked(() -> w.run(cw::unlockAll));  // grants the older reader only
+                    Actor.await("the reader is granted", () -> m.readerCount() == 1);
+                    throw failure;
+                });
+                return m.lockSharedInterruptibly(ct);
+            });
+            assertThat(failureOf(reader)).isSameAs(failure);
+            assertThat(m.isHeldExclusivelyBy(cx)).as("granted as the reader left").isTrue();
+            assertThat(writer.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.isHeldBy(ct)).isFalse();
+            assertThat(ct.heldCount()).isZero();
+            x.run(cx::unlockAll);
+            t.run(ct::close);
+            x.run(cx::close);
+            w.run(cw::close);
+        }
+    }
+
+    /**
+     * An upgrade granted just before its waiter fails goes back to shared: the context still holds
+     * the lock once, shared, and the younger reader that queued behind the upgrade shares it.
+     */
+    @Test
+    void upgradeGrantedBeforeItFailsGoesBackToShared() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WaiterFailure failure = new WaiterFailure();
+        try (Actor t = HookedThread.actor("t"); Actor r = new Actor("r"); Actor q = new Actor("q")) {
+            AcquireContext ct = t.call(cls::begin);
+            AcquireContext cr = r.call(cls::begin);
+            AcquireContext cq = q.call(cls::begin);
+            t.call(() -> m.lockShared(ct));
+            r.call(() -> m.lockShared(cr));
+            AtomicReference<Future<LockResult>> reader = new AtomicReference<>();
+            Future<LockResult> upgrade = t.start(() -> {
+                HookedThread.arm(() -> {
+                    reader.set(q.start(() -> m.lockShared(cq)));
+                    awaitWaiters(m, 2);                      // behind the upgrade
+                    unchecked(() -> r.run(cr::unlockAll));  // grants the upgrade
+                    Actor.await("the upgrade is granted", m::isWriteLocked);
+                    throw failure;
+                });
+                return m.lockInterruptibly(ct);
+            });
+            assertThat(failureOf(upgrade)).isSameAs(failure);
+            assertThat(m.isHeldBy(ct)).isTrue();
+            assertThat(m.isHeldExclusivelyBy(ct)).isFalse();
+            assertThat(m.readerCount()).as("granted as the upgrade went back").isEqualTo(2);
+            assertThat(reader.get().get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(ct.heldCount()).isEqualTo(1);
+            t.run(ct::unlockAll);
+            q.run(cq::unlockAll);
+            assertThat(m.readerCount()).isZero();
+            t.run(ct::close);
+            r.run(cr::close);
+            q.run(cq::close);
         }
     }
 }
