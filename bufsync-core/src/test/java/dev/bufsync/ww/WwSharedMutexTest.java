@@ -833,13 +833,14 @@ class WwSharedMutexTest {
             awaitWaiters(m, 2);
             Future<LockResult> fb = b.start(() -> m.lock(cb));
             awaitWaiters(m, 3);
-            h.run(ch::unlockAll);
+            h.run(ch::unlockAll);                               // each release grants the next at once
+            assertThat(m.isHeldExclusivelyBy(ca)).as("the oldest first").isTrue();
             assertThat(fa.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
-            assertThat(fb.isDone() || fc.isDone()).isFalse();
             a.run(ca::unlockAll);
+            assertThat(m.isHeldExclusivelyBy(cb)).as("then the middle one").isTrue();
             assertThat(fb.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
-            assertThat(fc.isDone()).isFalse();
             b.run(cb::unlockAll);
+            assertThat(m.isHeldExclusivelyBy(cc)).isTrue();
             assertThat(fc.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
             c.run(cc::unlockAll);
             for (var actorAndCtx : List.of(Map.entry(a, ca), Map.entry(b, cb), Map.entry(c, cc), Map.entry(h, ch))) {
