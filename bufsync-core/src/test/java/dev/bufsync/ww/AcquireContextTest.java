@@ -357,4 +357,99 @@ class AcquireContextTest {
         }
         assertThat(a.isLocked() || b.isLocked()).isFalse();
     }
+
+    /**
+     * A failed attach leaves the context detached, for another thread to attach: after a
+     * TWO_CONTEXTS (this thread has another context of the class attached) and after close. A
+     * detach frees the thread for another context; a thread-bound context cannot be attached.
+     */
+    @Test
+    void failedAttachLeavesTheContextDetached() throws Exception {
+        WwClass cls = wwClass("attach");
+        AcquireContext moving = cls.beginTransferable();
+        moving.detach();
+        AcquireContext here = cls.beginTransferable();          // the thread is free again
+        assertMisuse(moving::attach, Rule.TWO_CONTEXTS, "is live on it");
+        assertThat(moving.owner()).isNull();
+        try (Actor other = new Actor("other")) {
+            other.run(moving::attach);
+            assertThat(moving.owner()).isSameAs(other.thread);
+            assertThat(moving.toString()).contains("owner=other");
+            other.run(moving::detach);
+            assertThat(moving.toString()).contains("owner=detached (last on other)");
+        }
+        here.close();
+        moving.close();
+        assertMisuse(moving::attach, Rule.CONTEXT_CLOSED, "closed");
+        assertThat(moving.owner()).isNull();
+        try (AcquireContext bound = cls.begin()) {
+            assertMisuse(bound::attach, Rule.FOREIGN_THREAD, "beginTransferable");
+            assertThat(bound.owner()).isSameAs(Thread.currentThread());
+        }
+    }
+
+    /**
+     * A context's own methods (unlockAll, acquireDone, injectBackoff, close) attach a detached
+     * context for their duration only, from any thread, even one with another context attached.
+     */
+    @Test
+    void ownMethodsAttachADetachedContextForTheirDurationOnly() throws Exception {
+        WwClass cls = wwClass("enter");
+        WwMutex m = new WwMutex(cls);
+        AcquireContext ctx = cls.beginTransferable();
+        m.lock(ctx);
+        ctx.detach();
+        try (AcquireContext mine = cls.beginTransferable()) {   // this thread's own context
+            ctx.unlockAll();
+            assertThat(ctx.owner()).isNull();
+            assertThat(m.isLocked()).isFalse();
+            ctx.injectBackoff(false);
+            assertThat(ctx.owner()).isNull();
+            ctx.acquireDone();
+            assertThat(ctx.owner()).isNull();
+            assertThat(ctx.isDone()).isTrue();
+            try (Actor other = new Actor("other")) {
+                other.run(ctx::attach);                        // detached again after each
+                other.run(ctx::detach);
+            }
+            ctx.close();
+            assertThat(ctx.owner()).isNull();
+            assertThat(ctx.isClosed()).isTrue();
+            assertThat(mine.owner()).isSameAs(Thread.currentThread());
+        }
+    }
+
+    /**
+     * toString names a wound and the readers-writer lock of a back-off; once the back-off is
+     * resolved, neither.
+     */
+    @Test
+    void toStringShowsAWoundAndASharedContendedLock() throws Exception {
+        WwClass cls = wwClass("shown");
+        WwMutex held = new WwMutex(cls);
+        WwSharedMutex shared = new WwSharedMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            old.call(() -> shared.lock(co));
+            young.call(() -> held.lock(cy));
+            Future<LockResult> older = old.start(() -> held.lock(co));
+            Actor.awaitWaiters(held, 1);
+            Actor.await("wounded", cy::isWounded);
+            assertThat(cy.toString()).endsWith(", held=1, wounded]");
+            assertThatThrownBy(() -> young.call(() -> shared.lockShared(cy))).isInstanceOf(BackoffException.class);
+            assertThat(cy.isWounded()).as("cleared by the back-off").isFalse();
+            young.run(cy::unlockAll);
+            assertThat(cy.toString()).endsWith(", held=0, contended=" + shared.describe() + "]");
+            assertThat(cy.contendedSharedMutex()).isSameAs(shared);
+            assertThat(cy.contended()).isNull();
+            older.get(Actor.PATIENCE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            old.run(co::unlockAll);
+            young.run(() -> shared.lockSharedSlow(cy));
+            assertThat(cy.toString()).endsWith(", held=1]");
+            young.run(cy::unlockAll);
+            old.run(co::close);
+            young.run(cy::close);
+        }
+    }
 }
