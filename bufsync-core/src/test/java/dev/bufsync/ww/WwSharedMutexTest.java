@@ -3,6 +3,9 @@ package dev.bufsync.ww;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.bufsync.check.CheckPolicy;
+import dev.bufsync.check.Checker;
+import dev.bufsync.check.PotentialDeadlockException;
 import dev.bufsync.ww.WwClass.Algorithm;
 import java.util.List;
 import java.util.Map;
@@ -1003,6 +1006,99 @@ class WwSharedMutexTest {
             t.run(ct::close);
             r.run(cr::close);
             q.run(cq::close);
+        }
+    }
+
+    /** One way for a context to come to hold a readers-writer lock: the lock to use, then the acquisition. */
+    private interface Acquisition {
+        WwSharedMutex prepare(AcquireContext ctx) throws Exception;
+
+        void acquire(AcquireContext ctx, WwSharedMutex m) throws Exception;
+
+        static Acquisition of(ThrowingBiConsumer form) {
+            return new Acquisition() {
+                @Override
+                public WwSharedMutex prepare(AcquireContext ctx) {
+                    return new WwSharedMutex(ctx.wwClass());
+                }
+
+                @Override
+                public void acquire(AcquireContext ctx, WwSharedMutex m) throws Exception {
+                    form.accept(ctx, m);
+                }
+            };
+        }
+
+        /** A slow form: prepare backs off on a lock (by injection), which the form then takes. */
+        static Acquisition slow(ThrowingBiConsumer form) {
+            return new Acquisition() {
+                @Override
+                public WwSharedMutex prepare(AcquireContext ctx) {
+                    ctx.injectBackoff(true);
+                    BackoffException e = lockUntilInjected(ctx, true);
+                    ctx.injectBackoff(false);
+                    ctx.unlockAll();
+                    return e.sharedMutex();
+                }
+
+                @Override
+                public void acquire(AcquireContext ctx, WwSharedMutex m) throws Exception {
+                    form.accept(ctx, m);
+                }
+            };
+        }
+    }
+
+    @FunctionalInterface
+    private interface ThrowingBiConsumer {
+        void accept(AcquireContext ctx, WwSharedMutex m) throws Exception;
+    }
+
+    /**
+     * The lock-order checker sees every form of acquisition and the release: with the classes A
+     * and B checked, B's lock taken (in each form) while A's is held and then A's wanted while
+     * B's is held closes a cycle; once B's is released, wanting A's adds nothing. A poll adds no
+     * edge itself (it cannot wait), but its hold counts: here the edge A to B comes from a
+     * blocking lock before it.
+     */
+    @Test
+    void lockOrderCheckerSeesEveryAcquisitionAndTheRelease() throws Exception {
+        Map<String, Acquisition> forms = new java.util.LinkedHashMap<>();
+        forms.put("lockShared", Acquisition.of((c, m) -> m.lockShared(c)));
+        forms.put("lockSharedInterruptibly", Acquisition.of((c, m) -> m.lockSharedInterruptibly(c)));
+        forms.put("lock", Acquisition.of((c, m) -> m.lock(c)));
+        forms.put("lockInterruptibly", Acquisition.of((c, m) -> m.lockInterruptibly(c)));
+        forms.put("lockSharedSlow", Acquisition.slow((c, m) -> m.lockSharedSlow(c)));
+        forms.put("lockSlow", Acquisition.slow((c, m) -> m.lockSlow(c)));
+        forms.put("lockSharedSlowInterruptibly", Acquisition.slow((c, m) -> m.lockSharedSlowInterruptibly(c)));
+        forms.put("lockSlowInterruptibly", Acquisition.slow((c, m) -> m.lockSlowInterruptibly(c)));
+        forms.put("tryLockShared", Acquisition.of((c, m) -> {
+            WwSharedMutex seed = new WwSharedMutex(c.wwClass());
+            seed.lockShared(c);
+            seed.unlock(c);
+            assertThat(m.tryLockShared(c)).isEqualTo(LockResult.ACQUIRED);
+        }));
+        for (Map.Entry<String, Acquisition> form : forms.entrySet()) {
+            WwClass a = WwClass.builder("checked-a-" + form.getKey()).injectBackoff(false).build();
+            WwClass b = WwClass.builder("checked-b-" + form.getKey()).injectBackoff(false).build();
+            Checker.setPolicy(a, CheckPolicy.THROW);
+            Checker.setPolicy(b, CheckPolicy.THROW);
+            try (AcquireContext ca = a.begin(); AcquireContext cb = b.begin()) {
+                WwMutex first = new WwMutex(a);
+                WwMutex second = new WwMutex(a);
+                WwSharedMutex m = form.getValue().prepare(cb);
+                first.lock(ca);
+                form.getValue().acquire(cb, m);                                // A -> B
+                assertThat(m.isHeldBy(cb)).isTrue();
+                assertThatThrownBy(() -> second.lock(ca)).as(form.getKey())    // B -> A closes it
+                        .isInstanceOf(PotentialDeadlockException.class);
+                m.unlock(cb);
+                assertThat(second.lock(ca)).as(form.getKey() + ", released").isEqualTo(LockResult.ACQUIRED);
+                ca.unlockAll();
+            } finally {
+                Checker.setPolicy(a, null);
+                Checker.setPolicy(b, null);
+            }
         }
     }
 }
