@@ -22,9 +22,10 @@ final class AsyncWaiter extends WwMutex.Waiter implements Runnable {
      * starts RUNNING. schedule() is what a waker calls where it would unpark a thread: it may run
      * under a queue bit, so it neither allocates nor runs foreign code: it flips IDLE -> SCHEDULED
      * and pushes the node on the wake stack, a Treiber stack linked through the nodes themselves.
-     * Every push happens under some mutex's queue bit, and WwMutex.unlockQueue drains the stack
-     * after it frees its bit: so the pusher itself, or whoever drained first, hands each node to
-     * its executor, with no bit held (dispatch). A node is on the stack at most once (only the
+     * Every push happens under some lock's queue bit, and the unlockQueue of WwMutex and of
+     * WwSharedMutex (whose wounds reach pending contexts too) drains the stack after it frees
+     * its bit: so the pusher itself, or whoever drained first, hands each node to its executor,
+     * with no bit held (dispatch). A node is on the stack at most once (only the
      * IDLE -> SCHEDULED flip pushes it).
      *
      * Who settles the future: `claim` is CASed once from UNCLAIMED by the runner when the look

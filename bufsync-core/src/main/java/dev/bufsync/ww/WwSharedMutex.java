@@ -68,7 +68,9 @@ public final class WwSharedMutex {
      *  - head: the wait queue, a circular doubly-linked list of Nodes sorted by stamp, oldest first.
      * A Node is allocated by its thread before the bit is taken; a granted shared Node moves from
      * the queue to the readers list; nothing under the bit allocates or runs foreign code (the only
-     * calls out are LockSupport.unpark and the preallocated striped counters).
+     * calls out are LockSupport.unpark, the preallocated striped counters and, for a wounded holder
+     * whose asynchronous lock of a WwMutex is pending, AsyncWaiter.schedule, which pushes it on the
+     * wake stack; unlockQueue hands those to their executors once the bit is free, as WwMutex's does).
      *
      * Granting (grantWaiters, run after every change of holders or queue): walk the queue from the
      * head; an upgrade is granted when its context is the only holder (wherever it is queued); any
@@ -1032,6 +1034,9 @@ public final class WwSharedMutex {
 
     private void unlockQueue() {
         state = state & ~QLOCKED;                     // volatile store: releases everything guarded
+        if (AsyncWaiter.wakes != null) {
+            AsyncWaiter.dispatchWakes();              // asynchronous waiters wounded under the bit
+        }
     }
 
     // VarHandle mechanics

@@ -10,6 +10,7 @@ import dev.bufsync.ww.WwClass.Algorithm;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
@@ -1099,6 +1100,49 @@ class WwSharedMutexTest {
                 Checker.setPolicy(a, null);
                 Checker.setPolicy(b, null);
             }
+        }
+    }
+
+    /**
+     * A wound through a readers-writer lock reaches a transaction whose lock of a mutex is
+     * pending asynchronously: its waiter is handed to its executor and backs off. Here the three
+     * would otherwise wait for each other for ever: the oldest for the youngest's shared lock,
+     * the youngest (asynchronously) for the middle one's mutex, the middle one for the oldest's.
+     */
+    @Test
+    void woundReachesATransactionWaitingAsynchronouslyElsewhere() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex s = new WwSharedMutex(cls);
+        WwMutex a = new WwMutex(cls);
+        WwMutex m = new WwMutex(cls);
+        RunQueue queue = new RunQueue();
+        try (Actor old = new Actor("old"); Actor middle = new Actor("middle")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cm = middle.call(cls::begin);
+            AcquireContext cy = cls.beginTransferable();
+            s.lockShared(cy);
+            cy.detach();
+            old.call(() -> a.lock(co));
+            middle.call(() -> m.lock(cm));
+            CompletableFuture<LockResult> youngWaits = m.lockAsync(cy, queue);
+            Future<LockResult> middleWaits = middle.start(() -> a.lock(cm));
+            Actor.awaitWaiters(a, 1);
+            Future<LockResult> oldWaits = old.start(() -> s.lock(co));   // wounds the youngest
+            Actor.await("the wounded waiter is handed to its executor", () -> queue.pending() == 1);
+            queue.drain();
+            assertThat(youngWaits).isCompletedExceptionally();
+            assertThatThrownBy(youngWaits::join).cause().isInstanceOfSatisfying(BackoffException.class, e -> {
+                assertThat(e.reason()).isEqualTo(BackoffException.Reason.WOUNDED);
+                assertThat(e.olderStamp()).isEqualTo(co.stamp());
+            });
+            cy.unlockAll();
+            assertThat(oldWaits.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(co::unlockAll);
+            assertThat(middleWaits.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            middle.run(cm::unlockAll);
+            cy.close();
+            old.run(co::close);
+            middle.run(cm::close);
         }
     }
 }
