@@ -1145,4 +1145,147 @@ class WwSharedMutexTest {
             middle.run(cm::close);
         }
     }
+
+    /**
+     * Every form checks its rules: each lock form refuses a context of another class, each slow
+     * form a context that did not back off on this lock.
+     */
+    @Test
+    void everyFormChecksItsRules() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(wwClass(Algorithm.WAIT_DIE));
+        List<ThrowingConsumer<AcquireContext>> locks = List.of(m::lockShared, m::lockSharedInterruptibly,
+                m::tryLockShared, m::lock, m::lockInterruptibly, m::tryLock);
+        List<ThrowingConsumer<AcquireContext>> slows = List.of(m::lockSharedSlow, m::lockSlow,
+                m::lockSharedSlowInterruptibly, m::lockSlowInterruptibly);
+        try (AcquireContext ctx = cls.begin()) {
+            for (ThrowingConsumer<AcquireContext> form : locks) {
+                assertThatThrownBy(() -> form.accept(ctx)).isInstanceOfSatisfying(WwMisuseException.class,
+                        e -> assertThat(e.rule()).isEqualTo(WwMisuseException.Rule.WRONG_CLASS));
+            }
+            for (ThrowingConsumer<AcquireContext> form : slows) {
+                assertThatThrownBy(() -> form.accept(ctx)).isInstanceOfSatisfying(WwMisuseException.class,
+                        e -> assertThat(e.rule()).isEqualTo(WwMisuseException.Rule.SLOW_WITHOUT_BACKOFF));
+            }
+            assertThat(m.readerCount() + m.waiterCount()).isZero();
+            assertThat(ctx.heldCount()).isZero();
+        }
+    }
+
+    /**
+     * A context's held list grows for readers-writer locks as for mutexes (here from its first
+     * size, on a class new to the thread), and the first lock of a round clears a wound left from
+     * the last round, as the kernel does.
+     */
+    @Test
+    void heldListGrowsAndTheFirstLockClearsAStaleWound() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        List<WwSharedMutex> ms = new java.util.ArrayList<>();
+        for (int i = 0; i < 9; i++) {
+            ms.add(new WwSharedMutex(cls));
+        }
+        WwMutex x = new WwMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            young.run(() -> {
+                for (WwSharedMutex m : ms) {
+                    assertThat(m.lockShared(cy)).isEqualTo(LockResult.ACQUIRED);
+                }
+            });
+            assertThat(cy.heldSharedMutexes()).containsExactlyElementsOf(ms);
+            young.run(cy::unlockAll);
+            young.call(() -> x.lock(cy));
+            old.call(() -> own.lock(co));
+            Future<LockResult> older = old.start(() -> x.lock(co));
+            Actor.await("wounded", cy::isWounded);
+            young.run(cy::unlockAll);
+            assertThat(older.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(cy.isWounded()).as("left over").isTrue();
+            young.call(() -> ms.get(0).lockShared(cy));
+            assertThat(cy.isWounded()).as("cleared by the first lock").isFalse();
+            young.run(cy::unlockAll);
+            old.run(co::unlockAll);
+            old.run(co::close);
+            young.run(cy::close);
+        }
+    }
+
+    /**
+     * Wound-wait: a request queued on a readers-writer lock by a context that holds locks backs
+     * off when an older transaction that holds locks wounds it meanwhile (by waiting for a mutex
+     * the younger one holds), rather than wait on.
+     */
+    @Test
+    void woundWaitQueuedRequestBacksOffWhenWounded() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex x = new WwMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor youngest = new Actor("youngest")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            AcquireContext ch = youngest.call(cls::begin);
+            youngest.call(() -> m.lock(ch));
+            young.call(() -> x.lock(cy));
+            Future<LockResult> queued = young.start(() -> m.lockShared(cy));
+            awaitWaiters(m, 1);
+            assertThat(ch.isWounded()).as("the younger holder is wounded").isTrue();
+            old.call(() -> own.lock(co));
+            Future<LockResult> older = old.start(() -> x.lock(co));
+            BackoffException e = (BackoffException) failureOf(queued);
+            assertThat(e.reason()).isEqualTo(BackoffException.Reason.WOUNDED);
+            assertThat(e.olderStamp()).isEqualTo(co.stamp());
+            assertThat(e.shared()).isTrue();
+            assertThat(m.waiterCount()).isZero();
+            young.run(cy::unlockAll);
+            assertThat(older.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(co::unlockAll);
+            youngest.run(ch::unlockAll);
+            old.run(co::close);
+            young.run(cy::close);
+            youngest.run(ch::close);
+        }
+    }
+
+    /**
+     * Wait-die: a waiter that holds locks is asked to look again when an older request queues
+     * ahead of it; if that request has left by the time it looks (here: interrupted), nothing
+     * older is in its way and it waits on (parked on the lock) until its turn.
+     */
+    @Test
+    void waitDieWaiterWhoseOlderRivalLeftWaitsOn() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        try (Actor o = new Actor("o"); Actor y = HookedThread.actor("y"); Actor h = new Actor("h")) {
+            AcquireContext co = o.call(cls::begin);
+            AcquireContext cy = y.call(cls::begin);
+            AcquireContext ch = h.call(cls::begin);
+            h.call(() -> m.lock(ch));
+            y.call(() -> own.lock(cy));
+            AtomicReference<Future<LockResult>> rival = new AtomicReference<>();
+            Future<LockResult> waiter = y.start(() -> {
+                HookedThread.arm(() -> {
+                    rival.set(o.start(() -> m.lockSharedInterruptibly(co)));   // queues ahead: look again
+                    awaitWaiters(m, 2);
+                    o.thread.interrupt();                                  // and leaves
+                    awaitWaiters(m, 1);
+                });
+                return m.lockSharedInterruptibly(cy);
+            });
+            Actor.await("the waiter parks again, or returns", () ->
+                    java.util.concurrent.locks.LockSupport.getBlocker(y.thread) == m || waiter.isDone());
+            assertThat(waiter.isDone()).as("waits for the writer").isFalse();
+            assertThat(failureOf(rival.get())).isInstanceOf(InterruptedException.class);
+            h.run(ch::unlockAll);
+            assertThat(waiter.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.isHeldBy(cy)).isTrue();
+            y.run(cy::unlockAll);
+            o.run(co::close);
+            y.run(cy::close);
+            h.run(ch::close);
+        }
+    }
 }
