@@ -452,4 +452,103 @@ class AcquireContextTest {
             young.run(cy::close);
         }
     }
+
+    /**
+     * A held list filled to its last slot (a class new to the thread starts with four) is read,
+     * attached elsewhere and compacted after an out-of-order unlock without overrunning it.
+     */
+    @Test
+    void fullHeldListIsListedAttachedAndCompacted() throws Exception {
+        WwClass cls = wwClass("full");
+        List<WwMutex> ms = mutexes(cls, 4);
+        AcquireContext ctx = cls.beginTransferable();
+        lockEach(ctx, ms);
+        assertThat(ctx.heldLocks()).containsExactlyElementsOf(ms);
+        ctx.detach();
+        try (Actor other = new Actor("other")) {
+            other.run(ctx::attach);
+            assertThat(ms).allMatch(m -> m.owner() == other.thread);
+            other.run(() -> ms.get(1).unlock());
+            assertThat(ctx.heldLocks()).containsExactly(ms.get(0), ms.get(2), ms.get(3));
+            other.run(() -> ms.get(0).unlock());
+            assertThat(ctx.heldLocks()).containsExactly(ms.get(2), ms.get(3));
+            other.run(ctx::unlockAll);
+            other.run(ctx::close);
+        }
+        assertThat(ms).noneMatch(WwMutex::isLocked);
+    }
+
+    /** The read-only accessors tell a thread-bound from a transferable context and the phase. */
+    @Test
+    void accessorsTellTheKindAndThePhase() {
+        WwClass cls = wwClass("kinds");
+        try (AcquireContext bound = cls.begin()) {
+            assertThat(bound.isTransferable()).isFalse();
+            assertThat(bound.isDone()).isFalse();
+            assertThat(bound.toString()).doesNotContain("transferable");
+            bound.acquireDone();
+            assertThat(bound.isDone()).isTrue();
+        }
+        try (AcquireContext moving = cls.beginTransferable()) {
+            assertThat(moving.isTransferable()).isTrue();
+            assertThat(moving.toString()).contains(", transferable, owner=");
+        }
+    }
+
+    /**
+     * Another thread may neither detach an attached context nor slow-lock a thread's context
+     * (even one that has not backed off: the owner is checked first).
+     */
+    @Test
+    void foreignThreadsCannotDetachOrSlowLock() throws Exception {
+        WwClass cls = wwClass("foreign");
+        WwMutex m = new WwMutex(cls);
+        AcquireContext moving = cls.beginTransferable();
+        try (AcquireContext bound = wwClass("foreign-bound").begin(); Actor other = new Actor("other")) {
+            assertMisuse(() -> other.run(moving::detach), Rule.CONCURRENT_USE, "attached to");
+            assertThat(moving.owner()).isSameAs(Thread.currentThread());
+            WwMutex b = new WwMutex(bound.wwClass());
+            assertMisuse(() -> other.run(() -> b.lockSlow(bound)), Rule.FOREIGN_THREAD, "belongs to");
+        }
+        moving.close();
+        assertMisuse(moving::detach, Rule.CONTEXT_CLOSED, "closed");
+        assertThat(m.isLocked()).isFalse();
+    }
+
+    /**
+     * An asynchronous lock from the thread the context is attached to hands it over: the thread
+     * may begin another context of the class at once, the pending context says so, and any use
+     * of it meanwhile names the pending lock.
+     */
+    @Test
+    void asyncLockFromTheAttachedThreadHandsTheContextOver() throws Exception {
+        WwClass cls = wwClass("hand-over");
+        WwMutex m = new WwMutex(cls);
+        RunQueue queue = new RunQueue();
+        try (Actor holderThread = new Actor("holder")) {
+            AcquireContext holder = holderThread.call(cls::begin);
+            holderThread.call(() -> m.lock(holder));
+            AcquireContext ctx = cls.beginTransferable();
+            java.util.concurrent.CompletableFuture<LockResult> f = m.lockAsync(ctx, queue);
+            assertThat(f).isNotDone();
+            assertThat(ctx.owner()).isNull();
+            assertThat(ctx.toString()).contains("owner=async (last on " + Thread.currentThread().getName() + ")");
+            assertMisuse(ctx::attach, Rule.CONCURRENT_USE, "asynchronous lock of it is pending");
+            try (AcquireContext next = cls.beginTransferable()) {   // the thread is free again
+                assertThat(next.owner()).isSameAs(Thread.currentThread());
+            }
+            holderThread.run(holder::unlockAll);
+            queue.drain();
+            assertThat(f.join()).isEqualTo(LockResult.ACQUIRED);
+            assertThat(ctx.toString()).contains("owner=detached (last on ");
+            ctx.attach();
+            ctx.unlockAll();
+            ctx.close();
+            holderThread.run(holder::close);
+        }
+        try (AcquireContext bound = cls.begin()) {
+            assertMisuse(() -> m.lockSlowAsync(bound, queue), Rule.FOREIGN_THREAD, "lockSlowAsync");
+        }
+        assertThat(m.isLocked()).isFalse();
+    }
 }
