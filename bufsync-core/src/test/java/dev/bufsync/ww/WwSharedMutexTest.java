@@ -1288,4 +1288,40 @@ class WwSharedMutexTest {
             h.run(ch::close);
         }
     }
+
+    /**
+     * Wound-wait: a wound whose wounder has left (here: an older writer that gave up on an
+     * interrupt) is dropped: at its next contended lock the wounded reader finds no older waiter
+     * for its lock, waits instead of backing off, and gets the mutex.
+     */
+    @Test
+    void woundWaitWoundOfAWounderThatLeftIsDropped() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwMutex own = new WwMutex(cls);
+        WwMutex x = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor h = new Actor("h")) {
+            AcquireContext co = old.call(cls::begin);
+            AcquireContext cy = young.call(cls::begin);
+            AcquireContext ch = h.call(cls::begin);
+            young.call(() -> m.lockShared(cy));
+            h.call(() -> x.lock(ch));
+            old.call(() -> own.lock(co));
+            Future<LockResult> writer = old.start(() -> m.lockInterruptibly(co));
+            Actor.await("the reader is wounded", cy::isWounded);
+            old.thread.interrupt();
+            assertThat(failureOf(writer)).isInstanceOf(InterruptedException.class);
+            Future<LockResult> next = young.start(() -> x.lock(cy));
+            Actor.await("the reader queues, or returns", () -> x.waiterCount() == 1 || next.isDone());
+            assertThat(next.isDone()).as("waits for the holder instead of backing off").isFalse();
+            h.run(ch::unlockAll);
+            assertThat(next.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(cy.backoffs()).isZero();
+            young.run(cy::unlockAll);
+            old.run(co::unlockAll);
+            old.run(co::close);
+            young.run(cy::close);
+            h.run(ch::close);
+        }
+    }
 }
