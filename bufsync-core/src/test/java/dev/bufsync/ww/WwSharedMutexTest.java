@@ -730,6 +730,8 @@ class WwSharedMutexTest {
                 assertThat(e.sharedMutex().isHeldBy(ctx)).as("given back").isFalse();
                 assertThat(ctx.heldSharedMutexes()).doesNotContain(e.sharedMutex());
                 assertThat(ctx.contendedSharedMutex()).isSameAs(e.sharedMutex());
+                assertThat(e.getMessage()).contains(e.sharedMutex().describe(), "class " + cls.name(),
+                        "back-off injection is on", shared ? "then lockSharedSlow" : "then lockSlow");
                 ctx.unlockAll();
             }
         }
