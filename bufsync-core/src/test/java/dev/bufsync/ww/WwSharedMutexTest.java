@@ -316,6 +316,7 @@ class WwSharedMutexTest {
             Future<LockResult> writer = old.start(() -> m.lock(co));
             awaitWaiters(m, 1);
             Actor.await("the younger reader is wounded", cy::isWounded);
+            assertThat(cls.stats().wounds()).isEqualTo(1);
             assertThat(young.call(() -> free.lock(cy))).isEqualTo(LockResult.ACQUIRED);
             BackoffException e = backoffOf(young, () -> held.lock(cy));
             assertThat(e.reason()).isEqualTo(BackoffException.Reason.WOUNDED);
@@ -1294,7 +1295,8 @@ class WwSharedMutexTest {
     /**
      * Wound-wait: a wound whose wounder has left (here: an older writer that gave up on an
      * interrupt) is dropped: at its next contended lock the wounded reader finds no older waiter
-     * for its lock, waits instead of backing off, and gets the mutex.
+     * that holds locks for its lock (an older one that holds nothing does not count), waits
+     * instead of backing off, and gets the mutex.
      */
     @Test
     void woundWaitWoundOfAWounderThatLeftIsDropped() throws Exception {
@@ -1302,12 +1304,16 @@ class WwSharedMutexTest {
         WwSharedMutex m = new WwSharedMutex(cls);
         WwMutex own = new WwMutex(cls);
         WwMutex x = new WwMutex(cls);
-        try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor h = new Actor("h")) {
+        try (Actor old = new Actor("old"); Actor older = new Actor("older"); Actor young = new Actor("young");
+                Actor h = new Actor("h")) {
             AcquireContext co = old.call(cls::begin);
+            AcquireContext c2 = older.call(cls::begin);
             AcquireContext cy = young.call(cls::begin);
             AcquireContext ch = h.call(cls::begin);
             young.call(() -> m.lockShared(cy));
             h.call(() -> x.lock(ch));
+            Future<LockResult> waitsHoldingNothing = older.start(() -> m.lock(c2));
+            awaitWaiters(m, 1);
             old.call(() -> own.lock(co));
             Future<LockResult> writer = old.start(() -> m.lockInterruptibly(co));
             Actor.await("the reader is wounded", cy::isWounded);
@@ -1320,10 +1326,45 @@ class WwSharedMutexTest {
             assertThat(next.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
             assertThat(cy.backoffs()).isZero();
             young.run(cy::unlockAll);
+            assertThat(waitsHoldingNothing.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            older.run(c2::unlockAll);
             old.run(co::unlockAll);
             old.run(co::close);
+            older.run(c2::close);
             young.run(cy::close);
             h.run(ch::close);
+        }
+    }
+
+    /**
+     * A queued upgrade is granted only when its context is the only holder: a release that
+     * leaves another reader grants nothing; the last one makes the context the writer.
+     */
+    @Test
+    void upgradeWaitsUntilItsContextIsTheOnlyHolder() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (Actor u = new Actor("u"); Actor r1 = new Actor("r1"); Actor r2 = new Actor("r2")) {
+            AcquireContext cu = u.call(cls::begin);
+            AcquireContext c1 = r1.call(cls::begin);
+            AcquireContext c2 = r2.call(cls::begin);
+            r1.call(() -> m.lockShared(c1));                  // the first reader in the list
+            u.call(() -> m.lockShared(cu));
+            r2.call(() -> m.lockShared(c2));
+            Future<LockResult> upgrade = u.start(() -> m.lock(cu));
+            awaitWaiters(m, 1);
+            r1.run(c1::unlockAll);
+            assertThat(m.isWriteLocked()).as("another reader is left").isFalse();
+            assertThat(m.readerCount()).isEqualTo(2);
+            assertThat(m.waiterCount()).isEqualTo(1);
+            r2.run(c2::unlockAll);
+            assertThat(m.isHeldExclusivelyBy(cu)).isTrue();
+            assertThat(upgrade.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.UPGRADED);
+            assertThat(m.readerCount()).isZero();
+            u.run(cu::unlockAll);
+            u.run(cu::close);
+            r1.run(c1::close);
+            r2.run(c2::close);
         }
     }
 }
