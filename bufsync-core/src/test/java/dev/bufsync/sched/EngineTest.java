@@ -19,6 +19,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -291,6 +292,27 @@ class EngineTest {
         assertThat(engine.stats().timedOut()).isEqualTo(1);
         assertThat(engine.stats().completed()).as("the late completion of the timed-out job counts nothing").isEqualTo(1);
         assertThat(stuck.finished().error()).isInstanceOf(JobTimeoutException.class);
+    }
+
+    /**
+     * A job's timeout counts from its start: the time its start took (here a slow listener) is
+     * spent from the timeout, not added to it. Reads the job's timer, as armed.
+     */
+    @Test
+    void theTimeoutCountsFromTheStart() throws Exception {
+        Duration limit = Duration.ofHours(1);
+        long slowStart = TimeUnit.MILLISECONDS.toNanos(200);
+        Engine engine = Engine.builder("from-start").timeout(limit).executor(Runnable::run).listener(new JobListener() {
+            @Override
+            public void onStart(SubmittedJob job) {
+                while (System.nanoTime() - job.startNanos() < slowStart) {
+                    LockSupport.parkNanos(slowStart / 10);
+                }
+            }
+        }).build();
+        engines.add(engine);
+        SubmittedJob s = engine.newEntity("e").submit(job("timed"));
+        assertThat(s.timer.getDelay(TimeUnit.NANOSECONDS)).isLessThanOrEqualTo(limit.toNanos() - slowStart);
     }
 
     /** drm_sched_basic_credits: with credit limit 1 the second job starts only after the first. */

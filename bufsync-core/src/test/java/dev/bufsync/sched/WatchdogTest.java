@@ -71,6 +71,26 @@ class WatchdogTest {
     }
 
     /**
+     * One report per stall: the looks after it, the last one (woken by close) included, report
+     * nothing more while nothing progresses.
+     */
+    @Test
+    void reportsOncePerStall() throws Exception {
+        List<String> reports = new CopyOnWriteArrayList<>();
+        CountDownLatch reported = new CountDownLatch(1);
+        Set<Thread> before = watchdogThreads();
+        Watchdog dog = Watchdog.start(Duration.ofMillis(50), r -> {
+            reports.add(r);
+            reported.countDown();
+        }, engine);
+        Thread thread = newWatchdogThread(before);
+        assertThat(reported.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("a stall reported").isTrue();
+        awaitState(thread, Thread.State.TIMED_WAITING);                 // parked after the report
+        dog.close();
+        assertThat(reports).singleElement().asString().contains("  job waiting (e #");
+    }
+
+    /**
      * Close waits for a report under way to end; interrupted while it waits, it returns with the
      * interrupt status set.
      */
