@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -736,7 +737,109 @@ class FenceTest {
         assertThat(runs).hasValue(101);
     }
 
+    /**
+     * A removed callback is unlinked at once, also from below a live registration: the pending
+     * fence does not keep it (and what it captures) reachable.
+     */
+    @Test
+    void removedCallbackIsReleased() {
+        Signaller s = mock();
+        AtomicInteger runs = new AtomicInteger();
+        s.fence().addCallback(f -> runs.incrementAndGet());                // inline, then moved below
+        WeakReference<FenceCallback> removed = addAndRemoveCapturingCallback(s.fence());
+        assertCollected(removed, "the removed callback");
+        s.signal();
+        assertThat(runs).as("the first callback").hasValue(1);
+    }
+
+    /** Adds a callback that captures a fresh object, then one more above it, and removes the first. */
+    private static WeakReference<FenceCallback> addAndRemoveCapturingCallback(Fence fence) {
+        Object captured = new Object();
+        FenceCallback cb = f -> captured.hashCode();
+        fence.addCallback(cb);
+        fence.addCallback(f -> { }, Runnable::run);                     // a live registration above it
+        assertThat(fence.removeCallback(cb)).isTrue();
+        return new WeakReference<>(cb);
+    }
+
+    /**
+     * Asserts that {@code ref} is cleared once the garbage collector has run (a few times at
+     * most): nothing strongly reachable keeps its referent.
+     */
+    static void assertCollected(WeakReference<?> ref, String what) {
+        for (int i = 0; i < 50 && ref.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(ref.get()).as("%s is still reachable", what).isNull();
+    }
+
     // ------------------------------------------------------------ waiting
+
+    /**
+     * A wait that timed out leaves nothing registered: the pending fence does not keep the
+     * thread that waited reachable.
+     */
+    @Test
+    void timedOutWaitLeavesNoWaiterBehind() throws Exception {
+        Signaller s = mock();
+        assertCollected(waitedOnce(() -> assertThat(s.fence().await(Duration.ofMillis(1))).isFalse()),
+                "the thread whose wait timed out");
+        assertThat(s.fence().isSignaled()).isFalse();
+        s.signal();
+    }
+
+    /** Runs {@code wait} on a new thread, joins it, and returns a weak reference to the finished thread. */
+    static WeakReference<Thread> waitedOnce(Waiting wait) throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                wait.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.join(PATIENCE);
+        assertThat(t.isAlive()).isFalse();
+        assertThat(failure.get()).isNull();
+        return new WeakReference<>(t);
+    }
+
+    /**
+     * A timed waiter that is interrupted after the fence signalled, while the signalling thread
+     * is still busy with a callback registered before it (so that its turn to be woken has not
+     * come), returns {@code true}: the signal came first. The interrupt status stays set.
+     */
+    @Test
+    void waiterInterruptedAfterTheSignalBeforeItsTurnReportsTheSignal() throws Exception {
+        Signaller s = mock();
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        s.fence().addCallback(f -> {
+            holding.countDown();
+            awaitQuietly(release);
+        });
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            try {
+                boolean signalled = s.fence().await(PATIENCE);
+                outcome.complete(signalled + ", interrupted " + Thread.currentThread().isInterrupted());
+            } catch (Throwable t) {
+                outcome.completeExceptionally(t);
+            }
+        });
+        awaitParkedOn(waiter, s.fence());
+        Thread signaller = Thread.ofPlatform().start(s::signal);
+        try {
+            assertThat(holding.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            assertThat(s.fence().isSignaled()).isTrue();
+            waiter.interrupt();
+            assertThat(outcome.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo("true, interrupted true");
+        } finally {
+            release.countDown();
+            signaller.join();
+            waiter.join();
+        }
+    }
 
     /** A negative timeout is an IllegalArgumentException, even on a signalled fence. */
     @Test
