@@ -634,6 +634,38 @@ class FenceTest {
      */
     @Test
     void wokenWaiterWakesTheOthers() throws Exception {
+        assertHelpWakesTheWaiters(true, all -> {
+            while (!all.await(Duration.ofMillis(10))) {
+                Thread.onSpinWait();
+            }
+        });
+    }
+
+    /** A wait that begins after the signal, untimed, returns at once and wakes the waiters still parked. */
+    @Test
+    void untimedWaitOnASignalledFenceWakesTheOthers() throws Exception {
+        assertHelpWakesTheWaiters(false, Fence::await);
+    }
+
+    /** A timed wait that begins after the signal returns true at once and wakes the waiters still parked. */
+    @Test
+    void timedWaitOnASignalledFenceWakesTheOthers() throws Exception {
+        assertHelpWakesTheWaiters(false, all -> assertThat(all.await(PATIENCE)).isTrue());
+    }
+
+    /** A wait on a fence, by a thread that may help wake the others. */
+    @FunctionalInterface
+    private interface Help {
+        void run(Fence all) throws Exception;
+    }
+
+    /**
+     * Parks two untimed waiters on an all-of array, then signals its member on a thread that a
+     * callback holds before it can wake the array's waiters, and asserts that {@code help} wakes
+     * them meanwhile. {@code help} runs on a thread of its own started before the signal if
+     * {@code startedBeforeSignal}, otherwise on this thread once the array has signalled.
+     */
+    private static void assertHelpWakesTheWaiters(boolean startedBeforeSignal, Help help) throws Exception {
         Signaller member = mock();
         FenceArray all = FenceArray.allOf(member.fence());      // its member node runs first
         CountDownLatch holding = new CountDownLatch(1);
@@ -646,22 +678,24 @@ class FenceTest {
         for (int i = 0; i < 2; i++) {
             untimed.add(Thread.ofPlatform().start(() -> awaitQuietly(all)));
         }
-        Thread timed = Thread.ofPlatform().start(() -> {
-            try {
-                while (!all.await(Duration.ofMillis(10))) {
-                    Thread.onSpinWait();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
         for (Thread t : untimed) {
             awaitParkedOn(t, all);
         }
+        AtomicReference<Throwable> helpFailed = new AtomicReference<>();
+        Thread helper = startedBeforeSignal ? Thread.ofPlatform().start(() -> {
+            try {
+                help.run(all);
+            } catch (Throwable t) {
+                helpFailed.set(t);
+            }
+        }) : null;
         Thread signaller = Thread.ofPlatform().start(member::signal);
         try {
             assertThat(holding.await(20, TimeUnit.SECONDS)).isTrue();
             assertThat(all.isSignaled()).isTrue();
+            if (helper == null) {
+                help.run(all);
+            }
             for (Thread t : untimed) {
                 t.join(Duration.ofSeconds(20));
                 assertThat(t.isAlive()).as("woken while the signaller is still held").isFalse();
@@ -669,8 +703,11 @@ class FenceTest {
         } finally {
             release.countDown();
             signaller.join();
-            timed.join();
+            if (helper != null) {
+                helper.join();
+            }
         }
+        assertThat(helpFailed.get()).isNull();
     }
 
     /**
