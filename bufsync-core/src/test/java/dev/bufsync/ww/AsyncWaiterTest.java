@@ -460,4 +460,91 @@ class AsyncWaiterTest {
         endAll(s.h(), s.x(), s.barger());
         assertFree(s.m());
     }
+
+    /**
+     * A wake during the first run, and the executor refuses the look it schedules: the refusing
+     * thread withdraws the request even though the mutex was taken meanwhile by a barger (a look
+     * that still waited would leave the request queued, its future never completed).
+     */
+    @Test
+    void aRefusedLookLeavesTheQueueEvenIfTheMutexWasTaken() {
+        assertTimeoutPreemptively(SAFETY_NET, () -> {
+            WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+            WwMutex a = new WwMutex(cls);
+            WwMutex m = new WwMutex(cls);
+            WwMutex n = new WwMutex(cls);
+            RunQueue queue = new RunQueue();
+            AcquireContext x = detached(cls);
+            AcquireContext h = detached(cls);
+            AcquireContext k = detached(cls);
+            AcquireContext barger = detached(cls);
+            done(a.lockAsync(x, queue));
+            done(m.lockAsync(h, queue));
+            done(n.lockAsync(k, queue));
+            CompletableFuture<LockResult> fh = n.lockAsync(h, Runnable::run);
+            CompletableFuture<LockResult> taken = fh.handle((r, e) -> {
+                h.unlockAll();                           // wakes x, still in lockAsync
+                return m.lockAsync(barger, queue).join();
+            });
+            RejectedExecutionException refusal = new RejectedExecutionException("shut down");
+            CompletableFuture<LockResult> fx = m.lockAsync(x, task -> {
+                throw refusal;
+            });
+            assertThat(done(taken)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(failure(fx)).isSameAs(refusal);
+            assertThat(m.waiterCount()).isZero();
+            assertThat(m.holderContext()).isSameAs(barger);
+            assertThat(x.heldCount()).isEqualTo(1);      // a only
+            endAll(x, h, k, barger);
+            queue.drain();
+            assertFree(a, m, n);
+        });
+    }
+
+    /**
+     * The future is completed behind the request's back (obtrude, from the before-unlock hook
+     * that the withdrawal's release runs): the completion from outside reports that it did not
+     * complete it.
+     */
+    @ParameterizedTest
+    @EnumSource(Completion.class)
+    void aCompletionFromOutsideReportsAnObtrudedResult(Completion completion) {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        @SuppressWarnings("unchecked")
+        CompletableFuture<LockResult>[] obtrude = new CompletableFuture[1];
+        RunQueue queue = new RunQueue();
+        HandedOver s = HandedOver.to(cls, () -> {
+            if (obtrude[0] != null) {
+                obtrude[0].obtrudeValue(LockResult.ALREADY_HELD);
+            }
+        }, queue, queue);
+        s.barger().unlockAll();                          // hands m to x
+        obtrude[0] = s.fx();
+        assertThat(completion.apply(s.fx())).isFalse();
+        obtrude[0] = null;
+        assertThat(done(s.fx())).isEqualTo(LockResult.ALREADY_HELD);
+        assertThat(s.x().heldCount()).isZero();
+        queue.drain();
+        endAll(s.h(), s.x(), s.barger());
+        assertFree(s.m());
+    }
+
+    /**
+     * A look that throws (in production: out of memory while completing the future) ends the
+     * request's looks, so a cancel that comes later returns at once instead of waiting for a look
+     * that will never end. The throwing look is simulated with a waiter without a context.
+     */
+    @Test
+    void aCancelAfterALookThrewReturnsAtOnce() {
+        assertTimeoutPreemptively(SAFETY_NET, () -> {
+            WwMutex m = new WwMutex(wwClass(Algorithm.WOUND_WAIT));
+            AsyncWaiter w = new AsyncWaiter(m, null, new RunQueue(), false);
+            RUN.setVolatile(w, AsyncWaiter.SCHEDULED);
+            assertThatThrownBy(w::run).isInstanceOf(NullPointerException.class);
+            assertThat(runState(w)).isEqualTo(AsyncWaiter.DONE);
+            assertThat(w.future.cancel(false)).isTrue();
+            assertThat(w.future).isCancelled();
+            assertFree(m);
+        });
+    }
 }
