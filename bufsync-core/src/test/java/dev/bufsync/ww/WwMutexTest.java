@@ -1127,4 +1127,78 @@ class WwMutexTest {
         }
         assertThat(barged).as("the younger context barged in 100 attempts").isOne();
     }
+
+    /**
+     * Every plain form that takes the mutex counts one acquisition, and a form that finds it busy
+     * counts none.
+     */
+    @Test
+    void everyPlainFormCountsOneAcquisition() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        m.lockInterruptibly();
+        m.unlock();
+        assertThat(m.tryLock()).isTrue();
+        m.unlock();
+        assertThat(m.tryLock(Duration.ZERO)).isTrue();
+        m.unlock();
+        assertThat(m.tryLock(Duration.ofDays(1))).isTrue();
+        m.unlock();
+        assertThat(cls.stats().acquisitions()).isEqualTo(4);
+        try (Actor other = new Actor("other")) {
+            other.run(m::lock);
+            assertThat(m.tryLock()).isFalse();
+            assertThat(m.tryLock(Duration.ZERO)).isFalse();
+            other.run(m::unlock);
+        }
+        assertThat(cls.stats().acquisitions()).isEqualTo(5);
+        assertThat(cls.stats().contended()).isZero();
+    }
+
+    /** The waiting time counted is the time the waiter spent queued: within the time the test took. */
+    @Test
+    void waitNanosIsTheTimeSpentQueued() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        long before = System.nanoTime();
+        try (Actor waiter = new Actor("waiter")) {
+            Future<?> f = queuePlainWaiter(waiter, m);
+            m.unlock();
+            f.get(20, TimeUnit.SECONDS);
+            waiter.run(m::unlock);
+        }
+        long elapsed = System.nanoTime() - before;
+        assertThat(cls.stats().contended()).isOne();
+        assertThat(cls.stats().waitNanos()).isPositive().isLessThanOrEqualTo(elapsed);
+    }
+
+    /**
+     * The context forms that never wait, and the asynchronous one, grow the context's list of held
+     * locks as the blocking forms do: a context takes more mutexes than the list's first size.
+     */
+    @Test
+    void nonBlockingAndAsynchronousFormsGrowTheHeldList() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        for (int form = 0; form < 3; form++) {
+            List<WwMutex> ms = new ArrayList<>();
+            for (int i = 0; i < 9; i++) {
+                ms.add(new WwMutex(cls));
+            }
+            AcquireContext ctx = form < 2 ? cls.begin() : cls.beginTransferable();
+            for (WwMutex m : ms) {
+                switch (form) {
+                    case 0 -> assertThat(m.tryLock(ctx)).isEqualTo(LockResult.ACQUIRED);
+                    case 1 -> assertThat(m.tryLock(ctx, Duration.ZERO)).isEqualTo(LockResult.ACQUIRED);
+                    default -> assertThat(m.lockAsync(ctx, Runnable::run)).isCompletedWithValue(LockResult.ACQUIRED);
+                }
+            }
+            if (form == 2) {
+                ctx.attach();
+            }
+            assertThat(ctx.heldLocks()).as("form %d", form).containsExactlyElementsOf(ms);
+            ctx.unlockAll();
+            ctx.close();
+        }
+    }
 }
