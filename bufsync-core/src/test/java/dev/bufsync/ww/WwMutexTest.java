@@ -1201,4 +1201,92 @@ class WwMutexTest {
             ctx.close();
         }
     }
+
+    /** An interruptible form, run by a waiter thread: {@code true} if it acquired. */
+    @FunctionalInterface
+    private interface WaitingForm {
+        boolean lock(WwMutex m, AcquireContext ctx) throws Exception;
+    }
+
+    /** The interruptible forms that queue; ctx is null for the plain ones. */
+    private static final List<WaitingForm> INTERRUPTIBLE_FORMS = List.of(
+            (m, ctx) -> {
+                m.lockInterruptibly();
+                return true;
+            },
+            (m, ctx) -> m.tryLock(Duration.ofDays(1)),
+            (m, ctx) -> m.lockInterruptibly(ctx) == LockResult.ACQUIRED,
+            (m, ctx) -> m.tryLock(ctx, Duration.ofDays(1)) == LockResult.ACQUIRED,
+            (m, ctx) -> {
+                m.lockSlowInterruptibly(ctx);
+                return true;
+            });
+
+    /**
+     * Runs form {@code index} in a waiter queued behind a plain holder, then either interrupts the
+     * waiter or releases the mutex; returns what the waiter saw and checks that the mutex and the
+     * context agree with it.
+     */
+    private static String queuedForm(int index, boolean interrupt) throws Exception {
+        boolean slow = index == 4;
+        WwClass cls = slow ? WwClass.builder("slow").firstStamp(0).injectBackoff(true).build()
+                : wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        WwMutex other = new WwMutex(cls);
+        try (Actor holder = new Actor("holder"); Actor waiter = new Actor("waiter")) {
+            AcquireContext ctx = index < 2 ? null : waiter.call(cls::begin);
+            if (slow) {                                   // an injected back-off on m makes lockSlow legal
+                waiter.call(() -> other.lock(ctx));
+                assertThatThrownBy(() -> waiter.call(() -> m.lock(ctx))).isInstanceOf(BackoffException.class);
+                waiter.run(ctx::unlockAll);
+            }
+            holder.run(m::lock);
+            Future<String> f = waiter.start(() -> {
+                try {
+                    return INTERRUPTIBLE_FORMS.get(index).lock(m, ctx) ? "acquired" : "timed out";
+                } catch (InterruptedException e) {
+                    return Thread.currentThread().isInterrupted() ? "interrupted, still flagged" : "interrupted";
+                }
+            });
+            awaitWaiters(m, 1);
+            if (interrupt) {
+                waiter.thread.interrupt();
+            } else {
+                holder.run(m::unlock);
+            }
+            String outcome = f.get(20, TimeUnit.SECONDS);
+            assertThat(m.waiterCount()).isZero();
+            if (outcome.equals("acquired")) {
+                assertThat(m.owner()).isSameAs(waiter.thread);
+                assertThat(m.holderContext()).isSameAs(ctx);
+                waiter.run(m::unlock);
+            } else {
+                assertThat(m.owner()).isSameAs(holder.thread);
+                holder.run(m::unlock);
+            }
+            if (ctx != null) {
+                assertThat(waiter.call(ctx::heldCount)).isZero();
+                waiter.run(ctx::close);
+            }
+            waiter.run(other::lock);                     // nothing is counted as held without a context
+            waiter.run(other::unlock);
+            return outcome;
+        }
+    }
+
+    /** Every interruptible form that queued acquires the mutex when its holder releases it. */
+    @Test
+    void everyInterruptibleFormAcquiresAfterWaiting() throws Exception {
+        for (int i = 0; i < INTERRUPTIBLE_FORMS.size(); i++) {
+            assertThat(queuedForm(i, false)).as("form %d", i).isEqualTo("acquired");
+        }
+    }
+
+    /** Every interruptible form that queued gives up on an interrupt, holding nothing, the interrupt consumed. */
+    @Test
+    void everyInterruptibleFormGivesUpWhenInterruptedWhileQueued() throws Exception {
+        for (int i = 0; i < INTERRUPTIBLE_FORMS.size(); i++) {
+            assertThat(queuedForm(i, true)).as("form %d", i).isEqualTo("interrupted");
+        }
+    }
 }
