@@ -1289,4 +1289,65 @@ class WwMutexTest {
             assertThat(queuedForm(i, true)).as("form %d", i).isEqualTo("interrupted");
         }
     }
+
+    /**
+     * Wound-wait: a wound whose wounder has since let go of its locks and queued again holding
+     * nothing is stale: the wounded context does not back off for it at its next contended lock
+     * (only a queued context that holds locks confirms a wound), and waits instead.
+     */
+    @Test
+    void aWoundIsNotConfirmedByTheWounderQueuedAgainHoldingNothing() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex x = new WwMutex(cls);
+        WwMutex m = new WwMutex(cls);
+        WwMutex n = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor plain = new Actor("plain")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            old.call(() -> x.lock(oldCtx));
+            young.call(() -> m.lock(youngCtx));
+            Future<LockResult> o = old.start(() -> m.lockInterruptibly(oldCtx));
+            awaitWaiters(m, 1);
+            Actor.await("the younger holder is wounded", youngCtx::isWounded);
+            old.thread.interrupt();
+            assertThatThrownBy(() -> o.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(InterruptedException.class);
+            old.run(oldCtx::unlockAll);
+            Future<LockResult> again = old.start(() -> m.lock(oldCtx));   // queued, holding nothing
+            awaitWaiters(m, 1);
+            plain.run(n::lock);
+            Future<LockResult> y = young.start(() -> n.lock(youngCtx));
+            Actor.await("the young context queues or backs off", () -> n.waiterCount() == 1 || y.isDone());
+            assertThat(y).as("backed off for a wounder that holds nothing").isNotDone();
+            plain.run(n::unlock);
+            assertThat(y.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            young.run(youngCtx::unlockAll);
+            assertThat(again.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(oldCtx::unlockAll);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+        }
+    }
+
+    /**
+     * A live context that holds nothing does not forbid a blocking plain lock; one that holds a
+     * lock does, and the misuse names it (or, for a plain hold, says so).
+     */
+    @Test
+    void blockingPlainLockBesideALiveContext() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        WwMutex n = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            m.lock();
+            assertThatThrownBy(n::lock).isInstanceOf(WwMisuseException.class)
+                    .hasMessageContaining("other mutexes of class " + cls.name() + " without a context;");
+            m.unlock();
+            m.lockInterruptibly();
+            m.unlock();
+            m.lock(ctx);
+            assertThatThrownBy(n::lockInterruptibly).isInstanceOf(WwMisuseException.class)
+                    .hasMessageContaining("other mutexes of class " + cls.name() + " through " + ctx + ";");
+            ctx.unlockAll();
+        }
+    }
 }
