@@ -1350,4 +1350,45 @@ class WwMutexTest {
             ctx.unlockAll();
         }
     }
+
+    /**
+     * Wait-die: a younger context that holds locks and waits behind a plain waiter dies when an
+     * older context queues between them, naming that older context (the plain waiter ahead of it
+     * names nobody).
+     */
+    @Test
+    void waitDieOlderWaiterKillsYoungerHolderBehindAPlainWaiter() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwMutex m = new WwMutex(cls);
+        WwMutex x = new WwMutex(cls);
+        m.lock();                                               // a plain holder: nobody dies for it
+        try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor plain = new Actor("plain")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            Future<?> p = queuePlainWaiter(plain, m);
+            young.call(() -> x.lock(youngCtx));
+            Future<Object> y = young.start(() -> {
+                try {
+                    return m.lock(youngCtx);
+                } catch (BackoffException e) {
+                    return e;
+                }
+            });
+            awaitWaiters(m, 2);
+            Future<LockResult> o = old.start(() -> m.lock(oldCtx));
+            assertThat(y.get(20, TimeUnit.SECONDS)).isInstanceOfSatisfying(BackoffException.class, e -> {
+                assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+                assertThat(e.olderStamp()).isEqualTo(oldCtx.stamp());
+            });
+            awaitWaiters(m, 2);
+            m.unlock();
+            p.get(20, TimeUnit.SECONDS);
+            plain.run(m::unlock);
+            assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(oldCtx::unlockAll);
+            young.run(youngCtx::unlockAll);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+        }
+    }
 }
