@@ -138,4 +138,32 @@ class WwMutexQueueTest {
         close(older, younger);
         assertThat(a.isLocked() || b.isLocked() || busy.isLocked()).isFalse();
     }
+
+    /**
+     * Wait-die: a context that holds nothing never dies, even when it looks while an older context
+     * holds the mutex: the first waiter, freed to take it, finds it taken by an older barger and
+     * waits on for the hand-off.
+     */
+    @Test
+    void waitDieAWaiterThatHoldsNothingDoesNotDieForAnOlderBarger() {
+        WwClass waitDie = WwClass.builder("queue-wait-die").algorithm(WwClass.Algorithm.WAIT_DIE)
+                .injectBackoff(false).build();
+        WwMutex m = new WwMutex(waitDie);
+        AcquireContext older = waitDie.beginTransferable();
+        older.detach();
+        AcquireContext younger = waitDie.beginTransferable();
+        younger.detach();
+        m.lock();
+        CompletableFuture<LockResult> f = m.lockAsync(younger, queue);
+        m.unlock();                                          // frees it, schedules younger's look
+        assertThat(m.lockAsync(older, queue)).isCompletedWithValue(LockResult.ACQUIRED);
+        assertThat(queue.drain()).isOne();                   // younger looks: taken, so hand-off next
+        assertThat(f).isNotDone();
+        release(older);
+        assertThat(m.holderContext()).isSameAs(younger);
+        queue.drain();
+        assertThat(f).isCompletedWithValue(LockResult.ACQUIRED);
+        close(older, younger);
+        assertThat(m.isLocked()).isFalse();
+    }
 }

@@ -1391,4 +1391,21 @@ class WwMutexTest {
             young.run(youngCtx::close);
         }
     }
+
+    /** A timed plain tryLock of a mutex the thread holds names the holding context only when there is one. */
+    @Test
+    void recursiveTimedTryLockNamesTheHoldingContextOnlyIfAny() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        assertThatThrownBy(() -> m.tryLock(Duration.ofDays(1))).isInstanceOf(WwMisuseException.class)
+                .hasMessageEndingWith(", which it already holds; a WwMutex is not reentrant");
+        m.unlock();
+        try (AcquireContext ctx = cls.begin()) {
+            m.lock(ctx);
+            assertThatThrownBy(() -> m.tryLock(Duration.ofDays(1))).isInstanceOf(WwMisuseException.class)
+                    .hasMessageEndingWith(", which it already holds through " + ctx + "; a WwMutex is not reentrant");
+            ctx.unlockAll();
+        }
+    }
 }
