@@ -3,6 +3,7 @@ package dev.bufsync.sched;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.bufsync.LogCapture;
 import dev.bufsync.fence.Fence;
 import dev.bufsync.fence.FenceContext;
 import dev.bufsync.fence.Signaller;
@@ -559,7 +560,10 @@ class EngineTest {
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout must be positive");
     }
 
-    /** What inOrder declares overrides the default of the executor: pipelining follows it. */
+    /**
+     * What inOrder declares overrides the default of the executor: pipelining follows it, and on
+     * an in-order engine a dependency on an earlier job of the same entity is dropped.
+     */
     @Test
     void inOrderDeclarationOverridesTheDefault() throws Exception {
         Engine unordered = Engine.builder("unordered").credits(2).inOrder(false).build();
@@ -572,6 +576,12 @@ class EngineTest {
             SubmittedJob reader = engine.newEntity("r").submit(Job.builder("r").reads(buf).work(device.work("r")).build());
             assertThat(reader.dependencies()).as(engine.name())
                     .containsExactly(engine == serial ? writer.scheduled() : writer.finished());
+            SubmittedJob sameEntity = writer.entity().submit(Job.builder("r2").reads(buf).work(device.work("r2")).build());
+            if (engine == serial) {
+                assertThat(sameEntity.dependencies()).as("the queue runs the writer first").isEmpty();
+            } else {
+                assertThat(sameEntity.dependencies()).containsExactly(writer.finished());
+            }
         }
     }
 
@@ -593,13 +603,15 @@ class EngineTest {
         assertThat(device.isAlive()).as("the device thread ended with the engine").isFalse();
     }
 
-    /** Reading the stats and closing an entity let go of the engine lock: another thread takes it. */
+    /** Reading the stats and closing an entity or the engine let go of the engine lock: another thread takes it. */
     @Test
-    void statsAndEntityCloseReleaseTheEngineLock() throws Exception {
+    void statsAndClosesReleaseTheEngineLock() throws Exception {
         Engine engine = engine("lock", 1);
         engine.stats();
         assertLockFreeForOthers(engine);
         engine.newEntity("e").close();
+        assertLockFreeForOthers(engine);
+        engine.close();
         assertLockFreeForOthers(engine);
     }
 
@@ -773,7 +785,8 @@ class EngineTest {
         AtomicInteger calls = new AtomicInteger();
         CountDownLatch firstReport = new CountDownLatch(1);
         CountDownLatch secondReport = new CountDownLatch(1);
-        try (Watchdog dog = Watchdog.start(Duration.ofMillis(100), r -> {
+        try (LogCapture log = LogCapture.of("dev.bufsync.sched");
+             Watchdog dog = Watchdog.start(Duration.ofMillis(100), r -> {
             if (calls.incrementAndGet() == 1) {
                 firstReport.countDown();
                 throw new IllegalStateException("reporter fails");
@@ -788,6 +801,10 @@ class EngineTest {
                     .dependsOn(second.fence()).run(() -> { }).build());
             assertThat(secondReport.await(WAIT.toSeconds(), TimeUnit.SECONDS))
                     .as("the watchdog still reports after its reporter threw").isTrue();
+            assertThat(log.records()).anySatisfy(r -> {
+                assertThat(r.getMessage()).isEqualTo("watchdog: reporting a stall threw; watching on");
+                assertThat(r.getThrown()).hasMessage("reporter fails");
+            });
             second.signal();
             await(next.finished());
         }
