@@ -67,7 +67,8 @@ class AttachmentTest {
         }
         var writeFence = producer.attach(buf, dev.bufsync.resv.Usage.WRITE);
         assertThatThrownBy(() -> reader.beginCpuAccess(Access.READ, Duration.ZERO))
-                .isInstanceOf(java.util.concurrent.TimeoutException.class);
+                .isInstanceOf(java.util.concurrent.TimeoutException.class)
+                .hasMessageStartingWith("beginCpuAccess(READ) through display on buffer 'cpu' timed out");
         writeFence.signal();
         reader.beginCpuAccess(Access.READ, Duration.ZERO).close();
     }
@@ -136,6 +137,26 @@ class AttachmentTest {
         a.unmap();
         a.detach();
         a.close();
+    }
+
+    /**
+     * While its buffer is closing (work still pending), an attachment still attached refuses a
+     * new mapping; unmapping and detaching still work.
+     */
+    @Test
+    void closingBufferRefusesNewMappings() throws Exception {
+        SharedBuffer buf = producer.buffer("closing");
+        Attachment a = buf.attach("gpu", Access.WRITE);
+        a.map();
+        producer.attach(buf, dev.bufsync.resv.Usage.BOOKKEEP);
+        assertThat(buf.close(Duration.ZERO)).isFalse();
+        assertThat(a.isAttached()).isTrue();
+        assertThatThrownBy(a::map).isInstanceOf(BufferClosedException.class)
+                .hasMessageContaining("map(WRITE) through gpu").hasMessageContaining("closing");
+        assertThat(a.isMapped()).as("the refused map is not counted").isTrue();
+        a.unmap();
+        assertThat(a.isMapped()).isFalse();
+        a.detach();
     }
 
     /**

@@ -4,10 +4,14 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.bufsync.check.CheckPolicy;
+import dev.bufsync.check.Checker;
+import dev.bufsync.check.DependencyCycle;
 import dev.bufsync.fence.Fence;
 import dev.bufsync.fence.FenceAbandonedException;
 import dev.bufsync.fence.Fences;
 import dev.bufsync.fence.Signaller;
+import dev.bufsync.resv.Reservation;
 import dev.bufsync.resv.Usage;
 import dev.bufsync.ww.WwClass;
 import java.lang.foreign.MemorySegment;
@@ -18,6 +22,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -25,6 +30,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicIntegerArray;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Tag;
@@ -346,7 +352,9 @@ class BufferSyncTest {
         SharedBuffer b = producer.buffer("b");
         try (BufferSync sync = BufferSync.init("misuse")) {
             assertThatThrownBy(sync::unlock).isInstanceOf(IllegalStateException.class)
-                    .hasMessageContaining("misuse").hasMessageContaining("not locked");
+                    .hasMessage("unlock on BufferSync 'misuse': not locked");
+            assertThatThrownBy(() -> sync.lock(Duration.ofNanos(-1))).isInstanceOf(IllegalArgumentException.class)
+                    .hasMessage("lock on BufferSync 'misuse': negative timeout PT-0.000000001S");
             assertThatThrownBy(() -> sync.segment(a)).isInstanceOf(IllegalStateException.class)
                     .hasMessageContaining("not locked");
             assertThatThrownBy(sync::fence).isInstanceOf(IllegalStateException.class);
@@ -398,7 +406,7 @@ class BufferSyncTest {
     @Test
     void useAfterCloseIsRefused() throws Exception {
         SharedBuffer a = producer.buffer("a");
-        BufferSync sync = BufferSync.init("closed");
+        BufferSync sync = BufferSync.init("finished");
         sync.get(a, Access.WRITE);
         sync.lock();
         Fence section = sync.fence();
@@ -415,8 +423,8 @@ class BufferSyncTest {
                 () -> sync.segment(a),
                 sync::fence);
         for (ThrowingCallable op : operations) {
-            assertThatThrownBy(op).isInstanceOf(IllegalStateException.class).hasMessageContaining("'closed'")
-                    .hasMessageContaining("closed");
+            assertThatThrownBy(op).isInstanceOf(IllegalStateException.class)
+                    .hasMessageContaining("on BufferSync 'finished': ").hasMessageEndingWith(": closed");
         }
         sync.close();                                        // idempotent
         assertThat(sync.toString()).contains("closed");
@@ -429,40 +437,112 @@ class BufferSyncTest {
     @Test
     void lockSeesCloseUnderTheLock() throws Exception {
         SharedBuffer buf = SharedBuffer.allocate("closing-under-lock", 64);
-        CountDownLatch held = new CountDownLatch(1);
-        CountDownLatch release = new CountDownLatch(1);
-        Thread holder = Thread.ofPlatform().name("holder").start(() -> {
-            buf.reservation().lock();
-            held.countDown();
-            try {
-                release.await();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            } finally {
-                buf.reservation().unlock();
-            }
-        });
-        held.await();
         AtomicReference<Throwable> thrown = new AtomicReference<>();
-        Thread locker = Thread.ofPlatform().name("locker").start(() -> {
-            try (BufferSync sync = BufferSync.init("late")) {
-                sync.get(buf, Access.WRITE);
-                sync.lock();
-            } catch (Throwable t) {
-                thrown.set(t);
-            }
-        });
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
-        while (buf.reservation().mutex().waiterCount() == 0 && System.nanoTime() < deadline) {
-            Thread.yield();
+        Thread locker;
+        try (ReservationHolder holder = ReservationHolder.of(buf)) {
+            locker = Thread.ofPlatform().name("locker").start(() -> {
+                try (BufferSync sync = BufferSync.init("late")) {
+                    sync.get(buf, Access.WRITE);
+                    sync.lock();
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            holder.awaitWaiters(1);
+            assertThat(buf.close(Duration.ZERO)).as("the reservation is held").isFalse();
         }
-        assertThat(buf.close(Duration.ZERO)).as("the reservation is held").isFalse();
-        release.countDown();
-        holder.join(TimeUnit.SECONDS.toMillis(30));
         locker.join(TimeUnit.SECONDS.toMillis(30));
         assertThat(thrown.get()).isInstanceOf(BufferClosedException.class).hasMessageContaining("closing");
         assertThat(buf.reservation().fences(Usage.BOOKKEEP)).isEmpty();
         assertThat(buf.close(Duration.ZERO)).isTrue();
+    }
+
+    /**
+     * lock refuses a closing buffer before it takes any lock: with the buffer's reservation held
+     * elsewhere and an interrupt pending, it reports the closing buffer, not the interrupt that
+     * waiting for the lock would have reported, and leaves the interrupt set.
+     */
+    @Test
+    void lockOfAClosingBufferIsRefusedBeforeLocking() throws Exception {
+        SharedBuffer buf = producer.buffer("closing-early");
+        try (BufferSync sync = BufferSync.init("early"); ReservationHolder holder = ReservationHolder.of(buf)) {
+            sync.get(buf, Access.WRITE);
+            assertThat(buf.close(Duration.ZERO)).as("the reservation is held").isFalse();
+            Thread.currentThread().interrupt();
+            try {
+                assertThatThrownBy(sync::lock).isInstanceOf(BufferClosedException.class)
+                        .hasMessageContaining("closing-early");
+            } finally {
+                assertThat(Thread.interrupted()).as("the interrupt is kept").isTrue();
+            }
+        }
+    }
+
+    /**
+     * retries() adds up the back-offs of every lock of the sync: with back-off injection on the
+     * buffers' class, a sync of many buffers backs off at least once in one lock and again in the
+     * next, and still locks them all.
+     */
+    @Test
+    void retriesCountEveryBackoff() throws Exception {
+        WwClass cls = WwClass.builder("sync-retries").injectBackoff(true).build();
+        try (BufferSync sync = BufferSync.init("retrying")) {
+            for (int i = 0; i < 20; i++) {                    // injection begins within 16 locks
+                sync.get(producer.track(SharedBuffer.allocate("r" + i, 64, cls)), Access.WRITE);
+            }
+            assertThat(sync.retries()).isZero();
+            sync.lock();
+            int first = sync.retries();
+            assertThat(first).as("retries of the first lock").isPositive();
+            assertThat(cls.stats().injected()).isGreaterThanOrEqualTo(first);
+            sync.unlock();
+            sync.lock();
+            assertThat(sync.retries()).as("retries of both locks").isGreaterThan(first);
+            for (SharedBuffer b : sync.buffers()) {
+                assertThat(b.reservation().fences(Usage.WRITE)).containsExactly(sync.fence());
+            }
+        }
+    }
+
+    /**
+     * The checker's signalling section of a locked section lasts from the publication of its
+     * fence to the unlock, or to the timeout of a lock that gave up: afterwards the thread may
+     * take a reservation lock that someone holds while waiting for the sync's fences.
+     */
+    @Test
+    void signallingSectionEndsWithUnlockAndWithATimedOutLock() throws Exception {
+        SharedBuffer buf = producer.buffer("annotated");
+        Reservation other = new Reservation();
+        List<DependencyCycle> reported = new CopyOnWriteArrayList<>();
+        Consumer<DependencyCycle> listener = reported::add;
+        CheckPolicy runPolicy = Checker.policy();
+        Checker.setPolicy(CheckPolicy.THROW);
+        Checker.reset();
+        Checker.addCycleListener(listener);
+        try (BufferSync sync = BufferSync.init("annotated")) {
+            sync.get(buf, Access.WRITE);
+            sync.lock();
+            Fence section = sync.fence();
+            sync.unlock();
+            other.lock();
+            try {
+                section.await(Duration.ofMillis(1));        // `other` held, then the sync's context
+            } finally {
+                other.unlock();
+            }
+            other.lock();                                   // after unlock: outside the section
+            other.unlock();
+            Signaller earlier = producer.attach(buf, Usage.WRITE);
+            assertThatThrownBy(() -> sync.lock(Duration.ZERO)).isInstanceOf(TimeoutException.class);
+            other.lock();                                   // after the timeout: outside the section
+            other.unlock();
+            earlier.signal();
+        } finally {
+            Checker.removeCycleListener(listener);
+            Checker.reset();
+            Checker.setPolicy(runPolicy);
+        }
+        assertThat(reported).isEmpty();
     }
 
     /** A closed buffer cannot be got, and a buffer closed after get makes lock fail with nothing locked. */
@@ -470,6 +550,7 @@ class BufferSyncTest {
     void closedBuffersAreRefused() throws Exception {
         SharedBuffer open = producer.buffer("open");
         SharedBuffer gone = SharedBuffer.allocate("gone", 64);
+        Attachment revoked = gone.attach("display", Access.READ);      // detached by the buffer's close
         try (BufferSync sync = BufferSync.init("closed-buffers")) {
             sync.get(open, Access.WRITE);
             sync.get(gone, Access.WRITE);
@@ -480,6 +561,8 @@ class BufferSyncTest {
             assertThat(open.reservation().fences(Usage.BOOKKEEP)).isEmpty();
             sync.put(gone);
             assertThatThrownBy(() -> sync.get(gone, Access.READ)).isInstanceOf(BufferClosedException.class);
+            assertThatThrownBy(() -> sync.get(revoked, Access.READ)).isInstanceOf(BufferClosedException.class)
+                    .hasMessageContaining("gone");
             sync.lock();
         }
     }

@@ -397,17 +397,23 @@ class SharedBufferTest {
         assertThat(signalledWhenFreed.get()).as("freed under a fence added under the lock").isTrue();
     }
 
-    /** close() waits at most CLOSE_TIMEOUT, then throws; interrupted, it throws at once and keeps the interrupt. */
+    /**
+     * close() waits at most CLOSE_TIMEOUT, then throws; interrupted, it throws at once, says so,
+     * counts what is still busy and keeps the interrupt.
+     */
     @Test
     void closeWithoutTimeoutThrowsWhenBusy() throws Exception {
-        SharedBuffer buf = SharedBuffer.allocate("interrupted-close", 64);
+        SharedBuffer buf = SharedBuffer.allocate("busy", 64);
         Signaller job = producer.attach(buf, Usage.READ);
+        CpuAccess cpu = buf.beginCpuAccess(Access.READ, Duration.ZERO);     // a read does not wait for readers
         Thread.currentThread().interrupt();
         assertThatThrownBy(buf::close).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("interrupted").hasMessageContaining("1 fence(s) pending");
+                .hasMessageStartingWith("close of buffer 'busy' interrupted: 1 fence(s) pending [")
+                .hasMessageContaining("], 1 CPU access(es) open; it refuses new users");
         assertThat(Thread.interrupted()).as("interrupt status kept").isTrue();
         assertThat(buf.isClosed()).isTrue();
         job.signal();
+        cpu.close();
         buf.close();
         assertThat(SharedBuffer.CLOSE_TIMEOUT).isPositive();
         assertThatThrownBy(() -> buf.close(Duration.ofMillis(-1))).isInstanceOf(IllegalArgumentException.class);
@@ -451,6 +457,160 @@ class SharedBufferTest {
             assertThatThrownBy(access).isInstanceOf(IllegalStateException.class).hasMessageContaining("Already closed");
         }
         assertThat(buf.reservation().fences(Usage.BOOKKEEP)).as("nothing imported").isEmpty();
+    }
+
+    /** toString counts the open CPU accesses and the attachments, and names the state. */
+    @Test
+    void toStringCountsOpenAccesses() throws Exception {
+        SharedBuffer buf = producer.buffer("described");
+        buf.attach("gpu", Access.READ);
+        try (CpuAccess cpu = buf.beginCpuAccess(Access.WRITE, Duration.ZERO)) {
+            assertThat(buf.toString()).startsWith("SharedBuffer['described', 4096 bytes, open, 1 attachment(s), "
+                    + "1 CPU access(es), ");
+        }
+        assertThat(buf.toString()).contains(", 0 CPU access(es), ");
+    }
+
+    /**
+     * A fence imported while its importer waits for the reservation lock is refused if a close
+     * began meanwhile: importFence checks again under the lock, so the close need not wait for
+     * work published after it began.
+     */
+    @Test
+    void importFenceSeesCloseUnderTheLock() throws Exception {
+        SharedBuffer buf = SharedBuffer.allocate("closing-import", 64);
+        Signaller late = producer.next();
+        try (ReservationHolder holder = ReservationHolder.of(buf)) {
+            AtomicReference<Throwable> thrown = new AtomicReference<>();
+            Thread importer = Thread.ofPlatform().name("importer").start(() -> {
+                try {
+                    buf.importFence(late.fence(), Access.WRITE);
+                } catch (Throwable t) {
+                    thrown.set(t);
+                }
+            });
+            holder.awaitWaiters(1);
+            assertThat(buf.close(Duration.ZERO)).as("the reservation is held").isFalse();
+            holder.release();
+            join(importer);
+            assertThat(thrown.get()).isInstanceOf(BufferClosedException.class).hasMessageContaining("closing");
+        }
+        assertThat(buf.reservation().fences(Usage.BOOKKEEP)).as("nothing imported").isEmpty();
+        assertThat(buf.close(Duration.ZERO)).isTrue();
+    }
+
+    /**
+     * A closing buffer refuses an import before it locks the reservation: the thread that holds
+     * it gets BufferClosedException, not the recursive-lock misuse the lock would report.
+     */
+    @Test
+    void importIntoAClosingBufferIsRefusedBeforeLocking() throws Exception {
+        SharedBuffer buf = producer.buffer("closing-early");
+        Signaller job = producer.attach(buf, Usage.BOOKKEEP);
+        assertThat(buf.close(Duration.ZERO)).isFalse();
+        buf.reservation().lock();
+        try {
+            assertThatThrownBy(() -> buf.importFence(job.fence(), Access.READ))
+                    .isExactlyInstanceOf(BufferClosedException.class).hasMessageContaining("closing");
+        } finally {
+            buf.reservation().unlock();
+        }
+    }
+
+    /** Once the memory is freed, close returns true at once: it does not need the reservation lock any more. */
+    @Test
+    void closeOfAFreedBufferNeedsNoLock() throws Exception {
+        SharedBuffer buf = SharedBuffer.allocate("freed", 64);
+        assertThat(buf.close(Duration.ZERO)).isTrue();
+        buf.reservation().lock();
+        try {
+            assertThat(buf.close(Duration.ZERO)).isTrue();
+        } finally {
+            buf.reservation().unlock();
+        }
+    }
+
+    /** Two closes that wait together for the reservation lock both succeed: the second finds the memory freed. */
+    @Test
+    void concurrentClosesBothSucceed() throws Exception {
+        SharedBuffer buf = SharedBuffer.allocate("twice", 64);
+        List<Thread> closers;
+        AtomicInteger freed = new AtomicInteger();
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        try (ReservationHolder holder = ReservationHolder.of(buf)) {
+            closers = List.of(closer(buf, "closer-1", freed, failure), closer(buf, "closer-2", freed, failure));
+            holder.awaitWaiters(2);
+        }
+        closers.forEach(SharedBufferTest::join);
+        assertThat(failure.get()).isNull();
+        assertThat(freed.get()).isEqualTo(2);
+    }
+
+    private static Thread closer(SharedBuffer buf, String name, AtomicInteger freed, AtomicReference<Throwable> failure) {
+        return Thread.ofPlatform().name(name).start(() -> {
+            try {
+                if (buf.close(Duration.ofSeconds(20))) {
+                    freed.incrementAndGet();
+                }
+            } catch (Throwable t) {
+                failure.compareAndSet(null, t);
+            }
+        });
+    }
+
+    /** A timeout too long for a long count of nanoseconds waits without bound: the close returns once the fence signals. */
+    @Test
+    void hugeCloseTimeoutWaits() throws Exception {
+        SharedBuffer buf = SharedBuffer.allocate("patient", 64);
+        Signaller job = producer.attach(buf, Usage.WRITE);
+        AtomicReference<Object> result = new AtomicReference<>();
+        Thread closer = Thread.ofPlatform().name("closer").start(() -> {
+            try {
+                result.set(buf.close(Duration.ofSeconds(Long.MAX_VALUE)));
+            } catch (Throwable t) {
+                result.set(t);
+            }
+        });
+        Producer.awaitParked(closer);
+        job.signal();
+        join(closer);
+        assertThat(result.get()).isEqualTo(true);
+    }
+
+    /**
+     * Ending a CPU access of an open buffer is one atomic update: it takes no lock, so it does not
+     * wait for a thread that holds the buffer's lock (only the last access out of a closing
+     * buffer takes it, to wake the closer).
+     */
+    @Test
+    void endingAnAccessOfAnOpenBufferTakesNoLock() throws Exception {
+        SharedBuffer buf = producer.buffer("lock-free-end");
+        CpuAccess cpu = buf.beginCpuAccess(Access.WRITE, Duration.ZERO);
+        CountDownLatch held = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        Thread holder = Thread.ofPlatform().name("lock-holder").start(() -> {
+            buf.lock().lock();
+            try {
+                held.countDown();
+                release.await();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                buf.lock().unlock();
+            }
+        });
+        held.await();
+        Thread ender = Thread.ofPlatform().name("ender").start(cpu::close);
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (ender.isAlive() && !buf.lock().hasQueuedThread(ender) && System.nanoTime() < deadline) {
+            Thread.yield();
+        }
+        boolean queued = buf.lock().hasQueuedThread(ender);
+        release.countDown();
+        join(ender);
+        join(holder);
+        assertThat(queued).as("the end of the access waited for the buffer's lock").isFalse();
+        assertThat(cpu.isOpen()).isFalse();
     }
 
     private static void join(Thread t) {

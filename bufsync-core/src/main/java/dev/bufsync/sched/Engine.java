@@ -714,7 +714,7 @@ public final class Engine implements AutoCloseable {
         lock.lock();
         try {
             if (!job.isDone()) {
-                long left = limit.toNanos() - (System.nanoTime() - job.startNanos);
+                long left = nanos(limit) - (System.nanoTime() - job.startNanos);
                 job.timer = TIMER.schedule(() -> expire(job, limit), Math.max(0L, left), TimeUnit.NANOSECONDS);
             }
         } finally {
@@ -892,6 +892,18 @@ public final class Engine implements AutoCloseable {
     private static void logFailure(SubmittedJob job, Throwable failure) {
         LOG.log(System.Logger.Level.ERROR, (job != null ? job + ": " : "")
                 + "a listener, executor or fence callback threw; the engine carries on", failure);
+    }
+
+    /**
+     * A timeout in nanoseconds, saturating: one beyond {@code Long.MAX_VALUE} nanoseconds (some
+     * 292 years, {@code ChronoUnit.FOREVER}'s for one) is as good as for ever, not an error.
+     */
+    static long nanos(Duration timeout) {
+        try {
+            return timeout.toNanos();
+        } catch (ArithmeticException beyondLong) {
+            return Long.MAX_VALUE;
+        }
     }
 
     private static ScheduledExecutorService timer() {

@@ -29,14 +29,14 @@ public final class Watchdog implements AutoCloseable {
 
     private static final System.Logger LOG = System.getLogger("dev.bufsync.sched");
 
-    private final Duration stall;
+    private final long stallNanos;               // saturated: a longer stall is never reached
     private final Consumer<String> reporter;
     private final List<Engine> engines;
     private final Thread thread;
     private volatile boolean stopped;
 
     private Watchdog(Duration stall, Consumer<String> reporter, List<Engine> engines) {
-        this.stall = stall;
+        this.stallNanos = Engine.nanos(stall);
         this.reporter = reporter;
         this.engines = engines;
         this.thread = Thread.ofPlatform().daemon().name("bufsync-sched-watchdog").unstarted(this::watch);
@@ -65,7 +65,7 @@ public final class Watchdog implements AutoCloseable {
      * @return the wait-for graph
      */
     public String report() {
-        StringBuilder sb = new StringBuilder("no fence signalled for " + stall.toMillis()
+        StringBuilder sb = new StringBuilder("no fence signalled for " + TimeUnit.NANOSECONDS.toMillis(stallNanos)
                 + " ms while jobs wait; wait-for graph:\n");
         for (Engine e : engines) {
             sb.append(e.describeWaits(engines));
@@ -76,14 +76,14 @@ public final class Watchdog implements AutoCloseable {
     private void watch() {
         long reportedAt = Long.MIN_VALUE;
         while (!stopped) {
-            LockSupport.parkNanos(this, Math.max(1, stall.toNanos() / 4));
+            LockSupport.parkNanos(this, Math.max(1, stallNanos / 4));
             long last = Long.MIN_VALUE;
             boolean waiting = false;
             for (Engine e : engines) {
                 last = Math.max(last, e.lastProgressNanos());
                 waiting |= e.hasPendingJobs();
             }
-            if (waiting && System.nanoTime() - last >= stall.toNanos() && last != reportedAt) {
+            if (waiting && System.nanoTime() - last >= stallNanos && last != reportedAt) {
                 reportedAt = last;
                 tell();
             }

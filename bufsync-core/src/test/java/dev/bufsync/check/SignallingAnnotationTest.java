@@ -69,6 +69,31 @@ class SignallingAnnotationTest {
         assertThat(resv.isLocked()).isFalse();
     }
 
+    /**
+     * The untimed wait is annotated too: a reservation lock held around {@code await()} on a
+     * fence (signalled already, so it returns at once) makes taking the lock in a section of that
+     * fence's context a reported cycle.
+     */
+    @Test
+    void untimedWaitHoldingReservationIsRecorded() throws Exception {
+        FenceContext gpu = FenceContext.create("gpu");
+        Signaller done = gpu.next();
+        done.signal();
+        resv.lock();
+        try {
+            done.fence().await();
+        } finally {
+            resv.unlock();
+        }
+        try (SignallingSection s = SignallingSection.begin(gpu)) {
+            assertThatThrownBy(() -> {
+                resv.lock();
+                resv.unlock();                         // not reached: the lock is refused
+            }).isInstanceOf(PotentialDeadlockException.class);
+        }
+        assertThat(reported).hasSize(1);
+    }
+
     /** Opportunistic signallers (outside any section) may take the lock: no edge, no report. */
     @Test
     void lockOutsideSectionNotReported() throws Exception {

@@ -66,6 +66,24 @@ class FenceArrayTest {
         assertThat(array.error()).isSameAs(eio);
     }
 
+    /**
+     * A fence given twice to an any-of array is registered twice: its signal completes the array
+     * through the first registration, and the second one, finding the array signalled, changes
+     * nothing: the array's callbacks run once, with the member's outcome.
+     */
+    @Test
+    void anyOfWithARepeatedMemberRunsItsCallbacksOnce() {
+        Signaller a = mock();
+        FenceArray array = FenceArray.anyOf(a.fence(), a.fence());
+        List<Fence> ran = new ArrayList<>();
+        array.addCallback(ran::add);
+        array.addCallback(ran::add);
+        IOException eio = new IOException("EIO");
+        a.signal(eio);
+        assertThat(ran).containsExactly(array, array);
+        assertThat(array.error()).isSameAs(eio);
+    }
+
     /** Members signalled before the array is created count at once. */
     @Test
     void signaledMembersCountAtCreation() {
@@ -212,14 +230,25 @@ class FenceArrayTest {
     void completedAnyOfWithdrawsFromPendingMembers() {
         Signaller x = mock();
         Signaller longLived = mock();
-        WeakReference<FenceArray> array = anyOfSignalledBy(x, longLived.fence());
-        for (int i = 0; i < 50 && array.get() != null; i++) {
-            System.gc();
-        }
-        assertThat(array.get()).as("the completed any-of array is still registered on its pending member")
-                .isNull();
+        FenceTest.assertCollected(anyOfSignalledBy(x, longLived.fence()),
+                "the completed any-of array, registered on its pending member,");
         assertThat(longLived.fence().isSignaled()).isFalse();
         longLived.signal();
+    }
+
+    /**
+     * A signalled any-of array ignores a deadline hint: it does not pass it on to its members
+     * still pending (their signal no longer matters to the array).
+     */
+    @Test
+    void signalledAnyOfPassesNoDeadlineOn() {
+        Signaller a = mock();
+        Signaller b = mock();
+        FenceArray any = FenceArray.anyOf(a.fence(), b.fence());
+        a.signal();
+        any.setDeadline(System.nanoTime());
+        assertThat(b.deadline()).isEmpty();
+        b.signal();
     }
 
     /** Builds anyOf(x, other) with a callback, signals x, and lets go of the array. */

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
+import java.lang.ref.WeakReference;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -633,6 +634,38 @@ class FenceTest {
      */
     @Test
     void wokenWaiterWakesTheOthers() throws Exception {
+        assertHelpWakesTheWaiters(true, all -> {
+            while (!all.await(Duration.ofMillis(10))) {
+                Thread.onSpinWait();
+            }
+        });
+    }
+
+    /** A wait that begins after the signal, untimed, returns at once and wakes the waiters still parked. */
+    @Test
+    void untimedWaitOnASignalledFenceWakesTheOthers() throws Exception {
+        assertHelpWakesTheWaiters(false, Fence::await);
+    }
+
+    /** A timed wait that begins after the signal returns true at once and wakes the waiters still parked. */
+    @Test
+    void timedWaitOnASignalledFenceWakesTheOthers() throws Exception {
+        assertHelpWakesTheWaiters(false, all -> assertThat(all.await(PATIENCE)).isTrue());
+    }
+
+    /** A wait on a fence, by a thread that may help wake the others. */
+    @FunctionalInterface
+    private interface Help {
+        void run(Fence all) throws Exception;
+    }
+
+    /**
+     * Parks two untimed waiters on an all-of array, then signals its member on a thread that a
+     * callback holds before it can wake the array's waiters, and asserts that {@code help} wakes
+     * them meanwhile. {@code help} runs on a thread of its own started before the signal if
+     * {@code startedBeforeSignal}, otherwise on this thread once the array has signalled.
+     */
+    private static void assertHelpWakesTheWaiters(boolean startedBeforeSignal, Help help) throws Exception {
         Signaller member = mock();
         FenceArray all = FenceArray.allOf(member.fence());      // its member node runs first
         CountDownLatch holding = new CountDownLatch(1);
@@ -645,22 +678,24 @@ class FenceTest {
         for (int i = 0; i < 2; i++) {
             untimed.add(Thread.ofPlatform().start(() -> awaitQuietly(all)));
         }
-        Thread timed = Thread.ofPlatform().start(() -> {
-            try {
-                while (!all.await(Duration.ofMillis(10))) {
-                    Thread.onSpinWait();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        });
         for (Thread t : untimed) {
             awaitParkedOn(t, all);
         }
+        AtomicReference<Throwable> helpFailed = new AtomicReference<>();
+        Thread helper = startedBeforeSignal ? Thread.ofPlatform().start(() -> {
+            try {
+                help.run(all);
+            } catch (Throwable t) {
+                helpFailed.set(t);
+            }
+        }) : null;
         Thread signaller = Thread.ofPlatform().start(member::signal);
         try {
             assertThat(holding.await(20, TimeUnit.SECONDS)).isTrue();
             assertThat(all.isSignaled()).isTrue();
+            if (helper == null) {
+                help.run(all);
+            }
             for (Thread t : untimed) {
                 t.join(Duration.ofSeconds(20));
                 assertThat(t.isAlive()).as("woken while the signaller is still held").isFalse();
@@ -668,8 +703,11 @@ class FenceTest {
         } finally {
             release.countDown();
             signaller.join();
-            timed.join();
+            if (helper != null) {
+                helper.join();
+            }
         }
+        assertThat(helpFailed.get()).isNull();
     }
 
     /**
@@ -736,7 +774,109 @@ class FenceTest {
         assertThat(runs).hasValue(101);
     }
 
+    /**
+     * A removed callback is unlinked at once, also from below a live registration: the pending
+     * fence does not keep it (and what it captures) reachable.
+     */
+    @Test
+    void removedCallbackIsReleased() {
+        Signaller s = mock();
+        AtomicInteger runs = new AtomicInteger();
+        s.fence().addCallback(f -> runs.incrementAndGet());                // inline, then moved below
+        WeakReference<FenceCallback> removed = addAndRemoveCapturingCallback(s.fence());
+        assertCollected(removed, "the removed callback");
+        s.signal();
+        assertThat(runs).as("the first callback").hasValue(1);
+    }
+
+    /** Adds a callback that captures a fresh object, then one more above it, and removes the first. */
+    private static WeakReference<FenceCallback> addAndRemoveCapturingCallback(Fence fence) {
+        Object captured = new Object();
+        FenceCallback cb = f -> captured.hashCode();
+        fence.addCallback(cb);
+        fence.addCallback(f -> { }, Runnable::run);                     // a live registration above it
+        assertThat(fence.removeCallback(cb)).isTrue();
+        return new WeakReference<>(cb);
+    }
+
+    /**
+     * Asserts that {@code ref} is cleared once the garbage collector has run (a few times at
+     * most): nothing strongly reachable keeps its referent.
+     */
+    static void assertCollected(WeakReference<?> ref, String what) {
+        for (int i = 0; i < 50 && ref.get() != null; i++) {
+            System.gc();
+        }
+        assertThat(ref.get()).as("%s is still reachable", what).isNull();
+    }
+
     // ------------------------------------------------------------ waiting
+
+    /**
+     * A wait that timed out leaves nothing registered: the pending fence does not keep the
+     * thread that waited reachable.
+     */
+    @Test
+    void timedOutWaitLeavesNoWaiterBehind() throws Exception {
+        Signaller s = mock();
+        assertCollected(waitedOnce(() -> assertThat(s.fence().await(Duration.ofMillis(1))).isFalse()),
+                "the thread whose wait timed out");
+        assertThat(s.fence().isSignaled()).isFalse();
+        s.signal();
+    }
+
+    /** Runs {@code wait} on a new thread, joins it, and returns a weak reference to the finished thread. */
+    static WeakReference<Thread> waitedOnce(Waiting wait) throws InterruptedException {
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().start(() -> {
+            try {
+                wait.run();
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.join(PATIENCE);
+        assertThat(t.isAlive()).isFalse();
+        assertThat(failure.get()).isNull();
+        return new WeakReference<>(t);
+    }
+
+    /**
+     * A timed waiter that is interrupted after the fence signalled, while the signalling thread
+     * is still busy with a callback registered before it (so that its turn to be woken has not
+     * come), returns {@code true}: the signal came first. The interrupt status stays set.
+     */
+    @Test
+    void waiterInterruptedAfterTheSignalBeforeItsTurnReportsTheSignal() throws Exception {
+        Signaller s = mock();
+        CountDownLatch holding = new CountDownLatch(1);
+        CountDownLatch release = new CountDownLatch(1);
+        s.fence().addCallback(f -> {
+            holding.countDown();
+            awaitQuietly(release);
+        });
+        CompletableFuture<String> outcome = new CompletableFuture<>();
+        Thread waiter = Thread.ofPlatform().start(() -> {
+            try {
+                boolean signalled = s.fence().await(PATIENCE);
+                outcome.complete(signalled + ", interrupted " + Thread.currentThread().isInterrupted());
+            } catch (Throwable t) {
+                outcome.completeExceptionally(t);
+            }
+        });
+        awaitParkedOn(waiter, s.fence());
+        Thread signaller = Thread.ofPlatform().start(s::signal);
+        try {
+            assertThat(holding.await(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            assertThat(s.fence().isSignaled()).isTrue();
+            waiter.interrupt();
+            assertThat(outcome.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo("true, interrupted true");
+        } finally {
+            release.countDown();
+            signaller.join();
+            waiter.join();
+        }
+    }
 
     /** A negative timeout is an IllegalArgumentException, even on a signalled fence. */
     @Test

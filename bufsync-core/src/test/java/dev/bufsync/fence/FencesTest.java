@@ -256,6 +256,81 @@ class FencesTest {
         a.signal();
     }
 
+    /**
+     * With a fence already signalled, awaitAny does not wait, so an interrupt does not stop it:
+     * it returns the index, whichever it is, and the interrupt status stays set.
+     */
+    @Test
+    void awaitAnyOfASignalledFenceIgnoresInterrupt() throws InterruptedException {
+        Signaller a = mock();
+        Signaller b = mock();
+        List<Fence> fences = List.of(a.fence(), b.fence());
+        b.signal();
+        Thread.currentThread().interrupt();
+        try {
+            assertThat(Fences.awaitAny(fences)).isEqualTo(1);
+            a.signal();
+            assertThat(Fences.awaitAny(fences)).isEqualTo(0);
+            assertThat(Fences.awaitAny(fences, Duration.ofSeconds(1))).isEqualTo(0);
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+        }
+    }
+
+    /** A zero timeout polls: with nothing signalled it returns -1, even for an interrupted thread, and never throws. */
+    @Test
+    void awaitAnyZeroTimeoutPollIgnoresInterrupt() throws InterruptedException {
+        Signaller a = mock();
+        Thread.currentThread().interrupt();
+        try {
+            assertThat(Fences.awaitAny(List.of(a.fence()), Duration.ZERO)).isEqualTo(-1);
+            assertThat(Thread.currentThread().isInterrupted()).isTrue();
+        } finally {
+            Thread.interrupted();
+            a.signal();
+        }
+    }
+
+    /**
+     * A waiter woken by the signal of its first fence returns that index even if it is
+     * interrupted right after the signal: the signal came first.
+     */
+    @Test
+    void awaitAnyReturnsTheFirstFenceSignalledBeforeAnInterrupt() throws Exception {
+        Signaller a = mock();
+        Signaller b = mock();
+        CompletableFuture<Integer> index = new CompletableFuture<>();
+        Thread waiter = Thread.ofPlatform().daemon().start(() -> {
+            try {
+                index.complete(Fences.awaitAny(List.of(a.fence(), b.fence())));
+            } catch (Throwable t) {
+                index.completeExceptionally(t);
+            }
+        });
+        FenceTest.awaitParked(waiter);
+        a.signal();
+        waiter.interrupt();
+        assertThat(index.get(PATIENCE.toSeconds(), TimeUnit.SECONDS)).isEqualTo(0);
+        b.signal();
+        waiter.join();
+    }
+
+    /**
+     * An awaitAny that timed out leaves nothing registered on its fences: a pending fence does not
+     * keep the thread that waited reachable.
+     */
+    @Test
+    void timedOutAwaitAnyLeavesNoWaiterBehind() throws Exception {
+        Signaller a = mock();
+        Signaller b = mock();
+        List<Fence> fences = List.of(a.fence(), b.fence());
+        FenceTest.assertCollected(FenceTest.waitedOnce(() -> assertThat(Fences.awaitAny(fences, Duration.ofMillis(1)))
+                .isEqualTo(-1)), "the thread whose awaitAny timed out");
+        a.signal();
+        b.signal();
+    }
+
     /** awaitAny of nothing, and a negative timeout, are IllegalArgumentExceptions. */
     @Test
     void awaitAnyMisuse_IllegalArgumentException() {

@@ -224,20 +224,33 @@ class SignallerTest {
     @Test
     void signalStopsTheWatchWhereverItIs() {
         FenceContext context = FenceContext.create("unwatched");
-        Signaller home = context.signallerAt(1);
-        Signaller overflowed = context.signallerAt(1 + Reaper.SLOTS);
-        assertThat(Reaper.isWatched(home.watcher())).isTrue();
+        Signaller home = inItsHomeSlot(context);
+        long seqno = home.fence().seqno();
+        Signaller overflowed = context.signallerAt(seqno + Reaper.SLOTS);
         assertThat(Reaper.isWatched(overflowed.watcher())).isTrue();
         assertThat(Reaper.inTable(overflowed.watcher())).isFalse();
-        boolean homeInTable = Reaper.inTable(home.watcher());
         overflowed.signal();
         home.signal();
         assertThat(Reaper.isWatched(overflowed.watcher())).isFalse();
         assertThat(Reaper.isWatched(home.watcher())).isFalse();
-        if (homeInTable) {                  // the slot was ours: given back, the next fence takes it
-            Signaller next = context.signallerAt(1 + 2 * Reaper.SLOTS);
-            assertThat(Reaper.inTable(next.watcher())).isTrue();
-            next.signal();
+        Signaller next = context.signallerAt(seqno + 2 * Reaper.SLOTS);
+        assertThat(Reaper.inTable(next.watcher())).as("the slot given back is taken by the next fence").isTrue();
+        next.signal();
+    }
+
+    /**
+     * A signaller of {@code context} whose watch holds its home slot: the first of sequence
+     * numbers 1, 2, ... whose slot no pending fence of another test holds (the others are
+     * signalled at once).
+     */
+    private static Signaller inItsHomeSlot(FenceContext context) {
+        for (long seqno = 1; ; seqno++) {
+            Signaller s = context.signallerAt(seqno);
+            if (Reaper.inTable(s.watcher())) {
+                return s;
+            }
+            s.signal();
+            assertThat(seqno).as("a free slot among the first 64").isLessThan(64);
         }
     }
 

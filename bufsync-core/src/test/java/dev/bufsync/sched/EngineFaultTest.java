@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.bufsync.LogCapture;
 import dev.bufsync.fence.Fence;
 import dev.bufsync.fence.FenceAbandonedException;
 import dev.bufsync.fence.FenceContext;
@@ -13,8 +14,11 @@ import dev.bufsync.resv.Reservation;
 import dev.bufsync.resv.Usage;
 import dev.bufsync.ww.WwClass;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
@@ -243,12 +247,7 @@ class EngineFaultTest {
     /** A job whose onStart threw still has its timer: hung work times out instead of holding the credit. */
     @Test
     void aThrowingOnStartLeavesNoJobWithoutItsTimer() throws Exception {
-        Engine engine = engine(Engine.builder("on-start-timer").credits(1).timeout(NEVER).listener(new JobListener() {
-            @Override
-            public void onStart(SubmittedJob job) {
-                throw new IllegalStateException("listener broke in onStart");
-            }
-        }));
+        Engine engine = engine(Engine.builder("on-start-timer").credits(1).timeout(NEVER).listener(throwingOnStart()));
         Signaller never = FenceContext.create("never").next();
         Entity e = engine.newEntity("e");
         SubmittedJob hung = e.submit(Job.builder("hung").runAsync(never::fence).timeout(Duration.ofMillis(100)).build());
@@ -295,13 +294,8 @@ class EngineFaultTest {
     void aThrowableWhilePublishingFailsTheArmedJobsFences() throws Exception {
         Engine engine = engine(Engine.builder("publish").timeout(NEVER));
         Reservation good = new Reservation(buffers, "good");
-        Reservation flakyOwn = new Reservation(buffers, "flaky");
-        Reservation impostor = new Reservation(buffers, "impostor");
-        AtomicBoolean locked = new AtomicBoolean();
         AtomicInteger callsAfterLocking = new AtomicInteger();
-        HasReservation flaky = () -> locked.get() && callsAfterLocking.incrementAndGet() > 1 ? impostor : flakyOwn;
-        Job job = Job.builder("publish").writes(good, flaky).whileLocked(() -> locked.set(true))
-                .run(() -> { }).build();
+        Job job = failsWhilePublishing(good, callsAfterLocking);
         assertThatThrownBy(() -> engine.newEntity("e").submit(job)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("impostor");
         assertThat(callsAfterLocking.get()).as("the impostor came when publishing").isGreaterThanOrEqualTo(2);
@@ -309,6 +303,149 @@ class EngineFaultTest {
                 .allSatisfy(f -> assertThat(f.isSignaled()).isTrue());
         assertThat(engine.hasPendingJobs()).isFalse();
         assertThat(engine.stats().fencesPending()).isZero();
+        assertThat(engine.stats().failed()).isEqualTo(1);
+    }
+
+    /**
+     * The scheduled fence of a job failed while publishing signals too, with the same throwable:
+     * held in its entity's books behind a hung job, it is what a pipelined reader of the buffer
+     * waits for, and that reader fails instead of waiting for ever.
+     */
+    @Test
+    void aThrowableWhilePublishingSignalsTheScheduledFenceToo() throws Exception {
+        Engine engine = engine(Engine.builder("publish-scheduled").timeout(NEVER));
+        Signaller device = FenceContext.create("hung-device").next();
+        Entity e = engine.newEntity("e");
+        e.submit(hung("head", device));                  // keeps the failed job in e's books
+        Reservation good = new Reservation(buffers, "good");
+        assertThatThrownBy(() -> e.submit(failsWhilePublishing(good, new AtomicInteger())))
+                .isInstanceOf(IllegalStateException.class);
+        SubmittedJob reader = engine.newEntity("r").submit(Job.builder("reader").reads(good).run(() -> { }).build());
+        assertThat(reader.dependencies()).as("the failed job's scheduled fence").singleElement().satisfies(f -> {
+            assertThat(f.isSignaled()).isTrue();
+            assertThat(f.error()).isInstanceOf(IllegalStateException.class).hasMessageContaining("impostor");
+        });
+        await(reader.finished());
+        assertThat(reader.finished().error()).isInstanceOf(DependencyFailedException.class);
+        device.signal();
+    }
+
+    /**
+     * A job writing {@code good} and a buffer that breaks its contract: once locked, it hands out
+     * another reservation, unlocked, so publishing the job's fence on it throws.
+     * {@code callsAfterLocking} counts its calls from the validation on.
+     */
+    private Job failsWhilePublishing(Reservation good, AtomicInteger callsAfterLocking) {
+        Reservation flakyOwn = new Reservation(buffers, "flaky");
+        Reservation impostor = new Reservation(buffers, "impostor");
+        AtomicBoolean locked = new AtomicBoolean();
+        HasReservation flaky = () -> locked.get() && callsAfterLocking.incrementAndGet() > 1 ? impostor : flakyOwn;
+        return Job.builder("publish").writes(good, flaky).whileLocked(() -> locked.set(true)).run(() -> { }).build();
+    }
+
+    /**
+     * The entity closes while its job is being published (here by the buffer, as it is asked for
+     * its reservation): the job is refused when queued and cancelled before submit returns, not
+     * left in a queue nobody dispatches.
+     */
+    @Test
+    void aCloseWhilePublishingCancelsTheJob() throws Exception {
+        Engine engine = engine(Engine.builder("close-publish").timeout(NEVER));
+        Entity e = engine.newEntity("e");
+        Reservation own = new Reservation(buffers, "closing");
+        AtomicBoolean locked = new AtomicBoolean();
+        AtomicInteger callsAfterLocking = new AtomicInteger();
+        HasReservation closing = () -> {
+            if (locked.get() && callsAfterLocking.incrementAndGet() == 2) {   // publishing: armed by now
+                e.close();
+            }
+            return own;
+        };
+        AtomicBoolean ran = new AtomicBoolean();
+        SubmittedJob s = e.submit(Job.builder("late").writes(closing).whileLocked(() -> locked.set(true))
+                .run(() -> ran.set(true)).build());
+        assertThat(s.finished().isSignaled()).as("cancelled before submit returned").isTrue();
+        assertThat(s.finished().error()).isInstanceOf(JobCancelledException.class)
+                .hasMessageContaining("entity e or engine close-publish closed");
+        assertThat(s.scheduled().error()).isInstanceOf(JobCancelledException.class);
+        assertThat(engine.stats().cancelled()).isEqualTo(1);
+        assertThat(engine.hasPendingJobs()).isFalse();
+        assertThat(ran).isFalse();
+    }
+
+    /**
+     * A timeout too long for a long of nanoseconds (ChronoUnit.FOREVER's) means no timeout: the
+     * old engine failed every job that outlived its start with an ArithmeticException.
+     */
+    @Test
+    void aTimeoutBeyondLongNanosecondsNeverExpires() throws Exception {
+        Engine engine = engine(Engine.builder("forever").timeout(ChronoUnit.FOREVER.getDuration()).executor(Runnable::run));
+        Signaller device = FenceContext.create("device").next();
+        SubmittedJob s = engine.newEntity("e").submit(Job.builder("long").runAsync(device::fence).build());
+        assertThat(s.finished().isSignaled()).as("still running: %s", s.finished().error()).isFalse();
+        device.signal();
+        assertThat(s.finished().isSignaled()).isTrue();
+        assertThat(s.finished().error()).isNull();
+    }
+
+    /** Work the executor gets round to only after its job was cancelled does not run. */
+    @Test
+    void workOfAJobCancelledBeforeTheExecutorRanItNeverRuns() throws Exception {
+        Queue<Runnable> handedOver = new ConcurrentLinkedQueue<>();
+        Engine engine = engine(Engine.builder("late-executor").timeout(NEVER).executor(handedOver::add));
+        AtomicBoolean ran = new AtomicBoolean();
+        SubmittedJob s = engine.newEntity("e").submit(Job.builder("cancelled").run(() -> ran.set(true)).build());
+        assertThat(s.scheduled().isSignaled()).isTrue();
+        engine.close();
+        assertThat(s.finished().error()).isInstanceOf(JobCancelledException.class);
+        assertThat(handedOver).hasSize(1);
+        handedOver.poll().run();
+        assertThat(ran).as("the work of the cancelled job ran").isFalse();
+    }
+
+    /** The default failure reporter logs the throwable with the job it concerns. */
+    @Test
+    void theDefaultReporterLogsTheFailureWithItsJob() throws Exception {
+        try (LogCapture log = LogCapture.of("dev.bufsync.sched")) {
+            Engine engine = Engine.builder("default-reporter").timeout(NEVER).executor(Runnable::run)
+                    .listener(throwingOnStart()).build();
+            engines.add(engine);
+            SubmittedJob s = engine.newEntity("e").submit(Job.builder("logged").run(() -> { }).build());
+            assertThat(s.finished().error()).isNull();
+            assertThat(log.records()).singleElement().satisfies(r -> {
+                assertThat(r.getMessage()).startsWith("job logged (e #")
+                        .endsWith("running): a listener, executor or fence callback threw; the engine carries on");
+                assertThat(r.getThrown()).hasMessage("listener broke in onStart");
+            });
+        }
+    }
+
+    /** A failure reporter that throws: the engine logs the failure with its job, then the reporter's throwable. */
+    @Test
+    void aThrowingReporterIsLoggedWithTheFailure() throws Exception {
+        try (LogCapture log = LogCapture.of("dev.bufsync.sched")) {
+            Engine engine = Engine.builder("reporter-throws").timeout(NEVER).executor(Runnable::run)
+                    .listener(throwingOnStart()).failureReporter((job, t) -> {
+                        throw new IllegalStateException("reporter broke");
+                    }).build();
+            engines.add(engine);
+            SubmittedJob s = engine.newEntity("e").submit(Job.builder("j").run(() -> { }).build());
+            assertThat(s.finished().error()).isNull();
+            assertThat(log.records()).hasSize(2);
+            assertThat(log.records().get(0).getMessage()).startsWith("job j (e #").contains("a listener, executor");
+            assertThat(log.records().get(0).getThrown()).hasMessage("listener broke in onStart");
+            assertThat(log.records().get(1).getMessage()).isEqualTo("engine reporter-throws: the failure reporter threw");
+            assertThat(log.records().get(1).getThrown()).hasMessage("reporter broke");
+        }
+    }
+
+    private static JobListener throwingOnStart() {
+        return new JobListener() {
+            @Override
+            public void onStart(SubmittedJob job) {
+                throw new IllegalStateException("listener broke in onStart");
+            }
+        };
     }
 
     /** An executor that rejects fails that job with the rejection; the engine carries on. */

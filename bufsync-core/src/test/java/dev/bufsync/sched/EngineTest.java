@@ -3,6 +3,7 @@ package dev.bufsync.sched;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.bufsync.LogCapture;
 import dev.bufsync.fence.Fence;
 import dev.bufsync.fence.FenceContext;
 import dev.bufsync.fence.Signaller;
@@ -19,6 +20,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -29,7 +31,7 @@ import org.junit.jupiter.params.provider.CsvSource;
  * device whose jobs finish when the test says so, plus the rules of submission.
  */
 class EngineTest {
-    private static final Duration WAIT = Duration.ofSeconds(20);
+    static final Duration WAIT = Duration.ofSeconds(20);
 
     /** A device whose work finishes when the test advances it, like the kernel's mock scheduler. */
     static final class MockDevice {
@@ -95,7 +97,7 @@ class EngineTest {
         return Job.builder(name).work(device.work(name)).build();
     }
 
-    private static void await(Fence f) throws InterruptedException {
+    static void await(Fence f) throws InterruptedException {
         assertThat(f.await(WAIT)).as("%s signalled in time", f).isTrue();
     }
 
@@ -109,6 +111,7 @@ class EngineTest {
         await(s.scheduled());
         device.awaitRunning(1);
         assertThat(s.finished().isSignaled()).isFalse();
+        assertThat(entity.engine().stats().fencesPending()).as("both fences, until the job retires").isEqualTo(2);
         assertThat(device.advance()).isTrue();
         await(s.finished());
         assertThat(s.finished().error()).isNull();
@@ -214,10 +217,14 @@ class EngineTest {
         assertThat(queued.finished().error()).isInstanceOf(JobCancelledException.class)
                 .hasMessageContaining("engine cancel closed");
         assertThat(engine.stats().cancelled()).isEqualTo(2);
+        assertThat(engine.stats().queued()).as("the queues emptied").isZero();
         device.advance();                         // the device finishing late changes nothing
         assertThat(running.finished().error()).isInstanceOf(JobCancelledException.class);
-        assertThatThrownBy(() -> entity.submit(job("late"))).isInstanceOf(IllegalStateException.class);
-        assertThatThrownBy(() -> engine.newEntity("late")).isInstanceOf(IllegalStateException.class);
+        assertThat(engine.stats().completed()).isZero();
+        assertThatThrownBy(() -> entity.submit(job("late"))).isInstanceOf(IllegalStateException.class)
+                .hasMessage("engine cancel is closed; cannot submit");
+        assertThatThrownBy(() -> engine.newEntity("late")).isInstanceOf(IllegalStateException.class)
+                .hasMessage("engine cancel is closed");
     }
 
     /**
@@ -284,6 +291,29 @@ class EngineTest {
         await(next.finished());
         assertThat(next.finished().error()).isNull();
         assertThat(engine.stats().timedOut()).isEqualTo(1);
+        assertThat(engine.stats().completed()).as("the late completion of the timed-out job counts nothing").isEqualTo(1);
+        assertThat(stuck.finished().error()).isInstanceOf(JobTimeoutException.class);
+    }
+
+    /**
+     * A job's timeout counts from its start: the time its start took (here a slow listener) is
+     * spent from the timeout, not added to it. Reads the job's timer, as armed.
+     */
+    @Test
+    void theTimeoutCountsFromTheStart() throws Exception {
+        Duration limit = Duration.ofHours(1);
+        long slowStart = TimeUnit.MILLISECONDS.toNanos(200);
+        Engine engine = Engine.builder("from-start").timeout(limit).executor(Runnable::run).listener(new JobListener() {
+            @Override
+            public void onStart(SubmittedJob job) {
+                while (System.nanoTime() - job.startNanos() < slowStart) {
+                    LockSupport.parkNanos(slowStart / 10);
+                }
+            }
+        }).build();
+        engines.add(engine);
+        SubmittedJob s = engine.newEntity("e").submit(job("timed"));
+        assertThat(s.timer.getDelay(TimeUnit.NANOSECONDS)).isLessThanOrEqualTo(limit.toNanos() - slowStart);
     }
 
     /** drm_sched_basic_credits: with credit limit 1 the second job starts only after the first. */
@@ -475,6 +505,251 @@ class EngineTest {
         await(blocker.finished());
     }
 
+    /** Among ready jobs of one priority the one submitted first starts first, whatever its entity. */
+    @Test
+    void samePriorityStartsInSubmissionOrder() throws Exception {
+        Engine engine = engine("fifo", 1);
+        Entity a = engine.newEntity("a");
+        Entity b = engine.newEntity("b");
+        SubmittedJob blocker = a.submit(job("blocker"));
+        device.awaitRunning(1);
+        b.submit(job("from-b"));
+        a.submit(job("from-a"));
+        device.advance();
+        device.awaitRunning(1);
+        assertThat(device.started).containsExactly("blocker", "from-b");
+        device.advance();
+        device.awaitRunning(1);
+        assertThat(device.started).containsExactly("blocker", "from-b", "from-a");
+        await(blocker.finished());
+    }
+
+    /**
+     * A higher-priority job that does not fit in the credits left holds back lower priorities;
+     * closing its entity lets them start at once.
+     */
+    @Test
+    void closingABlockingEntityLetsLowerPrioritiesStart() throws Exception {
+        Engine engine = engine("unblock", 2);
+        Entity low = engine.newEntity("low", Priority.LOW);
+        Entity high = engine.newEntity("high", Priority.HIGH);
+        low.submit(job("running"));                                  // one credit of two
+        device.awaitRunning(1);
+        SubmittedJob big = high.submit(Job.builder("big").credits(2).work(device.work("big")).build());
+        SubmittedJob small = low.submit(job("small"));
+        assertThat(small.scheduled().isSignaled()).as("held back by the job that does not fit").isFalse();
+        high.close();
+        assertThat(big.finished().error()).isInstanceOf(JobCancelledException.class);
+        assertThat(small.scheduled().isSignaled()).as("started by the close").isTrue();
+    }
+
+    // ---------------------------------------------------------------- settings and introspection
+
+    /** Credits below 1 and timeouts that are not positive are refused, naming the engine. */
+    @Test
+    void builderRefusesBadSettings() {
+        assertThatThrownBy(() -> Engine.builder("bad").credits(0)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("engine bad: credits must be at least 1, not 0");
+        assertThat(Engine.builder("one").credits(1).build()).satisfies(e -> {
+            engines.add(e);
+            assertThat(e.creditLimit()).isEqualTo(1);
+        });
+        assertThatThrownBy(() -> Engine.builder("bad").timeout(Duration.ZERO))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("engine bad: timeout must be positive");
+        assertThatThrownBy(() -> Engine.builder("bad").timeout(Duration.ofMillis(-1)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("timeout must be positive");
+    }
+
+    /**
+     * What inOrder declares overrides the default of the executor: pipelining follows it, and on
+     * an in-order engine a dependency on an earlier job of the same entity is dropped.
+     */
+    @Test
+    void inOrderDeclarationOverridesTheDefault() throws Exception {
+        Engine unordered = Engine.builder("unordered").credits(2).inOrder(false).build();
+        Engine serial = Engine.builder("serial").credits(2).inOrder(true).executor(Runnable::run).build();
+        engines.add(unordered);
+        engines.add(serial);
+        for (Engine engine : engines) {
+            Reservation buf = new Reservation(buffers, "buf-" + engine.name());
+            SubmittedJob writer = engine.newEntity("w").submit(Job.builder("w").writes(buf).work(device.work("w")).build());
+            SubmittedJob reader = engine.newEntity("r").submit(Job.builder("r").reads(buf).work(device.work("r")).build());
+            assertThat(reader.dependencies()).as(engine.name())
+                    .containsExactly(engine == serial ? writer.scheduled() : writer.finished());
+            SubmittedJob sameEntity = writer.entity().submit(Job.builder("r2").reads(buf).work(device.work("r2")).build());
+            if (engine == serial) {
+                assertThat(sameEntity.dependencies()).as("the queue runs the writer first").isEmpty();
+            } else {
+                assertThat(sameEntity.dependencies()).containsExactly(writer.finished());
+            }
+        }
+    }
+
+    /**
+     * The engine's own device thread is a daemon named after it (an engine left open does not keep
+     * the JVM alive), and it ends when the engine closes.
+     */
+    @Test
+    void ownDeviceThreadIsADaemonThatEndsWithTheEngine() throws Exception {
+        Engine engine = engine("gpu", 1);
+        AtomicReference<Thread> ranOn = new AtomicReference<>();
+        await(engine.newEntity("e").submit(Job.builder("where").run(() -> ranOn.set(Thread.currentThread())).build())
+                .finished());
+        Thread device = ranOn.get();
+        assertThat(device.getName()).isEqualTo("gpu-device");
+        assertThat(device.isDaemon()).isTrue();
+        engine.close();
+        device.join(WAIT.toMillis());
+        assertThat(device.isAlive()).as("the device thread ended with the engine").isFalse();
+    }
+
+    /** Reading the stats and closing an entity or the engine let go of the engine lock: another thread takes it. */
+    @Test
+    void statsAndClosesReleaseTheEngineLock() throws Exception {
+        Engine engine = engine("lock", 1);
+        engine.stats();
+        assertLockFreeForOthers(engine);
+        engine.newEntity("e").close();
+        assertLockFreeForOthers(engine);
+        engine.close();
+        assertLockFreeForOthers(engine);
+    }
+
+    /** Another thread can take the engine lock (reading the stats takes it). */
+    private static void assertLockFreeForOthers(Engine engine) throws InterruptedException {
+        Thread other = Thread.ofPlatform().daemon().start(engine::stats);
+        other.join(WAIT.toMillis());
+        assertThat(other.isAlive()).as("another thread blocked on the engine lock").isFalse();
+    }
+
+    /** The engine's last progress is its latest signal: a job's start, then its finish. */
+    @Test
+    void lastProgressIsTheLatestSignal() throws Exception {
+        CountDownLatch started = new CountDownLatch(1);
+        CountDownLatch finished = new CountDownLatch(1);
+        Engine engine = Engine.builder("progress").timeout(Duration.ofSeconds(30)).listener(new JobListener() {
+            @Override
+            public void onStart(SubmittedJob job) {
+                started.countDown();
+            }
+
+            @Override
+            public void onFinish(SubmittedJob job) {
+                finished.countDown();
+            }
+        }).build();
+        engines.add(engine);
+        SubmittedJob s = engine.newEntity("e").submit(job("p"));
+        assertThat(started.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(engine.lastProgressNanos()).isEqualTo(s.scheduled().timestamp());
+        device.awaitRunning(1);
+        device.advance();
+        assertThat(finished.await(WAIT.toSeconds(), TimeUnit.SECONDS)).isTrue();
+        assertThat(engine.lastProgressNanos()).isEqualTo(s.finished().timestamp());
+    }
+
+    /** Back-offs while locking a job's buffers are counted in the stats and told to the listener. */
+    @Test
+    void submissionBackoffsAreCounted() throws Exception {
+        WwClass injecting = WwClass.builder("sched-inject").algorithm(WwClass.Algorithm.WAIT_DIE).injectBackoff(true).build();
+        List<Reservation> many = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+            many.add(new Reservation(injecting, "b" + i));
+        }
+        AtomicInteger told = new AtomicInteger(-1);
+        Engine engine = Engine.builder("backoffs").listener(new JobListener() {
+            @Override
+            public void onSubmit(SubmittedJob job, int retries) {
+                told.set(retries);
+            }
+        }).build();
+        engines.add(engine);
+        await(engine.newEntity("e").submit(Job.builder("wide").writes(many).run(() -> { }).build()).finished());
+        assertThat(told.get()).as("back-offs injected with 40 buffers").isPositive();
+        assertThat(engine.stats().retries()).isEqualTo(told.get());
+    }
+
+    /** toString gives the name, the credits and what is queued and in flight. */
+    @Test
+    void toStringDescribesTheEngine() throws Exception {
+        Engine engine = engine("described", 2);
+        Entity e = engine.newEntity("e");
+        e.submit(Job.builder("big").credits(2).work(device.work("big")).build());
+        e.submit(job("next"));
+        device.awaitRunning(1);
+        assertThat(engine).hasToString("Engine[described, credits 2, queued 1, in flight 1]");
+    }
+
+    // ---------------------------------------------------------------- the wait-for graph
+
+    /**
+     * The graph names the job that will signal each fence waited for: the scheduled fence of a
+     * job of the same engine (a pipelined dependency), the finished fence of one on another.
+     */
+    @Test
+    void describeWaitsNamesTheProducers() throws Exception {
+        Engine gpu = engine("gpu", 1);
+        Engine display = engine("display", 1);
+        Reservation frame = new Reservation(buffers, "frame");
+        Entity render = gpu.newEntity("render");
+        render.submit(job("blocker"));                               // holds gpu's only credit
+        device.awaitRunning(1);
+        render.submit(Job.builder("draw").writes(frame).work(device.work("draw")).build());
+        gpu.newEntity("post").submit(Job.builder("blur").reads(frame).work(device.work("blur")).build());
+        display.newEntity("scanout").submit(Job.builder("show").reads(frame).work(device.work("show")).build());
+        List<Engine> both = List.of(gpu, display);
+        assertThat(gpu.describeWaits(both)).contains("  job blur (post #")
+                .contains(", the scheduled fence of job draw (render #").contains(" on gpu\n");
+        assertThat(display.describeWaits(both)).contains("  job show (scanout #").contains(" on display: reads [frame]")
+                .contains(", the finished fence of job draw (render #");
+    }
+
+    /** A job whose work is done but whose finished fence waits for an earlier job is not listed as waiting. */
+    @Test
+    void describeWaitsLeavesOutJobsDoneButNotRetired() throws Exception {
+        Engine engine = Engine.builder("retiring").credits(2).executor(Runnable::run).build();
+        engines.add(engine);
+        Entity e = engine.newEntity("e");
+        e.submit(job("first"));
+        SubmittedJob second = e.submit(Job.builder("second").run(() -> { }).build());
+        assertThat(second.finished().isSignaled()).as("retires after the first").isFalse();
+        assertThat(engine.describeWaits(List.of(engine))).contains("job first").doesNotContain("job second");
+    }
+
+    /**
+     * The graph lists every unfinished job of an entity (16, the books' first size, then more)
+     * after earlier jobs retired, and finds the job of each fence in the books, at their head
+     * and further in.
+     */
+    @Test
+    void describeWaitsFollowsTheBooksAfterRetirements() throws Exception {
+        Engine engine = engine("books", 1);
+        Engine other = engine("other", 1);
+        Entity e = engine.newEntity("e");
+        SubmittedJob retired = e.submit(job("retired"));
+        device.awaitRunning(1);
+        device.advance();
+        await(retired.finished());
+        List<SubmittedJob> queued = new ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+            queued.add(e.submit(job("q" + i)));
+        }
+        assertThat(jobLines(engine)).hasSize(16);
+        Entity d = other.newEntity("d");
+        d.submit(Job.builder("on-head").dependsOn(queued.get(0).finished()).work(device.work("on-head")).build());
+        d.submit(Job.builder("further").dependsOn(queued.get(5).finished()).work(device.work("further")).build());
+        String graph = other.describeWaits(List.of(engine, other));
+        assertThat(graph).contains(", the finished fence of job q0 (e #").contains(", the finished fence of job q5 (e #");
+        for (int i = 16; i < 20; i++) {
+            queued.add(e.submit(job("q" + i)));
+        }
+        assertThat(jobLines(engine)).hasSize(20).last().asString().startsWith("  job q19 (e #");
+    }
+
+    private static List<String> jobLines(Engine engine) {
+        return engine.describeWaits(List.of(engine)).lines().filter(l -> l.startsWith("  job ")).toList();
+    }
+
     /** The watchdog reports the wait-for graph when nothing progresses while jobs wait. */
     @Test
     void watchdogReportsWhoWaitsForWhom() throws Exception {
@@ -510,7 +785,8 @@ class EngineTest {
         AtomicInteger calls = new AtomicInteger();
         CountDownLatch firstReport = new CountDownLatch(1);
         CountDownLatch secondReport = new CountDownLatch(1);
-        try (Watchdog dog = Watchdog.start(Duration.ofMillis(100), r -> {
+        try (LogCapture log = LogCapture.of("dev.bufsync.sched");
+             Watchdog dog = Watchdog.start(Duration.ofMillis(100), r -> {
             if (calls.incrementAndGet() == 1) {
                 firstReport.countDown();
                 throw new IllegalStateException("reporter fails");
@@ -525,6 +801,10 @@ class EngineTest {
                     .dependsOn(second.fence()).run(() -> { }).build());
             assertThat(secondReport.await(WAIT.toSeconds(), TimeUnit.SECONDS))
                     .as("the watchdog still reports after its reporter threw").isTrue();
+            assertThat(log.records()).anySatisfy(r -> {
+                assertThat(r.getMessage()).isEqualTo("watchdog: reporting a stall threw; watching on");
+                assertThat(r.getThrown()).hasMessage("reporter fails");
+            });
             second.signal();
             await(next.finished());
         }

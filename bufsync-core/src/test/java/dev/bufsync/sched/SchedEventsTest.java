@@ -19,12 +19,18 @@ class SchedEventsTest {
     private static final String FINISHED = "dev.bufsync.sched.JobFinished";
     private static final String TIMEOUT = "dev.bufsync.sched.JobTimeout";
 
-    /** Completed, failed and timed-out jobs are each recorded once with their status. */
+    /**
+     * Completed, failed, timed-out jobs and one whose dependency failed are each recorded once
+     * with their status; a run time is at most the time from before the submission to after the
+     * finish.
+     */
     @Test
     void finishedJobsAndTimeouts() throws Exception {
         Signaller never = FenceContext.create("never").next();
+        Signaller broken = FenceContext.create("broken").next();
         try (JfrStream jfr = JfrStream.start(FINISHED, TIMEOUT);
              Engine engine = Engine.builder("events-gpu").credits(3).inOrder(false).build()) {
+            long before = System.nanoTime();
             Entity entity = engine.newEntity("events-queue");
             SubmittedJob ok = entity.submit(Job.builder("ok").run(() -> { }).build());
             SubmittedJob bad = entity.submit(Job.builder("bad").run(() -> {
@@ -32,15 +38,18 @@ class SchedEventsTest {
             }).build());
             SubmittedJob stuck = entity.submit(Job.builder("stuck").runAsync(never::fence)
                     .timeout(Duration.ofMillis(1)).build());
-            for (SubmittedJob j : List.of(ok, bad, stuck)) {
+            SubmittedJob orphan = entity.submit(Job.builder("orphan").dependsOn(broken.fence()).run(() -> { }).build());
+            broken.signal(new IllegalStateException("producer failed"));
+            for (SubmittedJob j : List.of(ok, bad, stuck, orphan)) {
                 j.finished().await(JfrStream.PATIENCE);
             }
-            List<RecordedEvent> finished = jfr.await(FINISHED, e -> "events-gpu".equals(e.getString("engine")), 3);
+            Duration window = Duration.ofNanos(System.nanoTime() - before);
+            List<RecordedEvent> finished = jfr.await(FINISHED, e -> "events-gpu".equals(e.getString("engine")), 4);
             assertThat(finished).extracting(e -> e.getString("job") + " " + e.getString("status"))
-                    .containsExactlyInAnyOrder("ok COMPLETED", "bad FAILED", "stuck TIMED_OUT");
+                    .containsExactlyInAnyOrder("ok COMPLETED", "bad FAILED", "stuck TIMED_OUT", "orphan DEPENDENCY_FAILED");
             assertThat(finished).allSatisfy(e -> {
                 assertThat(e.getString("entity")).isEqualTo("events-queue");
-                assertThat(e.getDuration("runTime")).isGreaterThanOrEqualTo(Duration.ZERO);
+                assertThat(e.getDuration("runTime")).isBetween(Duration.ZERO, window);
             });
             assertThat(finished).filteredOn(e -> e.getString("job").equals("stuck")).singleElement()
                     .satisfies(e -> assertThat(e.getDuration("runTime")).isGreaterThanOrEqualTo(Duration.ofMillis(1)));

@@ -41,6 +41,18 @@ class BackoffExceptionTest {
                 .contains(": back-off injection is on;");
     }
 
+    /** A back-off of a shared lock names the shared slow lock to take. */
+    @Test
+    void sharedBackoffNamesLockSharedSlow() {
+        WwClass cls = WwClass.builder("bo").firstStamp(7).injectBackoff(false).build();
+        WwSharedMutex m = new WwSharedMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            BackoffException e = new BackoffException(m, ctx, BackoffException.Reason.DIED, 3, true);
+            assertThat(e.getMessage()).isEqualTo("context #7 of class bo must back off on " + m.describe()
+                    + ": older context #3 holds or waits for it; unlock everything, then lockSharedSlow this mutex");
+        }
+    }
+
     /** The message is built once and kept. */
     @Test
     void messageIsBuiltOnce() {

@@ -40,6 +40,11 @@ class WwEventsTest {
      * @return the stamps of the holder's and the waiter's contexts
      */
     private static long[] contend(WwClass cls, WwMutex m) throws Exception {
+        return contend(cls, m, Duration.ZERO);
+    }
+
+    /** As {@link #contend(WwClass, WwMutex)}; the holder lets go {@code dwell} after the waiter queued. */
+    private static long[] contend(WwClass cls, WwMutex m, Duration dwell) throws Exception {
         try (Actor holder = new Actor("holder"); Actor waiter = new Actor("waiter")) {
             AcquireContext h = holder.call(() -> {
                 AcquireContext c = cls.begin();
@@ -49,6 +54,7 @@ class WwEventsTest {
             AcquireContext w = waiter.call(cls::begin);
             Future<LockResult> queued = waiter.start(() -> m.lock(w));
             awaitWaiters(m, 1);
+            Thread.sleep(dwell);                         // the wait lasts at least this long
             holder.run(() -> {
                 h.unlockAll();
                 h.close();
@@ -108,6 +114,23 @@ class WwEventsTest {
             assertThat(e.getThread("holderThread").getJavaName()).isEqualTo("plain-holder");
             assertThat(e.getString("outcome")).isEqualTo("timed out");
         });
+    }
+
+    /**
+     * A contended lock longer than the recording's threshold is recorded: its duration ends when
+     * the mutex is acquired (the wait lasts at least 20 ms, the threshold is 1 ms).
+     */
+    @Test
+    void contendedLockAboveThresholdIsRecorded() throws Exception {
+        WwClass cls = wwClass("events-above-threshold", WwClass.Algorithm.WAIT_DIE);
+        WwMutex m = new WwMutex(cls);
+        try (JfrCapture jfr = JfrCapture.start(Map.of(CONTENDED, Duration.ofMillis(1)))) {
+            contend(cls, m, Duration.ofMillis(20));
+            assertThat(of(jfr, CONTENDED, cls)).singleElement().satisfies(e -> {
+                assertThat(e.getDuration()).isGreaterThanOrEqualTo(Duration.ofMillis(20));
+                assertThat(e.getString("outcome")).isEqualTo("acquired");
+            });
+        }
     }
 
     /** A contended lock shorter than the recording's threshold is not recorded. */

@@ -1127,4 +1127,285 @@ class WwMutexTest {
         }
         assertThat(barged).as("the younger context barged in 100 attempts").isOne();
     }
+
+    /**
+     * Every plain form that takes the mutex counts one acquisition, and a form that finds it busy
+     * counts none.
+     */
+    @Test
+    void everyPlainFormCountsOneAcquisition() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        m.lockInterruptibly();
+        m.unlock();
+        assertThat(m.tryLock()).isTrue();
+        m.unlock();
+        assertThat(m.tryLock(Duration.ZERO)).isTrue();
+        m.unlock();
+        assertThat(m.tryLock(Duration.ofDays(1))).isTrue();
+        m.unlock();
+        assertThat(cls.stats().acquisitions()).isEqualTo(4);
+        try (Actor other = new Actor("other")) {
+            other.run(m::lock);
+            assertThat(m.tryLock()).isFalse();
+            assertThat(m.tryLock(Duration.ZERO)).isFalse();
+            other.run(m::unlock);
+        }
+        assertThat(cls.stats().acquisitions()).isEqualTo(5);
+        assertThat(cls.stats().contended()).isZero();
+    }
+
+    /** The waiting time counted is the time the waiter spent queued: within the time the test took. */
+    @Test
+    void waitNanosIsTheTimeSpentQueued() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        long before = System.nanoTime();
+        try (Actor waiter = new Actor("waiter")) {
+            Future<?> f = queuePlainWaiter(waiter, m);
+            m.unlock();
+            f.get(20, TimeUnit.SECONDS);
+            waiter.run(m::unlock);
+        }
+        long elapsed = System.nanoTime() - before;
+        assertThat(cls.stats().contended()).isOne();
+        assertThat(cls.stats().waitNanos()).isPositive().isLessThanOrEqualTo(elapsed);
+    }
+
+    /**
+     * The context forms that never wait, and the asynchronous one, grow the context's list of held
+     * locks as the blocking forms do: a context takes more mutexes than the list's first size.
+     */
+    @Test
+    void nonBlockingAndAsynchronousFormsGrowTheHeldList() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        for (int form = 0; form < 3; form++) {
+            List<WwMutex> ms = new ArrayList<>();
+            for (int i = 0; i < 9; i++) {
+                ms.add(new WwMutex(cls));
+            }
+            AcquireContext ctx = form < 2 ? cls.begin() : cls.beginTransferable();
+            for (WwMutex m : ms) {
+                switch (form) {
+                    case 0 -> assertThat(m.tryLock(ctx)).isEqualTo(LockResult.ACQUIRED);
+                    case 1 -> assertThat(m.tryLock(ctx, Duration.ZERO)).isEqualTo(LockResult.ACQUIRED);
+                    default -> assertThat(m.lockAsync(ctx, Runnable::run)).isCompletedWithValue(LockResult.ACQUIRED);
+                }
+            }
+            if (form == 2) {
+                ctx.attach();
+            }
+            assertThat(ctx.heldLocks()).as("form %d", form).containsExactlyElementsOf(ms);
+            ctx.unlockAll();
+            ctx.close();
+        }
+    }
+
+    /** An interruptible form, run by a waiter thread: {@code true} if it acquired. */
+    @FunctionalInterface
+    private interface WaitingForm {
+        boolean lock(WwMutex m, AcquireContext ctx) throws Exception;
+    }
+
+    /** The interruptible forms that queue; ctx is null for the plain ones. */
+    private static final List<WaitingForm> INTERRUPTIBLE_FORMS = List.of(
+            (m, ctx) -> {
+                m.lockInterruptibly();
+                return true;
+            },
+            (m, ctx) -> m.tryLock(Duration.ofDays(1)),
+            (m, ctx) -> m.lockInterruptibly(ctx) == LockResult.ACQUIRED,
+            (m, ctx) -> m.tryLock(ctx, Duration.ofDays(1)) == LockResult.ACQUIRED,
+            (m, ctx) -> {
+                m.lockSlowInterruptibly(ctx);
+                return true;
+            });
+
+    /**
+     * Runs form {@code index} in a waiter queued behind a plain holder, then either interrupts the
+     * waiter or releases the mutex; returns what the waiter saw and checks that the mutex and the
+     * context agree with it.
+     */
+    private static String queuedForm(int index, boolean interrupt) throws Exception {
+        boolean slow = index == 4;
+        WwClass cls = slow ? WwClass.builder("slow").firstStamp(0).injectBackoff(true).build()
+                : wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        WwMutex other = new WwMutex(cls);
+        try (Actor holder = new Actor("holder"); Actor waiter = new Actor("waiter")) {
+            AcquireContext ctx = index < 2 ? null : waiter.call(cls::begin);
+            if (slow) {                                   // an injected back-off on m makes lockSlow legal
+                waiter.call(() -> other.lock(ctx));
+                assertThatThrownBy(() -> waiter.call(() -> m.lock(ctx))).isInstanceOf(BackoffException.class);
+                waiter.run(ctx::unlockAll);
+            }
+            holder.run(m::lock);
+            Future<String> f = waiter.start(() -> {
+                try {
+                    return INTERRUPTIBLE_FORMS.get(index).lock(m, ctx) ? "acquired" : "timed out";
+                } catch (InterruptedException e) {
+                    return Thread.currentThread().isInterrupted() ? "interrupted, still flagged" : "interrupted";
+                }
+            });
+            awaitWaiters(m, 1);
+            if (interrupt) {
+                waiter.thread.interrupt();
+            } else {
+                holder.run(m::unlock);
+            }
+            String outcome = f.get(20, TimeUnit.SECONDS);
+            assertThat(m.waiterCount()).isZero();
+            if (outcome.equals("acquired")) {
+                assertThat(m.owner()).isSameAs(waiter.thread);
+                assertThat(m.holderContext()).isSameAs(ctx);
+                waiter.run(m::unlock);
+            } else {
+                assertThat(m.owner()).isSameAs(holder.thread);
+                holder.run(m::unlock);
+            }
+            if (ctx != null) {
+                assertThat(waiter.call(ctx::heldCount)).isZero();
+                waiter.run(ctx::close);
+            }
+            waiter.run(other::lock);                     // nothing is counted as held without a context
+            waiter.run(other::unlock);
+            return outcome;
+        }
+    }
+
+    /** Every interruptible form that queued acquires the mutex when its holder releases it. */
+    @Test
+    void everyInterruptibleFormAcquiresAfterWaiting() throws Exception {
+        for (int i = 0; i < INTERRUPTIBLE_FORMS.size(); i++) {
+            assertThat(queuedForm(i, false)).as("form %d", i).isEqualTo("acquired");
+        }
+    }
+
+    /** Every interruptible form that queued gives up on an interrupt, holding nothing, the interrupt consumed. */
+    @Test
+    void everyInterruptibleFormGivesUpWhenInterruptedWhileQueued() throws Exception {
+        for (int i = 0; i < INTERRUPTIBLE_FORMS.size(); i++) {
+            assertThat(queuedForm(i, true)).as("form %d", i).isEqualTo("interrupted");
+        }
+    }
+
+    /**
+     * Wound-wait: a wound whose wounder has since let go of its locks and queued again holding
+     * nothing is stale: the wounded context does not back off for it at its next contended lock
+     * (only a queued context that holds locks confirms a wound), and waits instead.
+     */
+    @Test
+    void aWoundIsNotConfirmedByTheWounderQueuedAgainHoldingNothing() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex x = new WwMutex(cls);
+        WwMutex m = new WwMutex(cls);
+        WwMutex n = new WwMutex(cls);
+        try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor plain = new Actor("plain")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            old.call(() -> x.lock(oldCtx));
+            young.call(() -> m.lock(youngCtx));
+            Future<LockResult> o = old.start(() -> m.lockInterruptibly(oldCtx));
+            awaitWaiters(m, 1);
+            Actor.await("the younger holder is wounded", youngCtx::isWounded);
+            old.thread.interrupt();
+            assertThatThrownBy(() -> o.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(InterruptedException.class);
+            old.run(oldCtx::unlockAll);
+            Future<LockResult> again = old.start(() -> m.lock(oldCtx));   // queued, holding nothing
+            awaitWaiters(m, 1);
+            plain.run(n::lock);
+            Future<LockResult> y = young.start(() -> n.lock(youngCtx));
+            Actor.await("the young context queues or backs off", () -> n.waiterCount() == 1 || y.isDone());
+            assertThat(y).as("backed off for a wounder that holds nothing").isNotDone();
+            plain.run(n::unlock);
+            assertThat(y.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            young.run(youngCtx::unlockAll);
+            assertThat(again.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(oldCtx::unlockAll);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+        }
+    }
+
+    /**
+     * A live context that holds nothing does not forbid a blocking plain lock; one that holds a
+     * lock does, and the misuse names it (or, for a plain hold, says so).
+     */
+    @Test
+    void blockingPlainLockBesideALiveContext() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        WwMutex n = new WwMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            m.lock();
+            assertThatThrownBy(n::lock).isInstanceOf(WwMisuseException.class)
+                    .hasMessageContaining("other mutexes of class " + cls.name() + " without a context;");
+            m.unlock();
+            m.lockInterruptibly();
+            m.unlock();
+            m.lock(ctx);
+            assertThatThrownBy(n::lockInterruptibly).isInstanceOf(WwMisuseException.class)
+                    .hasMessageContaining("other mutexes of class " + cls.name() + " through " + ctx + ";");
+            ctx.unlockAll();
+        }
+    }
+
+    /**
+     * Wait-die: a younger context that holds locks and waits behind a plain waiter dies when an
+     * older context queues between them, naming that older context (the plain waiter ahead of it
+     * names nobody).
+     */
+    @Test
+    void waitDieOlderWaiterKillsYoungerHolderBehindAPlainWaiter() throws Exception {
+        WwClass cls = wwClass(Algorithm.WAIT_DIE);
+        WwMutex m = new WwMutex(cls);
+        WwMutex x = new WwMutex(cls);
+        m.lock();                                               // a plain holder: nobody dies for it
+        try (Actor old = new Actor("old"); Actor young = new Actor("young"); Actor plain = new Actor("plain")) {
+            AcquireContext oldCtx = old.call(cls::begin);
+            AcquireContext youngCtx = young.call(cls::begin);
+            Future<?> p = queuePlainWaiter(plain, m);
+            young.call(() -> x.lock(youngCtx));
+            Future<Object> y = young.start(() -> {
+                try {
+                    return m.lock(youngCtx);
+                } catch (BackoffException e) {
+                    return e;
+                }
+            });
+            awaitWaiters(m, 2);
+            Future<LockResult> o = old.start(() -> m.lock(oldCtx));
+            assertThat(y.get(20, TimeUnit.SECONDS)).isInstanceOfSatisfying(BackoffException.class, e -> {
+                assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED);
+                assertThat(e.olderStamp()).isEqualTo(oldCtx.stamp());
+            });
+            awaitWaiters(m, 2);
+            m.unlock();
+            p.get(20, TimeUnit.SECONDS);
+            plain.run(m::unlock);
+            assertThat(o.get(20, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            old.run(oldCtx::unlockAll);
+            young.run(youngCtx::unlockAll);
+            old.run(oldCtx::close);
+            young.run(youngCtx::close);
+        }
+    }
+
+    /** A timed plain tryLock of a mutex the thread holds names the holding context only when there is one. */
+    @Test
+    void recursiveTimedTryLockNamesTheHoldingContextOnlyIfAny() throws Exception {
+        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
+        WwMutex m = new WwMutex(cls);
+        m.lock();
+        assertThatThrownBy(() -> m.tryLock(Duration.ofDays(1))).isInstanceOf(WwMisuseException.class)
+                .hasMessageEndingWith(", which it already holds; a WwMutex is not reentrant");
+        m.unlock();
+        try (AcquireContext ctx = cls.begin()) {
+            m.lock(ctx);
+            assertThatThrownBy(() -> m.tryLock(Duration.ofDays(1))).isInstanceOf(WwMisuseException.class)
+                    .hasMessageEndingWith(", which it already holds through " + ctx + "; a WwMutex is not reentrant");
+            ctx.unlockAll();
+        }
+    }
 }
