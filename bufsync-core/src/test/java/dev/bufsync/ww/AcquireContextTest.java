@@ -9,7 +9,9 @@ import java.lang.management.ThreadInfo;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
@@ -443,7 +445,7 @@ class AcquireContextTest {
             assertThat(cy.toString()).endsWith(", held=0, contended=" + shared.describe() + "]");
             assertThat(cy.contendedSharedMutex()).isSameAs(shared);
             assertThat(cy.contended()).isNull();
-            older.get(Actor.PATIENCE.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+            older.get(Actor.PATIENCE.toSeconds(), TimeUnit.SECONDS);
             old.run(co::unlockAll);
             young.run(() -> shared.lockSharedSlow(cy));
             assertThat(cy.toString()).endsWith(", held=1]");
@@ -529,7 +531,7 @@ class AcquireContextTest {
             AcquireContext holder = holderThread.call(cls::begin);
             holderThread.call(() -> m.lock(holder));
             AcquireContext ctx = cls.beginTransferable();
-            java.util.concurrent.CompletableFuture<LockResult> f = m.lockAsync(ctx, queue);
+            CompletableFuture<LockResult> f = m.lockAsync(ctx, queue);
             assertThat(f).isNotDone();
             assertThat(ctx.owner()).isNull();
             assertThat(ctx.toString()).contains("owner=async (last on " + Thread.currentThread().getName() + ")");

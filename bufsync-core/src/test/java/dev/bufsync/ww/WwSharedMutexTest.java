@@ -7,6 +7,8 @@ import dev.bufsync.check.CheckPolicy;
 import dev.bufsync.check.Checker;
 import dev.bufsync.check.PotentialDeadlockException;
 import dev.bufsync.ww.WwClass.Algorithm;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -14,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -1067,7 +1070,7 @@ class WwSharedMutexTest {
      */
     @Test
     void lockOrderCheckerSeesEveryAcquisitionAndTheRelease() throws Exception {
-        Map<String, Acquisition> forms = new java.util.LinkedHashMap<>();
+        Map<String, Acquisition> forms = new LinkedHashMap<>();
         forms.put("lockShared", Acquisition.of((c, m) -> m.lockShared(c)));
         forms.put("lockSharedInterruptibly", Acquisition.of((c, m) -> m.lockSharedInterruptibly(c)));
         forms.put("lock", Acquisition.of((c, m) -> m.lock(c)));
@@ -1183,7 +1186,7 @@ class WwSharedMutexTest {
     @Test
     void heldListGrowsAndTheFirstLockClearsAStaleWound() throws Exception {
         WwClass cls = wwClass(Algorithm.WOUND_WAIT);
-        List<WwSharedMutex> ms = new java.util.ArrayList<>();
+        List<WwSharedMutex> ms = new ArrayList<>();
         for (int i = 0; i < 9; i++) {
             ms.add(new WwSharedMutex(cls));
         }
@@ -1279,7 +1282,7 @@ class WwSharedMutexTest {
                 return m.lockSharedInterruptibly(cy);
             });
             Actor.await("the waiter parks again, or returns", () ->
-                    java.util.concurrent.locks.LockSupport.getBlocker(y.thread) == m || waiter.isDone());
+                    LockSupport.getBlocker(y.thread) == m || waiter.isDone());
             assertThat(waiter.isDone()).as("waits for the writer").isFalse();
             assertThat(failureOf(rival.get())).isInstanceOf(InterruptedException.class);
             h.run(ch::unlockAll);
