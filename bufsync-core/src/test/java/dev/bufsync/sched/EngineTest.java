@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.FutureTask;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -541,6 +542,57 @@ class EngineTest {
         high.close();
         assertThat(big.finished().error()).isInstanceOf(JobCancelledException.class);
         assertThat(small.scheduled().isSignaled()).as("started by the close").isTrue();
+    }
+
+    /** Credits given back at once start every queued job that now fits, not only the first. */
+    @Test
+    void freedCreditsStartEveryJobThatFits() throws Exception {
+        Engine engine = engine("refill", 2);
+        Entity a = engine.newEntity("a");
+        Entity b = engine.newEntity("b");
+        SubmittedJob big = a.submit(Job.builder("big").credits(2).work(device.work("big")).build());
+        device.awaitRunning(1);
+        SubmittedJob x = b.submit(job("x"));
+        SubmittedJob y = b.submit(job("y"));
+        assertThat(x.scheduled().isSignaled()).as("no credit for x yet").isFalse();
+        device.advance();
+        await(big.finished());
+        await(x.scheduled());
+        await(y.scheduled());
+        device.awaitRunning(2);
+        assertThat(device.started).containsExactly("big", "x", "y");
+    }
+
+    /** Cancelling a queued job gives back no credits: the running job still holds the only one. */
+    @Test
+    void cancellingAQueuedJobFreesNoCredits() throws Exception {
+        Engine engine = engine("queued-cancel", 1);
+        Entity a = engine.newEntity("a");
+        Entity b = engine.newEntity("b");
+        Entity c = engine.newEntity("c");
+        a.submit(job("running"));
+        device.awaitRunning(1);
+        SubmittedJob queued = b.submit(job("queued"));
+        b.close();
+        assertThat(queued.finished().error()).isInstanceOf(JobCancelledException.class);
+        SubmittedJob third = c.submit(job("third"));
+        assertThat(third.scheduled().isSignaled()).as("no credit while 'running' runs").isFalse();
+        assertThat(engine.stats().inFlight()).isEqualTo(1);
+        device.advance();
+        await(third.scheduled());
+        assertThat(device.started).containsExactly("running", "third");
+    }
+
+    /** An entity takes submissions from one thread after another (the submit lock is let go). */
+    @Test
+    void anEntityTakesSubmissionsFromSeveralThreads() throws Exception {
+        Entity entity = engine("threads", 2).newEntity("e");
+        SubmittedJob first = entity.submit(job("first"));
+        FutureTask<SubmittedJob> second = new FutureTask<>(() -> entity.submit(job("second")));
+        Thread.ofPlatform().name("second-submitter").start(second);
+        SubmittedJob submitted = second.get(WAIT.toSeconds(), TimeUnit.SECONDS);  // times out if blocked
+        await(first.scheduled());
+        await(submitted.scheduled());
     }
 
     // ---------------------------------------------------------------- settings and introspection
