@@ -507,21 +507,24 @@ class EngineTest {
     }
 
     /** Among ready jobs of one priority the one submitted first starts first, whatever its entity. */
-    @Test
-    void samePriorityStartsInSubmissionOrder() throws Exception {
+    @ParameterizedTest(name = "the older job from entity {0}")
+    @CsvSource({"a", "b"})
+    void samePriorityStartsInSubmissionOrder(String olderFrom) throws Exception {
         Engine engine = engine("fifo", 1);
         Entity a = engine.newEntity("a");
         Entity b = engine.newEntity("b");
         SubmittedJob blocker = a.submit(job("blocker"));
         device.awaitRunning(1);
-        b.submit(job("from-b"));
-        a.submit(job("from-a"));
+        Entity older = olderFrom.equals("a") ? a : b;
+        Entity younger = older == a ? b : a;
+        older.submit(job("older"));
+        younger.submit(job("younger"));
         device.advance();
         device.awaitRunning(1);
-        assertThat(device.started).containsExactly("blocker", "from-b");
+        assertThat(device.started).containsExactly("blocker", "older");
         device.advance();
         device.awaitRunning(1);
-        assertThat(device.started).containsExactly("blocker", "from-b", "from-a");
+        assertThat(device.started).containsExactly("blocker", "older", "younger");
         await(blocker.finished());
     }
 
