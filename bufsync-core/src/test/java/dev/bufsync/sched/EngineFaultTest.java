@@ -114,6 +114,31 @@ class EngineFaultTest {
     }
 
     /**
+     * The same backlog with one credit and work that runs and finishes inline (executor
+     * {@code Runnable::run}): each finish starts the next job on the same stack. Dispatch requests
+     * that arrive during a dispatch are served by the running pass's loop, not by recursion, so the
+     * whole backlog finishes on one bounded stack once the head does.
+     */
+    @Test
+    void inlineBacklogBehindAHungJobRunsWithoutRecursion() throws Exception {
+        Engine engine = engine(Engine.builder("inline-backlog").credits(1).timeout(NEVER).executor(Runnable::run));
+        Entity e = engine.newEntity("e");
+        Signaller device = FenceContext.create("hung-inline-device").next();
+        SubmittedJob head = e.submit(hung("head", device));
+        CountDownLatch ran = new CountDownLatch(BACKLOG);
+        List<SubmittedJob> jobs = backlog(e, BACKLOG, ran);
+        assertThat(ran.getCount()).as("nothing runs while the head holds the only credit").isEqualTo(BACKLOG);
+
+        device.signal();
+
+        assertThat(ran.await(WAIT.toSeconds(), TimeUnit.SECONDS)).as("every quick job ran").isTrue();
+        await(jobs.get(BACKLOG - 1).finished());
+        assertThat(head.finished().error()).isNull();
+        assertAllSignalledCleanly(jobs);
+        assertThat(reported).isEmpty();
+    }
+
+    /**
      * Work finishing out of order on four threads at once: the drain still signals the entity's
      * finished fences strictly in sequence order, each once, callbacks included.
      */
