@@ -15,7 +15,8 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The exec contention test upstream lacks: threads lock random subsets of shared reservations in
  * random order, with duplicates, for both algorithms, with and without back-off injection; every
- * published fence is seen by later transactions, and retries happen and are counted.
+ * published fence is seen by later transactions, and injected retries happen and are counted
+ * (without injection a loaded machine may run the threads one after another, with no conflict).
  */
 class ExecSuiteTest {
 
@@ -31,7 +32,9 @@ class ExecSuiteTest {
         assertThat(results).hasSize(2).allSatisfy(r -> {
             assertThat(r.passed()).as("%s %s: %s", r.scenario(), r.algorithm(), r.failure()).isTrue();
             assertThat(r.iterations()).isPositive();
-            assertThat(r.backoffs()).as("retries").isPositive();
+            if (inject) {                   // without injection, conflicts depend on the scheduler
+                assertThat(r.backoffs()).as("retries").isPositive();
+            }
         });
     }
 }
