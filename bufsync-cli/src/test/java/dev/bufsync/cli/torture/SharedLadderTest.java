@@ -36,7 +36,7 @@ class SharedLadderTest {
         assertThat(results).allSatisfy(r -> assertThat(r.passed())
                 .as("%s/%s %s: %s", r.suite(), r.scenario(), r.algorithm(), r.failure()).isTrue());
         assertThat(results).filteredOn(r -> r.scenario().startsWith("abba") || r.scenario().equals("upgrade")
-                        || r.scenario().equals("stress-rw"))
+                        || inject && r.scenario().equals("stress-rw"))   // stress conflicts depend on the scheduler
                 .allSatisfy(r -> assertThat(r.backoffs()).as(r.scenario() + " " + r.algorithm()).isPositive());
         assertThat(results).filteredOn(r -> r.scenario().equals("stress-rw"))
                 .allSatisfy(r -> assertThat(r.iterations()).isPositive());

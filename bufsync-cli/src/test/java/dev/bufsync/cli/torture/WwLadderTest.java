@@ -37,7 +37,9 @@ class WwLadderTest {
         assertThat(results).filteredOn(r -> r.scenario().startsWith("stress"))
                 .allSatisfy(r -> {
                     assertThat(r.iterations()).as(r.scenario()).isPositive();
-                    assertThat(r.backoffs()).as(r.scenario()).isPositive();
+                    if (inject) {           // without injection, conflicts depend on the scheduler
+                        assertThat(r.backoffs()).as(r.scenario()).isPositive();
+                    }
                 });
         assertThat(results).filteredOn(r -> r.scenario().startsWith("abba"))
                 .allSatisfy(r -> assertThat(r.backoffs()).isPositive());
