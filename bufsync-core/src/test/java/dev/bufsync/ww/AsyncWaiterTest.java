@@ -1,5 +1,8 @@
 package dev.bufsync.ww;
 
+import static dev.bufsync.ww.WwMutexAsyncTest.detached;
+import static dev.bufsync.ww.WwMutexAsyncTest.done;
+import static dev.bufsync.ww.WwMutexAsyncTest.failure;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
@@ -11,7 +14,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
 import java.util.concurrent.Future;
@@ -52,26 +54,6 @@ class AsyncWaiterTest {
         return WwClass.builder("async-waiter-" + algorithm).algorithm(algorithm).injectBackoff(false).build();
     }
 
-    private static AcquireContext detached(WwClass cls) {
-        AcquireContext ctx = cls.beginTransferable();
-        ctx.detach();
-        return ctx;
-    }
-
-    private static <T> T done(CompletableFuture<T> f) {
-        assertThat(f).isDone();
-        return f.join();
-    }
-
-    private static Throwable failure(CompletableFuture<?> f) {
-        assertThat(f).isCompletedExceptionally();
-        try {
-            f.join();
-            throw new AssertionError("not failed");
-        } catch (CompletionException e) {
-            return e.getCause();
-        }
-    }
 
     private static void endAll(AcquireContext... ctxs) {
         for (AcquireContext c : ctxs) {

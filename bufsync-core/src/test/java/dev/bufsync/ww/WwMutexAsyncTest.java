@@ -38,18 +38,18 @@ class WwMutexAsyncTest {
     }
 
     /** A transferable context, detached from the test thread so that any thread may carry it. */
-    private static AcquireContext detached(WwClass cls) {
+    static AcquireContext detached(WwClass cls) {
         AcquireContext ctx = cls.beginTransferable();
         ctx.detach();
         return ctx;
     }
 
-    private static <T> T done(CompletableFuture<T> f) {
+    static <T> T done(CompletableFuture<T> f) {
         assertThat(f).isDone();
         return f.join();
     }
 
-    private static Throwable failure(CompletableFuture<?> f) {
+    static Throwable failure(CompletableFuture<?> f) {
         assertThat(f).isCompletedExceptionally();
         try {
             f.join();
