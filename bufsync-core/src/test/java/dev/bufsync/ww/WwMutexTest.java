@@ -1179,8 +1179,10 @@ class WwMutexTest {
      */
     @Test
     void nonBlockingAndAsynchronousFormsGrowTheHeldList() throws Exception {
-        WwClass cls = wwClass(Algorithm.WOUND_WAIT);
         for (int form = 0; form < 3; form++) {
+            // A class of its own per form: a closed context leaves its grown list to the thread's
+            // next context of the same class, which would then need no growth.
+            WwClass cls = wwClass(Algorithm.WOUND_WAIT);
             List<WwMutex> ms = new ArrayList<>();
             for (int i = 0; i < 9; i++) {
                 ms.add(new WwMutex(cls));
@@ -1406,6 +1408,45 @@ class WwMutexTest {
             assertThatThrownBy(() -> m.tryLock(Duration.ofDays(1))).isInstanceOf(WwMisuseException.class)
                     .hasMessageEndingWith(", which it already holds through " + ctx + "; a WwMutex is not reentrant");
             ctx.unlockAll();
+        }
+    }
+
+    /**
+     * Wait-die: every blocking context form that meets an older holder while holding another lock
+     * throws the back-off instead of returning a result, and the dying context gains nothing.
+     */
+    @Test
+    void everyBlockingContextFormBacksOffInsteadOfReturning() throws Exception {
+        List<WaitingForm> forms = List.of(
+                (m, ctx) -> m.lock(ctx) == LockResult.ACQUIRED,
+                (m, ctx) -> m.lockInterruptibly(ctx) == LockResult.ACQUIRED,
+                (m, ctx) -> m.tryLock(ctx, Duration.ofDays(1)) == LockResult.ACQUIRED);
+        for (int i = 0; i < forms.size(); i++) {
+            WaitingForm form = forms.get(i);
+            WwClass cls = wwClass(Algorithm.WAIT_DIE);
+            WwMutex a = new WwMutex(cls);
+            WwMutex b = new WwMutex(cls);
+            try (Actor old = new Actor("old"); Actor young = new Actor("young")) {
+                AcquireContext oldCtx = old.call(cls::begin);
+                AcquireContext youngCtx = young.call(cls::begin);
+                old.call(() -> a.lock(oldCtx));
+                young.call(() -> b.lock(youngCtx));
+                Object outcome = young.call(() -> {
+                    try {
+                        return form.lock(a, youngCtx);
+                    } catch (BackoffException x) {
+                        return x;
+                    }
+                });
+                assertThat(outcome).as("form %d", i).isInstanceOf(BackoffException.class);
+                assertThat(((BackoffException) outcome).reason()).isEqualTo(BackoffException.Reason.DIED);
+                assertThat(a.holderContext()).isSameAs(oldCtx);
+                assertThat(young.call(youngCtx::heldLocks)).as("form %d", i).containsExactly(b);
+                young.run(youngCtx::unlockAll);
+                young.run(youngCtx::close);
+                old.run(oldCtx::unlockAll);
+                old.run(oldCtx::close);
+            }
         }
     }
 }

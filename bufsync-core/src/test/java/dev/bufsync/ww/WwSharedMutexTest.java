@@ -128,6 +128,25 @@ class WwSharedMutexTest {
         }
     }
 
+    /** The interruptible forms report what they did as the others do: acquired, upgraded, already held. */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void interruptibleFormsReportTheirResult(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        WwSharedMutex n = new WwSharedMutex(cls);
+        try (AcquireContext ctx = cls.begin()) {
+            assertThat(m.lockSharedInterruptibly(ctx)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.lockSharedInterruptibly(ctx)).isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(m.lockInterruptibly(ctx)).isEqualTo(LockResult.UPGRADED);
+            assertThat(m.lockInterruptibly(ctx)).isEqualTo(LockResult.ALREADY_HELD);
+            assertThat(n.lockInterruptibly(ctx)).isEqualTo(LockResult.ACQUIRED);
+            assertThat(m.isHeldExclusivelyBy(ctx)).isTrue();
+            assertThat(n.isHeldExclusivelyBy(ctx)).isTrue();
+            ctx.unlockAll();
+        }
+    }
+
     /**
      * A stream of newer readers cannot starve a waiting writer: a reader younger than the queued
      * writer queues behind it (tryLockShared is BUSY although only readers hold the lock), and is
