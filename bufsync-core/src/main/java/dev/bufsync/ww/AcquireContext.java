@@ -24,7 +24,9 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A transaction over mutexes of one {@link WwClass}: it holds a stamp taken when it began, kept
  * across every back-off, so that it eventually becomes the oldest transaction of its class, and
- * the oldest is never asked to back off. That bounds starvation.
+ * the oldest is never asked to back off (it may back off politely, a bounded number of times per
+ * transaction, if its class says so: {@link WwClass.Builder#politeBackoffs(int)}). That bounds
+ * starvation.
  *
  * <p>Usage (the kernel's "method 3"; {@code dev.bufsync.exec.Exec} runs this loop for you):
  *
@@ -112,6 +114,7 @@ public final class AcquireContext implements AutoCloseable {
     long olderStamp;                     // owner only: the older context of the last kill check
     private int injectCountdown;         // owner only; NO_INJECTION when off
     private int injectInterval;          // owner only
+    private int politeLeft;              // owner only: polite back-offs this transaction may still take
     private volatile boolean wounded;    // a hint: set by wounders, read and cleared by the owner
                                          // (a plain volatile, so no call site needs linking)
 
@@ -130,6 +133,7 @@ public final class AcquireContext implements AutoCloseable {
             this.held = new Object[INITIAL_HELD];
         }
         setInjection(wwClass.injectsBackoff());
+        this.politeLeft = wwClass.politeBackoffs();
     }
 
     /**
@@ -839,6 +843,20 @@ public final class AcquireContext implements AutoCloseable {
         }
         WwEvents.backoff(this, m, reason, olderStamp);
         return new BackoffException(m, this, reason, olderStamp, shared);
+    }
+
+    /**
+     * Polite waiting: tells whether this context, about to wait for a mutex while holding locks,
+     * backs off instead, and counts the back-off against its class's bound. Owner only; allocates
+     * nothing (mutexes call it under their queue bit).
+     */
+    boolean backsOffPolitely() {
+        if (acquired == 0 || politeLeft == 0) {
+            return false;
+        }
+        politeLeft--;
+        olderStamp = stamp;                           // it yields to nobody in particular
+        return true;
     }
 
     boolean woundedAcquire() {

@@ -40,7 +40,13 @@ public final class BackoffException extends Exception {
          */
         DIED,
         /** Back-off injection (the kernel's DEBUG_WW_MUTEX_SLOWPATH) reported a successful lock as contended. */
-        INJECTED
+        INJECTED,
+        /**
+         * Polite waiting ({@link WwClass.Builder#politeBackoffs(int)}): this context holds locks and
+         * would have waited for the mutex, so it lets its locks go first and waits holding nothing
+         * (in {@code lockSlow}), whatever the ages; its class bounds how often per transaction.
+         */
+        POLITE
     }
 
     /** The contended WwMutex or WwSharedMutex. */
@@ -90,6 +96,7 @@ public final class BackoffException extends Exception {
             case WOUNDED -> "it was wounded by older context #" + olderStamp;
             case DIED -> "older context #" + olderStamp + " holds or waits for it";
             case INJECTED -> "back-off injection is on";
+            case POLITE -> "it holds locks and would have waited (polite waiting)";
         };
         WwClass cls = mutex instanceof WwMutex m ? m.wwClass() : ((WwSharedMutex) mutex).wwClass();
         return "context #" + stamp + " of class " + cls.name()
@@ -162,7 +169,8 @@ public final class BackoffException extends Exception {
     /**
      * The stamp of a strictly older live context that this one yielded to: the wounder for
      * {@link Reason#WOUNDED}, the older holder or waiter for {@link Reason#DIED}. For
-     * {@link Reason#INJECTED} it is the backing-off context's own stamp.
+     * {@link Reason#INJECTED} and {@link Reason#POLITE}, which yield to nobody in particular, it is
+     * the backing-off context's own stamp.
      *
      * @return the stamp of the older context
      */

@@ -74,6 +74,7 @@ public final class WwClass {
     private final String name;
     private final Algorithm algorithm;
     private final boolean injectBackoff;
+    private final int politeBackoffs;
     private final long firstStamp;
     private volatile long nextStamp;      // getAndAdd only (STAMP)
     private final ThreadLocal<ThreadState> threadStates = ThreadLocal.withInitial(ThreadState::new);
@@ -84,6 +85,7 @@ public final class WwClass {
         this.name = b.name;
         this.algorithm = b.algorithm;
         this.injectBackoff = b.injectBackoff;
+        this.politeBackoffs = b.politeBackoffs;
         this.firstStamp = b.firstStamp;
         this.nextStamp = b.firstStamp;
     }
@@ -192,6 +194,16 @@ public final class WwClass {
     }
 
     /**
+     * How many polite back-offs a transaction of this class may take (see
+     * {@link Builder#politeBackoffs(int)}); 0 when polite waiting is off.
+     *
+     * @return the bound per transaction
+     */
+    public int politeBackoffs() {
+        return politeBackoffs;
+    }
+
+    /**
      * A snapshot of this class's counters.
      *
      * @return the counters now
@@ -225,7 +237,7 @@ public final class WwClass {
     @Override
     public String toString() {
         return "WwClass[" + name + ", " + algorithm + (injectBackoff ? ", inject-backoff" : "")
-                + "]";
+                + (politeBackoffs > 0 ? ", polite=" + politeBackoffs : "") + "]";
     }
 
     /** Options for a new {@link WwClass}. */
@@ -233,6 +245,7 @@ public final class WwClass {
         private final String name;
         private Algorithm algorithm = Algorithm.WOUND_WAIT;
         private boolean injectBackoff = Boolean.getBoolean("bufsync.ww.injectBackoff");
+        private int politeBackoffs;
         private long firstStamp = 1;
 
         private Builder(String name) {
@@ -261,6 +274,33 @@ public final class WwClass {
          */
         public Builder injectBackoff(boolean on) {
             this.injectBackoff = on;
+            return this;
+        }
+
+        /**
+         * Turns on polite waiting: a context that holds locks and would wait for a mutex (after
+         * the brief spin, and after wait-die's kill check) backs off instead, with
+         * {@link BackoffException.Reason#POLITE}, so that it waits holding nothing, as the
+         * "smart and polite" try-and-back-off loop does, and idles no neighbour that wants what it
+         * holds. At most {@code max} times per transaction: after that the context waits while
+         * holding, as the algorithm says, so every transaction still finishes: it keeps its stamp
+         * across its back-offs, so it becomes the oldest, and the algorithm gives the oldest
+         * progress. 0, the default, turns
+         * it off.
+         *
+         * <p>It pays where transactions hold few locks and waits are long compared with taking
+         * them again (dining philosophers); it costs where a back-off throws away many locks.
+         *
+         * @param max polite back-offs per transaction, not negative
+         * @return this builder
+         * @throws IllegalArgumentException if {@code max} is negative
+         */
+        public Builder politeBackoffs(int max) {
+            if (max < 0) {
+                throw new IllegalArgumentException("politeBackoffs for class " + name
+                        + " must not be negative: " + max);
+            }
+            this.politeBackoffs = max;
             return this;
         }
 

@@ -132,6 +132,10 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * at that moment. Neither ever asks a context that holds nothing to back off, so the first
      * lock of a transaction, and lockSlow, cannot fail; and every back-off names a context that
      * is older and live at the decision, so the oldest live context is never asked either.
+     * Polite waiting (a class option) is the one back-off a context asks of itself: after the
+     * kill check, a context that holds locks and would queue returns POLITE instead, at most the
+     * class's bound times per transaction (AcquireContext.backsOffPolitely, under the queue bit:
+     * it touches only the owner's plain fields).
      *
      * Exception safety (AQS is the model). Nothing under the queue bit allocates, counts into a
      * LongAdder or runs foreign code: the Waiter is allocated before the bit is taken, counters
@@ -181,7 +185,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     private static final int WAITERS = 2;   // the wait list is non-empty
 
     // acquireQueued outcomes, and WAIT: no outcome yet, wait on
-    static final int ACQUIRED = 0, TIMED_OUT = 1, INTERRUPTED = 2, DIED = 3, WOUNDED = 4, WAIT = 5;
+    static final int ACQUIRED = 0, TIMED_OUT = 1, INTERRUPTED = 2, DIED = 3, WOUNDED = 4, WAIT = 5,
+            POLITE = 7;
     private static final int ALREADY_HELD = 6;   // an asynchronous lock's outcome only
     // acquireQueued modes
     private static final int INTERRUPTIBLE = 1, TIMED = 2;
@@ -985,10 +990,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /**
      * Under the queue bit: takes the mutex if nobody holds or awaits it; else, after the wait-die
-     * check of a context that holds locks, queues {@code w}, announces it [W] and makes the
+     * check and the polite check of a context that holds locks, queues {@code w}, announces it [W] and makes the
      * announcement's checks: grant the mutex if it was freed meanwhile, wound a younger holder.
      *
-     * @return ACQUIRED, DIED, or WAIT (queued; {@code w.spinning} tells whether to spin first)
+     * @return ACQUIRED, DIED, POLITE (a polite back-off instead of queueing while holding locks),
+     *     or WAIT (queued; {@code w.spinning} tells whether to spin first)
      */
     private int enqueueOrTake(Waiter w, AcquireContext ctx) {
         lockQueue();
@@ -997,10 +1003,13 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 setExclusiveOwnerThread(w.thread);
                 return ACQUIRED;
             }
-            if (ctx != null && ctx.acquired > 0 && wwClass().isWaitDie()) {
-                int kill = killBeforeQueue(ctx);
+            if (ctx != null && ctx.acquired > 0) {
+                int kill = wwClass().isWaitDie() ? killBeforeQueue(ctx) : ACQUIRED;
                 if (kill != ACQUIRED) {
                     return kill;
+                }
+                if (ctx.backsOffPolitely()) {
+                    return POLITE;
                 }
             }
             enqueue(w);
@@ -1517,6 +1526,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     private BackoffException backoff(AcquireContext ctx, int killed) {
         return ctx.backoff(this, killed == WOUNDED ? BackoffException.Reason.WOUNDED
+                : killed == POLITE ? BackoffException.Reason.POLITE
                 : BackoffException.Reason.DIED, ctx.olderStamp);
     }
 

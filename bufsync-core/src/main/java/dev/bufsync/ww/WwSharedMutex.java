@@ -116,7 +116,7 @@ public final class WwSharedMutex {
     private static final int QLOCKED = 1;
     private static final int WAIT = -1;
     private static final int ACQUIRED = 0, UPGRADED = 1, ALREADY_HELD = 2, BUSY = 3, INTERRUPTED = 4,
-            DIED = 5, WOUNDED = 6;
+            DIED = 5, WOUNDED = 6, POLITE = 7;
     private static final int SHARED = 0, EXCLUSIVE = 1, POLL = 2, INTERRUPTIBLE = 4;
 
     private final WwClass wwClass;
@@ -499,6 +499,7 @@ public final class WwSharedMutex {
                 return LockResult.ALREADY_HELD;
             }
             default -> throw ctx.backoff(this, r == WOUNDED ? BackoffException.Reason.WOUNDED
+                    : r == POLITE ? BackoffException.Reason.POLITE
                     : BackoffException.Reason.DIED, ctx.olderStamp, (mode & EXCLUSIVE) == 0);
         }
     }
@@ -523,7 +524,7 @@ public final class WwSharedMutex {
 
     /**
      * Takes the lock in {@code mode}, or queues and waits. Returns ACQUIRED, UPGRADED,
-     * ALREADY_HELD, BUSY (POLL only), INTERRUPTED, DIED or WOUNDED; on any outcome but ACQUIRED and
+     * ALREADY_HELD, BUSY (POLL only), INTERRUPTED, DIED, WOUNDED or POLITE; on any outcome but ACQUIRED and
      * UPGRADED the holders are as before and the thread is not queued.
      */
     private int acquire(AcquireContext ctx, int mode) {
@@ -581,7 +582,8 @@ public final class WwSharedMutex {
 
     /**
      * Under the bit again: takes the lock if it has become free for this request; otherwise the
-     * wait-die check, then queues {@code w} and (wound-wait) wounds the younger holders.
+     * wait-die check and the polite check, then queues {@code w} and (wound-wait) wounds the
+     * younger holders.
      */
     private int enqueueOrTake(Node w) {
         AcquireContext ctx = w.ctx;
@@ -597,10 +599,13 @@ public final class WwSharedMutex {
                 admit(w);
                 return ACQUIRED;
             }
-            if (ctx.acquired > 0 && wwClass.isWaitDie()) {
-                int kill = killBeforeQueue(w);
+            if (ctx.acquired > 0) {
+                int kill = wwClass.isWaitDie() ? killBeforeQueue(w) : WAIT;
                 if (kill != WAIT) {
                     return kill;
+                }
+                if (ctx.backsOffPolitely()) {
+                    return POLITE;
                 }
             }
             enqueue(w);

@@ -37,6 +37,9 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  *   <li>{@code wound-wait}, {@code wait-die}: bufsync's {@link WwMutex}es; each {@code lockAll}
  *       is one {@link AcquireContext} running the documented back-off loop (unlock all, then
  *       {@code lockSlow} the contended mutex, then retry).
+ *   <li>{@code wound-wait-polite}, {@code wait-die-polite} ({@link #POLITE}, not run by default):
+ *       the same with polite waiting on ({@link WwClass.Builder#politeBackoffs(int)}, at most
+ *       {@value #POLITE_BACKOFFS} per transaction), chosen with JMH's {@code -p strategy=...}.
  * </ul>
  *
  * <p>Strategies with a shared mode, for {@link Locker#lockAll(int[], int, int)} ({@link #SHARED}):
@@ -70,6 +73,15 @@ public abstract class LockStrategy {
     public static final List<String> NAMES = List.of(GLOBAL, ORDERED, SMART_POLITE, PERSISTENT,
             NO_WAIT, WOUND_WAIT, WAIT_DIE);
 
+    /** Names of the polite variants. */
+    public static final String WOUND_WAIT_POLITE = "wound-wait-polite", WAIT_DIE_POLITE = "wait-die-polite";
+
+    /** The polite variants of wound-wait and wait-die, which no benchmark runs by default. */
+    public static final List<String> POLITE = List.of(WOUND_WAIT_POLITE, WAIT_DIE_POLITE);
+
+    /** The bound on polite back-offs per transaction of the polite variants. */
+    public static final int POLITE_BACKOFFS = 8;
+
     /** Names of the strategies with a shared mode. */
     public static final String NO_WAIT_RW = "no-wait-rw", WOUND_WAIT_SHARED = "wound-wait-shared",
             WAIT_DIE_SHARED = "wait-die-shared";
@@ -89,7 +101,7 @@ public abstract class LockStrategy {
     /**
      * Makes a strategy with a pool of {@code locks} locks.
      *
-     * @param name one of {@link #NAMES}
+     * @param name one of {@link #NAMES}, {@link #POLITE} or {@link #SHARED}
      * @param locks the pool size
      * @return the strategy
      * @throws IllegalArgumentException for an unknown name
@@ -103,16 +115,20 @@ public abstract class LockStrategy {
             case NO_WAIT -> new NoWait(locks);
             case WOUND_WAIT -> new WoundWait(WOUND_WAIT, locks, WwClass.Algorithm.WOUND_WAIT);
             case WAIT_DIE -> new WoundWait(WAIT_DIE, locks, WwClass.Algorithm.WAIT_DIE);
+            case WOUND_WAIT_POLITE -> new WoundWait(WOUND_WAIT_POLITE, locks, WwClass.Algorithm.WOUND_WAIT,
+                    POLITE_BACKOFFS);
+            case WAIT_DIE_POLITE -> new WoundWait(WAIT_DIE_POLITE, locks, WwClass.Algorithm.WAIT_DIE,
+                    POLITE_BACKOFFS);
             case NO_WAIT_RW -> new NoWaitRw(locks);
             case WOUND_WAIT_SHARED -> new WoundWaitShared(WOUND_WAIT_SHARED, locks, WwClass.Algorithm.WOUND_WAIT);
             case WAIT_DIE_SHARED -> new WoundWaitShared(WAIT_DIE_SHARED, locks, WwClass.Algorithm.WAIT_DIE);
             default -> throw new IllegalArgumentException("unknown strategy '" + name
-                    + "'; known: " + NAMES + " and " + SHARED);
+                    + "'; known: " + NAMES + ", " + POLITE + " and " + SHARED);
         };
     }
 
     /**
-     * The strategy's name, one of {@link #NAMES}.
+     * The strategy's name, as given to {@link #create}.
      *
      * @return the name
      */
@@ -359,9 +375,13 @@ public abstract class LockStrategy {
         private final WwMutex[] mutexes;
 
         WoundWait(String name, int n, WwClass.Algorithm algorithm) {
+            this(name, n, algorithm, 0);
+        }
+
+        WoundWait(String name, int n, WwClass.Algorithm algorithm, int politeBackoffs) {
             super(name);
             this.wwClass = WwClass.builder("bench-" + name).algorithm(algorithm)
-                    .injectBackoff(false).build();
+                    .injectBackoff(false).politeBackoffs(politeBackoffs).build();
             this.mutexes = new WwMutex[n];
             for (int i = 0; i < n; i++) {
                 mutexes[i] = new WwMutex(wwClass);

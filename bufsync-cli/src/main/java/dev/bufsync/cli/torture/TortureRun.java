@@ -117,13 +117,15 @@ final class TortureRun {
     }
 
     /**
-     * Checks a back-off against the starvation bound: unless injected, it must name a strictly
+     * Checks a back-off against the starvation bound: unless injected or polite (self-imposed, and
+     * bounded per transaction by its class), it must name a strictly
      * older live context it yielded to, so the oldest live context of a class never backs off.
      * Counts the back-off.
      */
     void checkBackoff(BackoffException e) {
         backoffs.increment();
-        if (e.reason() != BackoffException.Reason.INJECTED && !WwClass.isOlder(e.olderStamp(), e.stamp())) {
+        if (e.reason() != BackoffException.Reason.INJECTED && e.reason() != BackoffException.Reason.POLITE
+                && !WwClass.isOlder(e.olderStamp(), e.stamp())) {
             violation.compareAndSet(null, "context #" + e.stamp() + " backed off (" + e.reason()
                     + ") for context #" + e.olderStamp() + ", which is not older");
         }

@@ -486,7 +486,8 @@ final class WwLadder {
         void checkBackoff(BackoffException e, long began) {
             run.checkBackoff(e);
             Long closed = closedAt.get(e.olderStamp());
-            if (e.reason() != BackoffException.Reason.INJECTED && closed != null && closed <= began) {
+            if (e.reason() != BackoffException.Reason.INJECTED && e.reason() != BackoffException.Reason.POLITE
+                    && closed != null && closed <= began) {
                 run.fail("context #" + e.stamp() + " backed off (" + e.reason() + ") for context #"
                         + e.olderStamp() + ", which had closed before the lock began");
             }
