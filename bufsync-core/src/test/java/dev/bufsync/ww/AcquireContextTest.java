@@ -210,6 +210,23 @@ class AcquireContextTest {
         assertThat(shown.get()).contains("owner=" + owner.get() + ",");
     }
 
+    /** A transferable context last carried by a thread without a name shows that thread when detached. */
+    @Test
+    void toStringOfADetachedContextShowsANamelessLastCarrier() throws Exception {
+        WwClass cls = wwClass("nameless-carrier");
+        AtomicReference<AcquireContext> moved = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().name("").start(() -> {
+            AcquireContext ctx = cls.beginTransferable();
+            ctx.detach();
+            moved.set(ctx);
+        });
+        t.join();
+        AcquireContext ctx = moved.get();
+        assertThat(ctx.toString()).contains("owner=detached (last on " + t + ")");  // the ended thread, by its toString
+        ctx.attach();
+        ctx.close();
+    }
+
     /**
      * Injection reports a back-off on the kernel's geometric schedule: after {@code stamp & 0xf}
      * further locks, then after 3, 10, 35 and 122 (each interval 3.5 times the last) successful
