@@ -210,6 +210,33 @@ class AcquireContextTest {
         assertThat(shown.get()).contains("owner=" + owner.get() + ",");
     }
 
+    /**
+     * An asynchronous lock tried from a thread other than the one the context is attached to is
+     * refused, and the context stays attached where it was, usable there.
+     */
+    @Test
+    void anAsynchronousLockFromAnotherThreadLeavesTheContextWithItsOwner() throws Exception {
+        WwClass cls = wwClass("async-foreign");
+        WwMutex m = new WwMutex(cls);
+        AcquireContext ctx = cls.beginTransferable();            // attached to this thread
+        AtomicReference<Throwable> failure = new AtomicReference<>();
+        Thread t = Thread.ofPlatform().name("intruder").start(() -> {
+            try {
+                m.lockAsync(ctx, Runnable::run);
+            } catch (Throwable e) {
+                failure.set(e);
+            }
+        });
+        t.join();
+        assertThat(failure.get()).isInstanceOfSatisfying(WwMisuseException.class,
+                e -> assertThat(e.rule()).isEqualTo(Rule.CONCURRENT_USE));
+        assertThat(ctx.owner()).isSameAs(Thread.currentThread());
+        assertThat(m.isLocked()).isFalse();
+        assertThat(m.lock(ctx)).isEqualTo(LockResult.ACQUIRED);
+        ctx.unlockAll();
+        ctx.close();
+    }
+
     /** A transferable context last carried by a thread without a name shows that thread when detached. */
     @Test
     void toStringOfADetachedContextShowsANamelessLastCarrier() throws Exception {
