@@ -12,6 +12,7 @@ import java.lang.management.ThreadInfo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -1448,5 +1449,39 @@ class WwMutexTest {
                 old.run(oldCtx::close);
             }
         }
+    }
+
+    /**
+     * Two threads hand one mutex back and forth with short critical sections, so that a contender
+     * often gets it by spinning (its holder releases within the spin) and as often queues: every
+     * transaction completes and the mutex excludes. A spin that took the mutex but then queued
+     * anyway would wait for itself.
+     */
+    @ParameterizedTest
+    @EnumSource(Algorithm.class)
+    void shortCriticalSectionsHandTheMutexBackAndForth(Algorithm algorithm) throws Exception {
+        WwClass cls = wwClass(algorithm);
+        WwMutex m = new WwMutex(cls);
+        int rounds = 20_000;
+        long[] inside = new long[1];
+        try (Actor a = new Actor("a"); Actor b = new Actor("b")) {
+            Callable<Long> body = () -> {
+                long mine = 0;
+                for (int i = 0; i < rounds; i++) {
+                    try (AcquireContext ctx = cls.begin()) {
+                        m.lock(ctx);
+                        inside[0]++;
+                        mine++;
+                        ctx.unlockAll();
+                    }
+                }
+                return mine;
+            };
+            Future<Long> fa = a.start(body);
+            Future<Long> fb = b.start(body);
+            assertThat(fa.get(60, TimeUnit.SECONDS) + fb.get(60, TimeUnit.SECONDS)).isEqualTo(2L * rounds);
+        }
+        assertThat(inside[0]).as("no increment lost: the mutex excluded").isEqualTo(2L * rounds);
+        assertThat(m.isLocked()).isFalse();
     }
 }
