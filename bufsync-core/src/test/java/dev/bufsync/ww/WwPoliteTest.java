@@ -257,6 +257,7 @@ class WwPoliteTest {
         assertThatThrownBy(() -> WwClass.builder("gpu").politeBackoffs(-1))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("politeBackoffs for class gpu must not be negative: -1");
+        assertThat(WwClass.builder("gpu").politeBackoffs(0).build().politeBackoffs()).as("0 turns it off").isZero();
         WwClass cls = WwClass.builder("gpu").politeBackoffs(4).build();
         assertThat(cls.politeBackoffs()).isEqualTo(4);
         assertThat(cls.toString()).contains("polite=4");
