@@ -4,7 +4,8 @@
  *
  * <ul>
  *   <li>{@link dev.bufsync.ww.WwClass}: a family of mutexes, the ticket (stamp) counter and the
- *       algorithm, wound-wait or wait-die;
+ *       algorithm, wound-wait or wait-die, optionally with polite waiting
+ *       ({@link dev.bufsync.ww.WwClass.Builder#politeBackoffs(int)});
  *   <li>{@link dev.bufsync.ww.WwMutex}: the mutex;
  *   <li>{@link dev.bufsync.ww.WwSharedMutex}: a readers-writer lock taken shared or exclusively by
  *       the same transactions, under the same rules;
