@@ -583,6 +583,7 @@ class EngineTest {
         assertThat(engine.stats().inFlight()).isEqualTo(1);
         device.advance();
         await(third.scheduled());
+        device.awaitRunning(1);                       // its work runs after the scheduled fence signals
         assertThat(device.started).containsExactly("running", "third");
     }
 
