@@ -129,7 +129,10 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * kernel, whose ww_mutex_unlock clears lock->ctx outside the wait lock) are both dropped.
      * Wait-die: a waiter that holds locks and is younger than the holder, or than any context
      * waiter ahead of it, backs off instead of waiting; what it names holds the mutex or is queued
-     * at that moment. Neither ever asks a context that holds nothing to back off, so the first
+     * at that moment. The holder can change outside the queue bit only by the fast path's CAS, so
+     * the check made before queueing is repeated after [W] against the holder read then: an
+     * older context that took the mutex on the fast path and read no waiters [A] is seen there,
+     * and the waiter looks (and dies) before it parks; one that read the waiters checks them [A]. Neither ever asks a context that holds nothing to back off, so the first
      * lock of a transaction, and lockSlow, cannot fail; and every back-off names a context that
      * is older and live at the decision, so the oldest live context is never asked either.
      * Polite waiting (a class option) is the one back-off a context asks of itself: after the
@@ -1017,8 +1020,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             Object h = holder;
             if (h == null) {
                 grantHead();
-            } else if (ctx != null && !wwClass().isWaitDie() && h instanceof AcquireContext hc) {
-                woundIfYounger(hc, ctx);
+            } else if (ctx != null && h instanceof AcquireContext hc) {
+                if (!wwClass().isWaitDie()) {
+                    woundIfYounger(hc, ctx);
+                } else if (ctx.acquired > 0 && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
+                    dieAfterAnnouncing(w);           // an older context took it on the fast path
+                }                                    // after the kill check, before [W]
             }
             if (head == w && !w.granted && !(w instanceof AsyncWaiter)) {
                 w.spinning = true;                       // only the first waiter spins before parking
@@ -1254,6 +1261,20 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             }
         }
         return ACQUIRED;
+    }
+
+    /**
+     * Wait-die: {@code w}, just queued and announced [W], found an older context holding the
+     * mutex, which took it on the fast path between the kill check and [W] and read no waiters
+     * [A]: neither side would look again, and {@code w} would wait holding its locks behind an
+     * older holder, the one wait that wait-die forbids. It looks before it parks (or, asynchronous,
+     * is scheduled to) and dies there. Queue bit held.
+     */
+    private static void dieAfterAnnouncing(Waiter w) {
+        w.recheck = true;
+        if (w instanceof AsyncWaiter a) {
+            a.schedule();
+        }
     }
 
     /**
