@@ -1205,13 +1205,6 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /**
-     * Tells a parked waiter whether something may have changed its fate: its releaser freed the
-     * mutex for it to take, another thread asked it to look again (wait-die), its context was
-     * wounded, it was interrupted or its time ran out.
-     * Without one of these it parks again without taking the queue lock, so spurious wake-ups
-     * cost nothing and cannot starve the threads that need the lock.
-     */
-    /**
      * Tells a waiter that looks whether it must give up for an interrupt (interruptible mode) or,
      * for an asynchronous waiter, because its request was withdrawn.
      */
@@ -1222,6 +1215,13 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         return (mode & INTERRUPTIBLE) != 0 && Thread.interrupted();
     }
 
+    /**
+     * Tells a parked waiter whether something may have changed its fate: its releaser freed the
+     * mutex for it to take, another thread asked it to look again (wait-die), its context was
+     * wounded, it was interrupted or its time ran out.
+     * Without one of these it parks again without taking the queue lock, so spurious wake-ups
+     * cost nothing and cannot starve the threads that need the lock.
+     */
     private static boolean mustLook(Waiter w, AcquireContext ctx, int mode, long deadline) {
         return w.recheck || w.freed
                 || (ctx != null && ctx.acquired > 0 && ctx.woundedAcquire())
