@@ -86,18 +86,8 @@ class WwMutexLincheckTest {
     @ParameterizedTest
     @EnumSource(Algorithm.class)
     void threeCycleNeverHangs(Algorithm algorithm) {
-        Lincheck.runConcurrentTest(INVOCATIONS, () -> {
-            WwClass cls = WwClass.builder("lincheck").algorithm(algorithm).injectBackoff(false).build();
-            WwMutex a = new WwMutex(cls);
-            WwMutex b = new WwMutex(cls);
-            WwMutex c = new WwMutex(cls);
-            AtomicInteger done = new AtomicInteger();
-            runThreads(() -> transaction(cls, List.of(a, b), done),
-                    () -> transaction(cls, List.of(b, c), done),
-                    () -> transaction(cls, List.of(c, a), done));
-            check(done.get() == 3 && !a.isLocked() && !b.isLocked() && !c.isLocked(),
-                    "all three transactions completed and released");
-        });
+        Lincheck.runConcurrentTest(INVOCATIONS,
+                () -> threeCycle(WwClass.builder("lincheck").algorithm(algorithm).injectBackoff(false).build()));
     }
 
     /**
@@ -108,19 +98,21 @@ class WwMutexLincheckTest {
     @ParameterizedTest
     @EnumSource(Algorithm.class)
     void politeThreeCycleNeverHangs(Algorithm algorithm) {
-        Lincheck.runConcurrentTest(INVOCATIONS, () -> {
-            WwClass cls = WwClass.builder("lincheck-polite").algorithm(algorithm).injectBackoff(false)
-                    .politeBackoffs(1).build();
-            WwMutex a = new WwMutex(cls);
-            WwMutex b = new WwMutex(cls);
-            WwMutex c = new WwMutex(cls);
-            AtomicInteger done = new AtomicInteger();
-            runThreads(() -> transaction(cls, List.of(a, b), done),
-                    () -> transaction(cls, List.of(b, c), done),
-                    () -> transaction(cls, List.of(c, a), done));
-            check(done.get() == 3 && !a.isLocked() && !b.isLocked() && !c.isLocked(),
-                    "all three polite transactions completed and released");
-        });
+        Lincheck.runConcurrentTest(INVOCATIONS, () -> threeCycle(WwClass.builder("lincheck-polite")
+                .algorithm(algorithm).injectBackoff(false).politeBackoffs(1).build()));
+    }
+
+    /** Three threads lock A→B, B→C and C→A with the back-off loop; all finish and release. */
+    private static void threeCycle(WwClass cls) {
+        WwMutex a = new WwMutex(cls);
+        WwMutex b = new WwMutex(cls);
+        WwMutex c = new WwMutex(cls);
+        AtomicInteger done = new AtomicInteger();
+        runThreads(() -> transaction(cls, List.of(a, b), done),
+                () -> transaction(cls, List.of(b, c), done),
+                () -> transaction(cls, List.of(c, a), done));
+        check(done.get() == 3 && !a.isLocked() && !b.isLocked() && !c.isLocked(),
+                "all three transactions completed and released");
     }
 
     /**

@@ -26,6 +26,22 @@ class WwPoliteTest {
                 .politeBackoffs(max).build();
     }
 
+    /** A lock of a {@link WwSharedMutex}, which may back off. */
+    @FunctionalInterface
+    private interface SharedLock {
+        LockResult lock() throws BackoffException;
+    }
+
+    /** Runs {@code lock}: the back-off it threw, or {@code null} if it did not back off. */
+    private static BackoffException backoffOf(SharedLock lock) {
+        try {
+            lock.lock();
+            return null;
+        } catch (BackoffException e) {
+            return e;
+        }
+    }
+
     /** Locks {@code m} with {@code ctx}, returning the back-off instead of throwing it. */
     private static Object attempt(WwMutex m, AcquireContext ctx) {
         try {
@@ -189,14 +205,7 @@ class WwPoliteTest {
             AcquireContext h = holder.call(cls::begin);
             holder.call(() -> s.lock(h));                            // exclusively
             mover.call(() -> other.lock(ctx));
-            BackoffException shared = mover.call(() -> {
-                try {
-                    s.lockShared(ctx);
-                    return null;
-                } catch (BackoffException e) {
-                    return e;
-                }
-            });
+            BackoffException shared = mover.call(() -> backoffOf(() -> s.lockShared(ctx)));
             assertThat(shared).isNotNull();
             assertThat(shared.reason()).isEqualTo(BackoffException.Reason.POLITE);
             assertThat(shared.sharedMutex()).isSameAs(s);
@@ -208,14 +217,7 @@ class WwPoliteTest {
 
             holder.call(() -> s.lockShared(h));                      // an upgrade waits for the other reader
             mover.call(() -> other.lock(ctx));
-            BackoffException upgrade = mover.call(() -> {
-                try {
-                    s.lock(ctx);
-                    return null;
-                } catch (BackoffException e) {
-                    return e;
-                }
-            });
+            BackoffException upgrade = mover.call(() -> backoffOf(() -> s.lock(ctx)));
             assertThat(upgrade).isNotNull();
             assertThat(upgrade.reason()).isEqualTo(BackoffException.Reason.POLITE);
             assertThat(upgrade.shared()).isFalse();
