@@ -285,8 +285,7 @@ public final class WwClass {
          * holds. At most {@code max} times per transaction: after that the context waits while
          * holding, as the algorithm says, so every transaction still finishes: it keeps its stamp
          * across its back-offs, so it becomes the oldest, and the algorithm gives the oldest
-         * progress. 0, the default, turns
-         * it off.
+         * progress. 0, the default, turns it off.
          *
          * <p>It pays where transactions hold few locks and waits are long compared with taking
          * them again (dining philosophers); it costs where a back-off throws away many locks.

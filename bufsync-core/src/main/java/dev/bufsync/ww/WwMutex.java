@@ -132,8 +132,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * at that moment. The holder can change outside the queue bit only by the fast path's CAS, so
      * the check made before queueing is repeated after [W] against the holder read then: an
      * older context that took the mutex on the fast path and read no waiters [A] is seen there,
-     * and the waiter looks (and dies) before it parks; one that read the waiters checks them [A]. Neither ever asks a context that holds nothing to back off, so the first
-     * lock of a transaction, and lockSlow, cannot fail; and every back-off names a context that
+     * and the waiter looks (and dies) before it parks; one that read the waiters checks them [A].
+     * Neither ever asks a context that holds nothing to back off, so the first lock of a
+     * transaction, and lockSlow, cannot fail; and every back-off names a context that
      * is older and live at the decision, so the oldest live context is never asked either.
      * Polite waiting (a class option) is the one back-off a context asks of itself: after the
      * kill check, a context that holds locks and would queue returns POLITE instead, at most the
@@ -993,8 +994,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /**
      * Under the queue bit: takes the mutex if nobody holds or awaits it; else, after the wait-die
-     * check and the polite check of a context that holds locks, queues {@code w}, announces it [W] and makes the
-     * announcement's checks: grant the mutex if it was freed meanwhile, wound a younger holder.
+     * check and the polite check of a context that holds locks, queues {@code w}, announces it
+     * [W] and makes the announcement's checks: grant the mutex if it was freed meanwhile, wound
+     * a younger holder (wound-wait), die for an older one (wait-die).
      *
      * @return ACQUIRED, DIED, POLITE (a polite back-off instead of queueing while holding locks),
      *     or WAIT (queued; {@code w.spinning} tells whether to spin first)

@@ -524,8 +524,8 @@ public final class WwSharedMutex {
 
     /**
      * Takes the lock in {@code mode}, or queues and waits. Returns ACQUIRED, UPGRADED,
-     * ALREADY_HELD, BUSY (POLL only), INTERRUPTED, DIED, WOUNDED or POLITE; on any outcome but ACQUIRED and
-     * UPGRADED the holders are as before and the thread is not queued.
+     * ALREADY_HELD, BUSY (POLL only), INTERRUPTED, DIED, WOUNDED or POLITE; on any outcome but
+     * ACQUIRED and UPGRADED the holders are as before and the thread is not queued.
      */
     private int acquire(AcquireContext ctx, int mode) {
         ctx.beforeAcquire();
