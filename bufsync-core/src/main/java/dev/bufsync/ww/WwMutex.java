@@ -129,8 +129,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * kernel, whose ww_mutex_unlock clears lock->ctx outside the wait lock) are both dropped.
      * Wait-die: a waiter that holds locks and is younger than the holder, or than any context
      * waiter ahead of it, backs off instead of waiting; what it names holds the mutex or is queued
-     * at that moment. The holder can change outside the queue bit only by the fast path's CAS, so
-     * the check made before queueing is repeated after [W] against the holder read then: an
+     * at that moment. A context becomes the holder outside the queue bit only by the fast path's
+     * CAS, so the check made before queueing is repeated after [W] against the holder read then: an
      * older context that took the mutex on the fast path and read no waiters [A] is seen there,
      * and the waiter looks (and dies) before it parks; one that read the waiters checks them [A].
      * Neither ever asks a context that holds nothing to back off, so the first lock of a
