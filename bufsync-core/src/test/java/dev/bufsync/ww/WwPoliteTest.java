@@ -26,29 +26,29 @@ class WwPoliteTest {
                 .politeBackoffs(max).build();
     }
 
-    /** A lock of a {@link WwSharedMutex}, which may back off. */
+    /** A lock with a context, which may back off. */
     @FunctionalInterface
-    private interface SharedLock {
+    private interface Lock {
         LockResult lock() throws BackoffException;
     }
 
-    /** Runs {@code lock}: the back-off it threw, or {@code null} if it did not back off. */
-    private static BackoffException backoffOf(SharedLock lock) {
+    /** Runs {@code lock}: its result, or the back-off it threw instead. */
+    private static Object attempt(Lock lock) {
         try {
-            lock.lock();
-            return null;
+            return lock.lock();
         } catch (BackoffException e) {
             return e;
         }
     }
 
-    /** Locks {@code m} with {@code ctx}, returning the back-off instead of throwing it. */
+    /** Locks {@code m} with {@code ctx}: the result, or the back-off it threw instead. */
     private static Object attempt(WwMutex m, AcquireContext ctx) {
-        try {
-            return m.lock(ctx);
-        } catch (BackoffException e) {
-            return e;
-        }
+        return attempt(() -> m.lock(ctx));
+    }
+
+    /** Runs {@code lock}: the back-off it threw, or {@code null} if it did not back off. */
+    private static BackoffException backoffOf(Lock lock) {
+        return attempt(lock) instanceof BackoffException e ? e : null;
     }
 
     /**
