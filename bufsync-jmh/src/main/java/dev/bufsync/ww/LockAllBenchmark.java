@@ -23,12 +23,14 @@ import org.openjdk.jmh.annotations.Warmup;
  * 3 times faster than Guava's {@code CycleDetectingLockFactory} at d = 20 (targets in docs/bench.md).
  * The ordered baseline needs an order known in advance; ours does not.
  *
- * <p>Verdict (three full runs, 2-core AMD EPYC, JDK 25): the Guava target holds (its d = 20
- * takes 6.7–9 times ours); the 1.5 times target holds only at large d (1.23–1.41 at d = 20) and
- * misses at small d (3.1–4.4 at d = 1: 52–71 ns against 16–20 ns). A transaction has a fixed cost that a
- * bare {@code ReentrantLock} does not: the ticket (an atomic add on the class's counter), a
- * context object, the thread-local lookup of the misuse bookkeeping and the acquisition counter
- * flushed at close (a CAS). The per-mutex cost is within about 1.2 times a {@code ReentrantLock}.
+ * <p>Verdict (2-core AMD EPYC VM, JDK 25, quiet; docs/bench.md, "Where a transaction's time goes"):
+ * the Guava target holds (its d = 20 takes 10 to 12 times ours); the 1.5 times target does not
+ * (about 4.3 at d = 1, 2.3 to 2.5 at d = 20). A transaction has a fixed cost of about 16 ns that a
+ * bare {@code ReentrantLock} does not (the thread-local lookup, the context object, the checks of
+ * every call and close's bookkeeping: path length, not its two atomic adds), and a lock+unlock costs
+ * 11 to 12 ns against 5.2: under G1, half of that difference is the write barrier of the reference
+ * stores a {@code WwMutex} makes where a {@code ReentrantLock} CASes an {@code int} (Parallel GC:
+ * 7.8 against 4.4 ns).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
