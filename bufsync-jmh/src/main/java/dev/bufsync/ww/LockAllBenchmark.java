@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <p>Verdict (2-core AMD EPYC VM, JDK 25, quiet; docs/bench.md, "Where a transaction's time goes"):
  * the Guava target holds (its d = 20 takes 10 to 12 times ours); the 1.5 times target does not
- * (about 4.3 at d = 1, 2.3 to 2.5 at d = 20). A transaction has a fixed cost of about 16 ns that a
+ * (about 4.3 at d = 1, 2.1 to 2.5 at d = 20). A transaction has a fixed cost of about 16 ns that a
  * bare {@code ReentrantLock} does not (the thread-local lookup, the context object, the checks of
  * every call and close's bookkeeping: path length, not its two atomic adds), and a lock+unlock costs
  * 11 to 12 ns against 5.2: under G1, half of that difference is the write barrier of the reference
