@@ -1270,7 +1270,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * mutex, which took it on the fast path between the kill check and [W] and read no waiters
      * [A]: neither side would look again, and {@code w} would wait holding its locks behind an
      * older holder, the one wait that wait-die forbids. It looks before it parks (or, asynchronous,
-     * is scheduled to) and dies there. Queue bit held.
+     * is scheduled to) and dies there. Unlike {@link #askToLook} it unparks nobody: a thread
+     * waiter is the caller's own and has not parked, and unparking itself would leave a stray
+     * permit for its next park. Queue bit held.
      */
     private static void dieAfterAnnouncing(Waiter w) {
         w.recheck = true;
