@@ -79,13 +79,13 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      *
      * Bounded barging (the kernel mutex's lock stealing with its HANDOFF flag). Unlock, seeing
      * WAITERS, takes the queue lock and looks at the first waiter. Normally it frees the mutex and
-     * wakes that waiter (`freed`), which takes it with a CAS under the queue lock; a running
+     * wakes that waiter (FREED), which takes it with a CAS under the queue lock; a running
      * thread that arrives meanwhile may take it first with the fast path's CAS (and its [A]
      * check of the waiters), which keeps a mutex busy while the woken thread is still being
-     * scheduled. A woken first waiter that finds the mutex taken marks itself `handoff`, and the
+     * scheduled. A woken first waiter that finds the mutex taken marks itself HANDOFF, and the
      * next unlock hands the mutex to it: it stores the waiter's context (or thread) into
-     * `holder`, unlinks it and sets `granted` before unparking it, and the waiter owns the mutex
-     * without a CAS. A release that finds the first waiter still `freed` (woken by an earlier
+     * `holder`, unlinks it and sets GRANTED before unparking it, and the waiter owns the mutex
+     * without a CAS. A release that finds the first waiter still FREED (woken by an earlier
      * release, not yet run, and so overtaken by whoever holds the mutex now) hands over too once
      * `handoffAfterNanos` (1 ms, Go's starvation threshold) have passed since that wake-up;
      * before that it frees the mutex again, so that a waiter that is slow to be scheduled does
@@ -173,9 +173,10 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * build strings under it.
      *
      * Memory: holder and state are volatile (VarHandles HOLDER and STATE for CAS); head and the
-     * Waiter links are guarded by the queue lock; Waiter.granted is a volatile written by the
-     * granter after it has set holder and the owner thread, so a granted waiter sees the mutex as
-     * its own and everything the previous holder did before unlocking.
+     * Waiter links are guarded by the queue lock; a Waiter's status (GRANTED, RECHECK, FREED,
+     * SPINNING, HANDOFF) is one volatile int changed only by atomic read-modify-writes, and the
+     * granter sets GRANTED after it has set holder and the owner thread, so a granted waiter sees
+     * the mutex as its own and everything the previous holder did before unlocking.
      */
 
     private static final int SPINS = 256;   // spin iterations before queueing, and before parking
@@ -185,6 +186,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * a test sets it before the threads it checks start).
      */
     static long handoffAfterNanos = 1_000_000L;
+    /**
+     * With assertions on (tests), every release of the queue bit first checks the queue's
+     * invariants 1 and 2 under it, and fails after the bit is released, so that a broken
+     * invariant fails the test instead of leaving the bit held.
+     */
+    private static final boolean CHECK_INVARIANTS = WwMutex.class.desiredAssertionStatus();
     private static final int QLOCKED = 1;   // the queue lock (spin bit)
     private static final int WAITERS = 2;   // the wait list is non-empty
 
@@ -204,23 +211,35 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     /** The first queued waiter; guarded by the queue lock. */
     private Waiter head;
 
-    /** A queued thread (or, as {@link AsyncWaiter}, an asynchronous lock). Links are guarded by the queue lock. */
+    /**
+     * A queued thread (or, as {@link AsyncWaiter}, an asynchronous lock). Links are guarded by the
+     * queue lock; what happens to the waiter is one status word, as in AQS's nodes.
+     */
     static class Waiter {
+        /** Set once by the granter, under the queue bit, after {@code holder}: the mutex is its own. */
+        static final int GRANTED = 1;
+        /** Set under the queue bit by a thread that wakes it to look again; cleared by it there. */
+        static final int RECHECK = 2;
+        /** Set under the queue bit by a releaser that freed the mutex for this first waiter to take; cleared by it there. */
+        static final int FREED = 4;
+        /** Set by its own thread under the queue bit, cleared by it outside: it spins instead of parking. */
+        static final int SPINNING = 8;
+        /** Set by its own thread under the queue bit: overtaken once, so the next release hands over. */
+        static final int HANDOFF = 16;
+
         final Thread thread;
         AcquireContext ctx;                 // null for a waiter without a context; written by its thread
                                             // before it queues, read by others under the queue lock
         Waiter prev, next;                  // guarded by the queue lock
-        volatile boolean granted;           // set once by the granter, after holder is set
-        volatile boolean recheck;           // set under the queue lock by a thread that wakes it to look again;
-                                            // cleared by the waiter under the queue lock
-        volatile boolean spinning;          // written by its own thread: true while it spins instead of
-                                            // parking; [S] pairs with [G] in handOver and [F] in wakeToTake
-        volatile boolean freed;             // set under the queue lock by a releaser that freed the mutex
-                                            // for this first waiter to take; cleared by the waiter under it
-        boolean handoff;                    // guarded by the queue lock: overtaken once, so the next
-                                            // release hands the mutex to it
         long freedAt;                       // guarded by the queue lock: System.nanoTime() when a
-                                            // releaser first set freed since the waiter last ran
+                                            // releaser first set FREED since the waiter last ran
+        /**
+         * GRANTED | RECHECK | FREED | SPINNING | HANDOFF. Every change is an atomic read-modify-write
+         * (set, clear), because the waiter clears SPINNING without the queue bit while others set
+         * bits under it; each returns the bits before it, so that one side of each race ([S]
+         * against [G] and [F]) sees the other.
+         */
+        private volatile int status;
 
         Waiter(Thread thread) {
             this.thread = thread;
@@ -228,19 +247,52 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
         /**
          * Readies this waiter for a wait of its thread with {@code ctx}. A spare waiter is used
-         * again only by its own thread, after its last wait ended; the only access a granter may
-         * still make then is handOver's read of {@code spinning}, which at worst costs a spurious
-         * unpark or skips one its thread no longer needs.
+         * again only by its own thread, after its last wait ended; no other thread touches a
+         * waiter after the set that granted it.
          */
         Waiter forWait(AcquireContext ctx) {
             this.ctx = ctx;
             prev = next = null;
-            granted = false;
-            recheck = false;
-            spinning = false;
-            freed = false;
-            handoff = false;
+            status = 0;
             return this;
+        }
+
+        /** Tells whether any of {@code bits} is set. */
+        final boolean is(int bits) {
+            return (status & bits) != 0;
+        }
+
+        /**
+         * Sets {@code bits}; the only site that does.
+         *
+         * @return the bits before
+         */
+        final int set(int bits) {
+            return (int) STATUS.getAndBitwiseOr(this, bits);
+        }
+
+        /**
+         * Clears {@code bits}; the only site that does.
+         *
+         * @return the bits before
+         */
+        final int clear(int bits) {
+            return (int) STATUS.getAndBitwiseAnd(this, ~bits);
+        }
+
+        // VarHandle mechanics
+        private static final VarHandle STATUS;
+
+        static {
+            try {
+                STATUS = MethodHandles.lookup().findVarHandle(Waiter.class, "status", int.class);
+            } catch (ReflectiveOperationException e) {
+                throw new ExceptionInInitializerError(e);
+            }
+            // Link both call sites now (linking allocates): see WwMutex's static block.
+            Waiter probe = new Waiter(null);
+            probe.set(GRANTED);
+            probe.clear(GRANTED);
         }
     }
 
@@ -549,7 +601,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     boolean lookAsync(AsyncWaiter w) {
         AcquireContext ctx = w.ctx;
         int r;
-        if (w.granted) {
+        if (w.is(Waiter.GRANTED)) {
             r = ACQUIRED;
         } else {
             boolean wounded = !w.withdrawn() && !wwClass().isWaitDie() && ctx.acquired > 0
@@ -883,7 +935,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             for (; w != null && shown < n; w = next(w), shown++) {
                 threads[shown] = w instanceof AsyncWaiter ? null : w.thread;
                 contexts[shown] = w.ctx;
-                handoffs[shown] = w.handoff;
+                handoffs[shown] = w.is(Waiter.HANDOFF);
             }
             more = w != null;
         } finally {
@@ -999,7 +1051,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * a younger holder (wound-wait), die for an older one (wait-die).
      *
      * @return ACQUIRED, DIED, POLITE (a polite back-off instead of queueing while holding locks),
-     *     or WAIT (queued; {@code w.spinning} tells whether to spin first)
+     *     or WAIT (queued; SPINNING in {@code w} tells whether to spin first)
      */
     private int enqueueOrTake(Waiter w, AcquireContext ctx) {
         lockQueue();
@@ -1029,8 +1081,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                     dieAfterAnnouncing(w);           // an older context took it on the fast path
                 }                                    // after the kill check, before [W]
             }
-            if (head == w && !w.granted && !(w instanceof AsyncWaiter)) {
-                w.spinning = true;                       // only the first waiter spins before parking
+            if (head == w && !w.is(Waiter.GRANTED) && !(w instanceof AsyncWaiter)) {
+                w.set(Waiter.SPINNING);                  // only the first waiter spins before parking
             }
             return WAIT;
         } finally {
@@ -1046,12 +1098,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         boolean interrupted = false;
         boolean woundWait = !wwClass().isWaitDie();
         int result;
-        for (boolean spin = w.spinning; ; ) {
+        for (boolean spin = w.is(Waiter.SPINNING); ; ) {
             if (spin && spinUntilGranted(w, ctx, mode, deadline)) {
                 result = ACQUIRED;
                 break;
             }
-            while (!w.granted && !mustLook(w, ctx, mode, deadline)) {
+            while (!w.is(Waiter.GRANTED) && !mustLook(w, ctx, mode, deadline)) {
                 // park until granted or a reason to look
                 if ((mode & TIMED) != 0) {
                     LockSupport.parkNanos(this, deadline - System.nanoTime());
@@ -1062,7 +1114,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                     interrupted = true;
                 }
             }
-            if (w.granted) {
+            if (w.is(Waiter.GRANTED)) {
                 result = ACQUIRED;
                 break;
             }
@@ -1076,7 +1128,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             if (result != WAIT) {
                 break;
             }
-            spin = w.spinning;
+            spin = w.is(Waiter.SPINNING);
         }
         if (interrupted) {
             Thread.currentThread().interrupt();
@@ -1090,16 +1142,15 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * the first waiter takes the free mutex; or waits on. A first waiter that was freed to take
      * the mutex and finds it taken by a barger is marked for hand-off.
      *
-     * @return an acquireQueued outcome, or WAIT ({@code w.spinning} set to spin first)
+     * @return an acquireQueued outcome, or WAIT (SPINNING set in {@code w} to spin first)
      */
     private int look(Waiter w, AcquireContext ctx, int mode, long deadline, boolean wounded) {
         assert queueLocked();
-        if (w.granted) {
+        int was = w.clear(Waiter.RECHECK | Waiter.FREED);
+        if ((was & Waiter.GRANTED) != 0) {
             return ACQUIRED;
         }
-        w.recheck = false;
-        boolean freed = w.freed;
-        w.freed = false;
+        boolean freed = (was & Waiter.FREED) != 0;
         int result = wounded ? WOUNDED
                 : ctx != null && ctx.acquired > 0 && wwClass().isWaitDie() ? killQueued(ctx, w)
                 : ACQUIRED;
@@ -1117,9 +1168,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             admit(w);
             return ACQUIRED;
         }
-        if (freed) {
-            w.handoff = true;                         // overtaken: the next release hands over,
-            w.spinning = head == w && !(w instanceof AsyncWaiter); // likely soon: spin for it first
+        if (freed) {                                  // overtaken: the next release hands over,
+            boolean spin = head == w && !(w instanceof AsyncWaiter);   // likely soon: spin for it first
+            w.set(spin ? Waiter.HANDOFF | Waiter.SPINNING : Waiter.HANDOFF);
         }
         return WAIT;
     }
@@ -1132,7 +1183,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         boolean granted;
         lockQueue();
         try {
-            granted = w.granted;
+            granted = w.is(Waiter.GRANTED);
             if (!granted && w.next != null) {
                 dequeue(w);
             }
@@ -1190,20 +1241,19 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /**
      * The first waiter spins briefly before parking: a holder with a short critical section then
-     * hands the mutex to a running thread, which sees {@code granted} without a wake-up, and the
-     * granter, seeing {@code spinning}, skips the unpark. The waiter clears {@code spinning} [S]
-     * before its last look at {@code granted}; the granter sets {@code granted} before it reads
-     * {@code spinning} [G]. Both are volatile, so either the waiter sees the grant or the granter
-     * sees that it must unpark.
+     * hands the mutex to a running thread, which sees GRANTED without a wake-up, and the
+     * granter, seeing SPINNING, skips the unpark. The waiter clears SPINNING [S] and the granter
+     * sets GRANTED [G] in the same word, each by an atomic read-modify-write that returns the bits
+     * before it: whichever comes second sees the first, so either the waiter sees the grant or
+     * the granter sees that it must unpark. The same holds for a releaser's FREED [F].
      *
      * @return {@code true} if granted while spinning; {@code false} to park (or to look again)
      */
     private static boolean spinUntilGranted(Waiter w, AcquireContext ctx, int mode, long deadline) {
-        for (int i = 0; i < SPINS && !w.granted && !mustLook(w, ctx, mode, deadline); i++) {
+        for (int i = 0; i < SPINS && !w.is(Waiter.GRANTED) && !mustLook(w, ctx, mode, deadline); i++) {
             Thread.onSpinWait();
         }
-        w.spinning = false;                           // [S] pairs with [G] in handOver
-        return w.granted;
+        return (w.clear(Waiter.SPINNING) & Waiter.GRANTED) != 0;   // [S]: pairs with [G] and [F]
     }
 
     /**
@@ -1225,7 +1275,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * cost nothing and cannot starve the threads that need the lock.
      */
     private static boolean mustLook(Waiter w, AcquireContext ctx, int mode, long deadline) {
-        return w.recheck || w.freed
+        return w.is(Waiter.RECHECK | Waiter.FREED)
                 || (ctx != null && ctx.acquired > 0 && ctx.woundedAcquire())
                 || ((mode & INTERRUPTIBLE) != 0 && Thread.currentThread().isInterrupted())
                 || ((mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L);
@@ -1233,7 +1283,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /** Wakes a queued waiter so that it re-runs its kill check. Queue lock held. */
     private static void askToLook(Waiter w) {
-        w.recheck = true;
+        w.set(Waiter.RECHECK);
         wake(w);
     }
 
@@ -1275,7 +1325,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * permit for its next park. Queue bit held.
      */
     private static void dieAfterAnnouncing(Waiter w) {
-        w.recheck = true;
+        w.set(Waiter.RECHECK);
         if (w instanceof AsyncWaiter a) {
             a.schedule();
         }
@@ -1361,12 +1411,32 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (pos == head) {
             head = w;
         }
-        assert contextWaitersInStampOrder();
     }
 
     /** Under the queue bit (for assertions; any thread's bit). */
     private boolean queueLocked() {
         return (state & QLOCKED) != 0;
+    }
+
+    /**
+     * Invariant 2 (for assertions, queue bit held): under wait-die, a context waiter that holds
+     * locks behind the first context waiter has been asked to look (RECHECK), and dies when it
+     * does. Its context's lock count is stable while it is queued.
+     */
+    private boolean onlyFirstContextWaiterHolds() {
+        if (!wwClass().isWaitDie()) {
+            return true;
+        }
+        boolean first = true;
+        for (Waiter c = head; c != null; c = next(c)) {
+            if (c.ctx != null) {
+                if (!first && c.ctx.acquired > 0 && !c.is(Waiter.RECHECK)) {
+                    return false;
+                }
+                first = false;
+            }
+        }
+        return true;
     }
 
     /** Invariant 1 (for assertions): context waiters are in stamp order, oldest first. */
@@ -1438,15 +1508,15 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /**
      * Completes the hand-off to {@code g}, whose context or thread is already in {@code holder}:
-     * admit it, publish {@code granted} and unpark it. Queue lock held.
+     * admit it, publish GRANTED and unpark it unless it spins. Queue lock held.
      */
     private void handOver(Waiter g) {
         assert queueLocked();
         admit(g);
-        g.granted = true;                            // [G] pairs with [S] in spinUntilGranted
+        int was = g.set(Waiter.GRANTED);             // [G] pairs with [S] in spinUntilGranted
         if (g instanceof AsyncWaiter a) {
             a.schedule();
-        } else if (g.thread != Thread.currentThread() && !g.spinning) {
+        } else if (g.thread != Thread.currentThread() && (was & Waiter.SPINNING) == 0) {
             LockSupport.unpark(g.thread);
         }
     }
@@ -1522,7 +1592,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             Waiter g = head;
             if (g == null) {
                 holder = null;                    // the waiters gave up meanwhile
-            } else if (g.handoff || g.freed && System.nanoTime() - g.freedAt >= handoffAfterNanos) {
+            } else if (g.is(Waiter.HANDOFF)
+                    || g.is(Waiter.FREED) && System.nanoTime() - g.freedAt >= handoffAfterNanos) {
                 holder = owned(g.ctx, g.thread);
                 handOver(g);
             } else {
@@ -1536,15 +1607,14 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     /**
      * Wakes the first waiter to take the mutex that its releaser has just freed. Skips the unpark
-     * while it spins: it sets {@code freed} [F] before it reads {@code spinning}, and the waiter
-     * clears {@code spinning} [S] before its last look. Queue lock held.
+     * while it spins: setting FREED [F] returns whether SPINNING was set, and the waiter clears
+     * SPINNING [S] before its last look. Queue lock held.
      */
     private static void wakeToTake(Waiter g) {
-        if (!g.freed) {
+        if (!g.is(Waiter.FREED)) {
             g.freedAt = System.nanoTime();        // the bound runs from the first wake-up
         }
-        g.freed = true;                           // [F] pairs with [S] in spinUntilGranted
-        if (!g.spinning) {
+        if ((g.set(Waiter.FREED) & Waiter.SPINNING) == 0) {   // [F] pairs with [S] in spinUntilGranted
             wake(g);
         }
     }
@@ -1601,10 +1671,13 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     private void unlockQueue() {
+        boolean invariantsHold = !CHECK_INVARIANTS
+                || contextWaitersInStampOrder() && onlyFirstContextWaiterHolds();
         state = state & ~QLOCKED;                     // volatile store: releases the list
         if (AsyncWaiter.wakes != null) {
             AsyncWaiter.dispatchWakes();              // asynchronous waiters woken under a bit
         }
+        assert invariantsHold : "queue invariants broken on " + describe();   // after the bit: no hang
     }
 
     /** The only CAS site of {@code holder}. */
@@ -1632,6 +1705,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         Class<?> ensureLoaded = LockSupport.class; // avoid class loading in the first park
         // Link the VarHandle call sites now: linking one allocates, and its first use might
         // otherwise come when the heap is exhausted, halfway through a step.
+        new Waiter(null);                          // initialize Waiter, which links its own sites
         WwMutex probe = new WwMutex(WwClass.woundWait("link"));
         probe.casHolder(null, probe);
         probe.casHolder(probe, null);

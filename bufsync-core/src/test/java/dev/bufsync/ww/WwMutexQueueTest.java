@@ -166,4 +166,40 @@ class WwMutexQueueTest {
         close(older, younger);
         assertThat(m.isLocked()).isFalse();
     }
+
+    /**
+     * Wait-die: an older context that holds locks queues ahead of a younger one that holds locks
+     * and waits. The younger is asked to look at once and dies when it looks; until then it is
+     * queued behind the older one, marked to look, which is the queue's invariant 2 (checked at
+     * every release of the queue bit when assertions are on, as in these tests). Without the ask,
+     * the younger would wait holding its lock behind an older waiter.
+     */
+    @Test
+    void waitDieAnOlderLockHolderQueuedAheadMakesAYoungerLockHolderDie() {
+        WwClass waitDie = WwClass.builder("queue-wait-die-ahead").algorithm(WwClass.Algorithm.WAIT_DIE)
+                .injectBackoff(false).build();
+        WwMutex m = new WwMutex(waitDie);
+        AcquireContext older = waitDie.beginTransferable();
+        older.detach();
+        AcquireContext younger = waitDie.beginTransferable();
+        younger.detach();
+        AcquireContext youngest = waitDie.beginTransferable();
+        youngest.detach();
+        assertThat(m.lockAsync(youngest, queue)).isCompletedWithValue(LockResult.ACQUIRED);
+        assertThat(new WwMutex(waitDie).lockAsync(younger, queue)).isCompletedWithValue(LockResult.ACQUIRED);
+        CompletableFuture<LockResult> youngerWaits = m.lockAsync(younger, queue);   // older than the holder: waits
+        assertThat(new WwMutex(waitDie).lockAsync(older, queue)).isCompletedWithValue(LockResult.ACQUIRED);
+        CompletableFuture<LockResult> olderWaits = m.lockAsync(older, queue);       // queues ahead of younger
+        assertThat(youngerWaits).isNotDone();
+        assertThat(m.waiterCount()).isEqualTo(2);
+        assertThat(queue.drain()).isOne();                   // younger's look, asked for by the enqueue
+        assertThat(failure(youngerWaits)).isInstanceOfSatisfying(BackoffException.class,
+                e -> assertThat(e.reason()).isEqualTo(BackoffException.Reason.DIED));
+        assertThat(m.waiterCount()).isOne();
+        release(youngest);
+        queue.drain();
+        assertThat(olderWaits).isCompletedWithValue(LockResult.ACQUIRED);
+        close(older, younger, youngest);
+        assertThat(m.isLocked()).isFalse();
+    }
 }

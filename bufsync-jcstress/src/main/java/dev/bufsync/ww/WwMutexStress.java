@@ -272,4 +272,69 @@ public final class WwMutexStress {
             r.r2 = victim.ownerForWound() instanceof Thread;
         }
     }
+
+    /**
+     * A hand-off meets a spinning first waiter ([G] against [S]): the granter sets GRANTED and
+     * skips the unpark if SPINNING was set; the waiter clears SPINNING and parks unless GRANTED
+     * was set. Both are read-modify-writes of one status word, so the second sees the first.
+     * Losing both would leave a granted waiter parked with nobody to wake it.
+     */
+    @JCStressTest
+    @Description("Hand-off against a spinning waiter: the granter unparks, or the waiter sees the grant.")
+    @Outcome(id = {"true, true", "false, false"}, expect = ACCEPTABLE,
+            desc = "The second of the two saw the first: one of them carries the wake-up.")
+    @Outcome(id = "false, true", expect = ACCEPTABLE_INTERESTING,
+            desc = "The granter unparks although the waiter saw the grant: a spare permit, harmless.")
+    @Outcome(id = "true, false", expect = FORBIDDEN,
+            desc = "The granter skipped the unpark and the waiter missed the grant: a lost wake-up.")
+    @State
+    public static class GrantMeetsSpin {
+        final WwMutex.Waiter waiter = new WwMutex.Waiter(null);
+
+        public GrantMeetsSpin() {
+            waiter.set(WwMutex.Waiter.SPINNING);
+        }
+
+        @Actor
+        public void granter(ZZ_Result r) {
+            r.r1 = (waiter.set(WwMutex.Waiter.GRANTED) & WwMutex.Waiter.SPINNING) != 0;
+        }
+
+        @Actor
+        public void spinner(ZZ_Result r) {
+            r.r2 = (waiter.clear(WwMutex.Waiter.SPINNING) & WwMutex.Waiter.GRANTED) != 0;
+        }
+    }
+
+    /**
+     * A release frees the mutex for a spinning first waiter ([F] against [S]): the releaser sets
+     * FREED and skips the unpark if SPINNING was set; the waiter clears SPINNING and then, before
+     * it parks, looks for a reason to look (RECHECK or FREED). Losing both would leave the first
+     * waiter parked beside a free mutex.
+     */
+    @JCStressTest
+    @Description("Release against a spinning waiter: the releaser unparks, or the waiter sees FREED.")
+    @Outcome(id = {"true, true", "false, false", "false, true"}, expect = ACCEPTABLE,
+            desc = "At least one side carries the wake-up (a spare permit is harmless).")
+    @Outcome(id = "true, false", expect = FORBIDDEN,
+            desc = "The releaser skipped the unpark and the waiter missed FREED: a lost wake-up.")
+    @State
+    public static class FreeMeetsSpin {
+        final WwMutex.Waiter waiter = new WwMutex.Waiter(null);
+
+        public FreeMeetsSpin() {
+            waiter.set(WwMutex.Waiter.SPINNING);
+        }
+
+        @Actor
+        public void releaser(ZZ_Result r) {
+            r.r1 = (waiter.set(WwMutex.Waiter.FREED) & WwMutex.Waiter.SPINNING) != 0;
+        }
+
+        @Actor
+        public void spinner(ZZ_Result r) {
+            waiter.clear(WwMutex.Waiter.SPINNING);
+            r.r2 = waiter.is(WwMutex.Waiter.RECHECK | WwMutex.Waiter.FREED);
+        }
+    }
 }
