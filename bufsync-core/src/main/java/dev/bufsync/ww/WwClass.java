@@ -73,6 +73,7 @@ public final class WwClass {
 
     private final String name;
     private final Algorithm algorithm;
+    private final ConflictPolicy policy;  // the algorithm's decisions, for the mutexes
     private final boolean injectBackoff;
     private final int politeBackoffs;
     private final long firstStamp;
@@ -84,6 +85,7 @@ public final class WwClass {
     private WwClass(Builder b) {
         this.name = b.name;
         this.algorithm = b.algorithm;
+        this.policy = ConflictPolicy.of(b.algorithm);
         this.injectBackoff = b.injectBackoff;
         this.politeBackoffs = b.politeBackoffs;
         this.firstStamp = b.firstStamp;
@@ -228,6 +230,11 @@ public final class WwClass {
 
     boolean isWaitDie() {
         return algorithm == Algorithm.WAIT_DIE;
+    }
+
+    /** How this class's {@link WwMutex}es resolve a conflict. */
+    ConflictPolicy policy() {
+        return policy;
     }
 
     ThreadState threadState() {

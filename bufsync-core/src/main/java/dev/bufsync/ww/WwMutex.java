@@ -136,6 +136,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * Neither ever asks a context that holds nothing to back off, so the first lock of a
      * transaction, and lockSlow, cannot fail; and every back-off names a context that
      * is older and live at the decision, so the oldest live context is never asked either.
+     * Where the two algorithms differ, the mutex asks its class's ConflictPolicy (who wounds,
+     * who dies, who is asked to look); this class is the mechanism that carries the decisions out.
      * Polite waiting (a class option) is the one back-off a context asks of itself: after the
      * kill check, a context that holds locks and would queue returns POLITE instead, at most the
      * class's bound times per transaction (AcquireContext.backsOffPolitely, under the queue bit:
@@ -573,7 +575,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             }
             if (tryAcquireFree(ctx, w.thread)) {
                 r = ACQUIRED;
-            } else if (ctx.acquired > 0 && !wwClass().isWaitDie() && ctx.confirmWound()) {
+            } else if (wwClass().policy().woundedNow(ctx)) {
                 r = WOUNDED;
             } else {
                 r = enqueueOrTake(w, ctx);
@@ -604,8 +606,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (w.is(Waiter.GRANTED)) {
             r = ACQUIRED;
         } else {
-            boolean wounded = !w.withdrawn() && !wwClass().isWaitDie() && ctx.acquired > 0
-                    && ctx.confirmWound();
+            boolean wounded = !w.withdrawn() && wwClass().policy().woundedNow(ctx);
             lockQueue();
             try {
                 r = look(w, ctx, 0, 0L, wounded);
@@ -1002,7 +1003,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (spinAcquire(ctx, me)) {
             return ACQUIRED;
         }
-        if (ctx != null && ctx.acquired > 0 && !wwClass().isWaitDie() && ctx.confirmWound()) {
+        if (ctx != null && wwClass().policy().woundedNow(ctx)) {
             return WOUNDED;
         }
         return queueAndWait(newWaiter(ctx), ctx, mode, deadline);
@@ -1061,9 +1062,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 return ACQUIRED;
             }
             if (ctx != null && ctx.acquired > 0) {
-                int kill = wwClass().isWaitDie() ? killBeforeQueue(ctx) : ACQUIRED;
-                if (kill != ACQUIRED) {
-                    return kill;
+                if (wwClass().policy().killBeforeQueue(this, ctx) == DIED) {
+                    return DIED;
                 }
                 if (ctx.backsOffPolitely()) {
                     return POLITE;
@@ -1075,11 +1075,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             if (h == null) {
                 grantHead();
             } else if (ctx != null && h instanceof AcquireContext hc) {
-                if (!wwClass().isWaitDie()) {
-                    woundIfYounger(hc, ctx);
-                } else if (ctx.acquired > 0 && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
-                    dieAfterAnnouncing(w);           // an older context took it on the fast path
-                }                                    // after the kill check, before [W]
+                wwClass().policy().afterAnnouncing(this, w, ctx, hc);   // wound it, or die for it
             }
             if (head == w && !w.is(Waiter.GRANTED) && !(w instanceof AsyncWaiter)) {
                 w.set(Waiter.SPINNING);                  // only the first waiter spins before parking
@@ -1096,7 +1092,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      */
     private int awaitTurn(Waiter w, AcquireContext ctx, int mode, long deadline) {
         boolean interrupted = false;
-        boolean woundWait = !wwClass().isWaitDie();
+        ConflictPolicy policy = wwClass().policy();
         int result;
         for (boolean spin = w.is(Waiter.SPINNING); ; ) {
             if (spin && spinUntilGranted(w, ctx, mode, deadline)) {
@@ -1118,7 +1114,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 result = ACQUIRED;
                 break;
             }
-            boolean wounded = woundWait && ctx != null && ctx.acquired > 0 && ctx.confirmWound();
+            boolean wounded = ctx != null && policy.woundedNow(ctx);
             lockQueue();
             try {
                 result = look(w, ctx, mode, deadline, wounded);
@@ -1152,7 +1148,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         }
         boolean freed = (was & Waiter.FREED) != 0;
         int result = wounded ? WOUNDED
-                : ctx != null && ctx.acquired > 0 && wwClass().isWaitDie() ? killQueued(ctx, w)
+                : ctx != null && ctx.acquired > 0 ? wwClass().policy().killQueued(this, ctx, w)
                 : ACQUIRED;
         if (result == ACQUIRED && (mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L) {
             result = TIMED_OUT;
@@ -1230,13 +1226,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * wound pending, and neither a wound to deliver (wound-wait) nor a death to die (wait-die).
      */
     private boolean waitsFor(AcquireContext ctx, Object h) {
-        if (!(h instanceof AcquireContext hc)) {
-            return true;
-        }
-        if (wwClass().isWaitDie()) {
-            return !WwClass.isOlder(hc.stamp(), ctx.stamp());
-        }
-        return !ctx.woundedAcquire() && WwClass.isOlder(hc.stamp(), ctx.stamp());
+        return !(h instanceof AcquireContext hc) || wwClass().policy().waitsFor(ctx, hc);
     }
 
     /**
@@ -1282,7 +1272,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /** Wakes a queued waiter so that it re-runs its kill check. Queue lock held. */
-    private static void askToLook(Waiter w) {
+    static void askToLook(Waiter w) {
         w.set(Waiter.RECHECK);
         wake(w);
     }
@@ -1294,60 +1284,6 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         } else {
             LockSupport.unpark(w.thread);
         }
-    }
-
-    /**
-     * Wait-die: a context that holds locks dies before it queues if the holder or a context
-     * waiter is older. Queue bit held.
-     */
-    private int killBeforeQueue(AcquireContext ctx) {
-        assert queueLocked();
-        if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
-            ctx.olderStamp = hc.stamp();
-            return DIED;
-        }
-        for (Waiter c = head; c != null; c = next(c)) {
-            if (c.ctx != null && WwClass.isOlder(c.ctx.stamp(), ctx.stamp())) {
-                ctx.olderStamp = c.ctx.stamp();
-                return DIED;
-            }
-        }
-        return ACQUIRED;
-    }
-
-    /**
-     * Wait-die: {@code w}, just queued and announced [W], found an older context holding the
-     * mutex, which took it on the fast path between the kill check and [W] and read no waiters
-     * [A]: neither side would look again, and {@code w} would wait holding its locks behind an
-     * older holder, the one wait that wait-die forbids. It looks before it parks (or, asynchronous,
-     * is scheduled to) and dies there. Unlike {@link #askToLook} it unparks nobody: a thread
-     * waiter is the caller's own and has not parked, and unparking itself would leave a stray
-     * permit for its next park. Queue bit held.
-     */
-    private static void dieAfterAnnouncing(Waiter w) {
-        w.set(Waiter.RECHECK);
-        if (w instanceof AsyncWaiter a) {
-            a.schedule();
-        }
-    }
-
-    /**
-     * Wait-die: a queued context that holds locks dies if the holder or a context waiter ahead of
-     * it is older (the kernel's check_kill). Queue bit held.
-     */
-    private int killQueued(AcquireContext ctx, Waiter w) {
-        assert queueLocked();
-        if (holder instanceof AcquireContext hc && WwClass.isOlder(hc.stamp(), ctx.stamp())) {
-            ctx.olderStamp = hc.stamp();
-            return DIED;
-        }
-        for (Waiter c = head; c != w; c = c.next) {
-            if (c.ctx != null) {                     // every context waiter ahead is older
-                ctx.olderStamp = c.ctx.stamp();
-                return DIED;
-            }
-        }
-        return ACQUIRED;
     }
 
     /**
@@ -1375,23 +1311,21 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     /**
      * Inserts {@code w}: a waiter without a context at the tail; one with a context after the last
      * older context waiter, walking back from the tail over younger ones (wait-die wakes those
-     * that hold locks, so that they die).
+     * that hold locks, so that they die: see {@link ConflictPolicy#overtaken}).
      */
     private void enqueue(Waiter w) {
         assert queueLocked();
         Waiter pos = null;                            // insert before pos; null means at the tail
         if (w.ctx != null && head != null) {
             long stamp = w.ctx.stamp();
-            boolean waitDie = wwClass().isWaitDie();
+            ConflictPolicy policy = wwClass().policy();
             for (Waiter c = head.prev; ; c = c.prev) {
                 if (c.ctx != null) {
                     if (WwClass.isOlder(c.ctx.stamp(), stamp)) {
                         break;
                     }
                     pos = c;
-                    if (waitDie && c.ctx.acquired > 0) {
-                        askToLook(c);                  // it must die now that an older one is ahead
-                    }
+                    policy.overtaken(c);               // wait-die: it dies if it holds locks
                 }
                 if (c == head) {
                     break;
@@ -1416,27 +1350,6 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     /** Under the queue bit (for assertions; any thread's bit). */
     private boolean queueLocked() {
         return (state & QLOCKED) != 0;
-    }
-
-    /**
-     * Invariant 2 (for assertions, queue bit held): under wait-die, a context waiter that holds
-     * locks behind the first context waiter has been asked to look (RECHECK), and dies when it
-     * does. Its context's lock count is stable while it is queued.
-     */
-    private boolean onlyFirstContextWaiterHolds() {
-        if (!wwClass().isWaitDie()) {
-            return true;
-        }
-        boolean first = true;
-        for (Waiter c = head; c != null; c = next(c)) {
-            if (c.ctx != null) {
-                if (!first && c.ctx.acquired > 0 && !c.is(Waiter.RECHECK)) {
-                    return false;
-                }
-                first = false;
-            }
-        }
-        return true;
     }
 
     /** Invariant 1 (for assertions): context waiters are in stamp order, oldest first. */
@@ -1478,8 +1391,13 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         }
     }
 
+    /** The first waiter in queue order, or null. Queue lock held. */
+    Waiter firstWaiter() {
+        return head;
+    }
+
     /** The next waiter after {@code w} in queue order, or null at the tail. Queue lock held. */
-    private Waiter next(Waiter w) {
+    Waiter next(Waiter w) {
         Waiter n = w.next;
         return n == head ? null : n;
     }
@@ -1522,46 +1440,14 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /**
-     * A context has just acquired the mutex while others wait: wound-wait lets an older waiter
-     * that holds locks wound it; wait-die wakes the first context waiter if it holds locks and is
-     * younger, so that it dies (the kernel's check_waiters). Queue lock held.
+     * A context has just acquired the mutex while others wait: its class's policy checks them
+     * (wound-wait: an older waiter that holds locks wounds it; wait-die: a younger first context
+     * waiter that holds locks is asked to look, so that it dies; the kernel's check_waiters).
+     * Queue lock held.
      */
     private void checkWaiters(AcquireContext holderCtx) {
         assert queueLocked();
-        boolean waitDie = wwClass().isWaitDie();
-        for (Waiter c = head; c != null; c = next(c)) {
-            if (c.ctx == null) {
-                continue;
-            }
-            if (waitDie) {
-                if (c.ctx.acquired > 0 && WwClass.isOlder(holderCtx.stamp(), c.ctx.stamp())) {
-                    askToLook(c);
-                }
-                return;
-            }
-            if (woundIfYounger(holderCtx, c.ctx)) {
-                return;
-            }
-        }
-    }
-
-    /**
-     * Wound-wait: if {@code waiter} holds locks and is older than {@code holderCtx}, wound the
-     * holder and wake its thread, so that it backs off at its next contended lock, or now if it is
-     * queued elsewhere. Queue lock held.
-     *
-     * @return {@code true} if the holder was wounded
-     */
-    private boolean woundIfYounger(AcquireContext holderCtx, AcquireContext waiter) {
-        assert queueLocked();
-        if (waiter.acquired == 0 || !WwClass.isOlder(waiter.stamp(), holderCtx.stamp())) {
-            return false;
-        }
-        if (holderCtx.wound()) {
-            wwClass().counters.add(Counters.WOUNDS, 1);
-        }
-        holderCtx.wakeCarrier();                     // after the wound: see AcquireContext
-        return true;
+        wwClass().policy().checkWaiters(this, holderCtx);
     }
 
     /**
@@ -1672,7 +1558,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
 
     private void unlockQueue() {
         boolean invariantsHold = !CHECK_INVARIANTS
-                || contextWaitersInStampOrder() && onlyFirstContextWaiterHolds();
+                || contextWaitersInStampOrder() && wwClass().policy().queueSettled(this);
         state = state & ~QLOCKED;                     // volatile store: releases the list
         if (AsyncWaiter.wakes != null) {
             AsyncWaiter.dispatchWakes();              // asynchronous waiters woken under a bit

@@ -1,0 +1,251 @@
+package dev.bufsync.ww;
+
+/**
+ * How a {@link WwMutex} resolves a conflict between two transactions of its class: wound-wait or
+ * wait-die. The policy decides who backs off and who is asked to look again; the mutex's
+ * mechanism (queue, spin bit, hand-off, spinning, parking) carries the decisions out. The kernel
+ * keeps the same split: the wound/wait checks in {@code ww_mutex.h}, the mutex in
+ * {@code mutex.c}.
+ *
+ * <p>Stateless: one object per algorithm ({@link #of}), reached through the mutex's class. A
+ * method that reads a mutex's queue runs under that mutex's queue bit; none allocates or runs
+ * foreign code, so none can throw there.
+ */
+abstract class ConflictPolicy {
+    /*
+     * Overview.
+     *
+     * The mutex asks the policy at each point where the two algorithms differ:
+     *  - woundedNow: before a context that holds locks queues, and at each look while queued,
+     *    outside any queue bit (wound-wait confirms a wound there; wait-die is never wounded);
+     *  - killBeforeQueue: under the bit, before a context that holds locks queues (wait-die dies
+     *    for an older holder or context waiter);
+     *  - afterAnnouncing: under the bit, after a context waiter announced itself [W] and read the
+     *    holder's context (wound-wait wounds a younger holder; wait-die looks again, to die, if an
+     *    older one took the mutex on the fast path meanwhile);
+     *  - killQueued: under the bit, when a queued context that holds locks looks (wait-die dies for
+     *    an older holder or a context waiter ahead of it);
+     *  - waitsFor: while spinning before queueing, whether the spinner would only wait anyway;
+     *  - overtaken: under the bit, for each younger context waiter a newcomer is queued ahead of
+     *    (wait-die asks one that holds locks to look, so that it dies);
+     *  - checkWaiters: under the bit, after a context acquired the mutex while others wait [A]
+     *    (wound-wait: an older waiter that holds locks wounds it; wait-die: a younger first context
+     *    waiter that holds locks is asked to look);
+     *  - queueSettled: for assertions, the policy's own queue invariant (wait-die: only the first
+     *    context waiter holds locks, any later one has been asked to look).
+     * Every back-off either policy causes names an older context, live at the decision: see
+     * WwMutex's Overview for why no wound and no death is lost between the fast path and the
+     * queue.
+     */
+
+    /** Wound-wait: the older waiter wounds a younger holder. */
+    static final ConflictPolicy WOUND_WAIT = new WoundWait();
+    /** Wait-die: a younger waiter that holds locks dies rather than wait for an older one. */
+    static final ConflictPolicy WAIT_DIE = new WaitDie();
+
+    /** The policy of {@code algorithm}. */
+    static ConflictPolicy of(WwClass.Algorithm algorithm) {
+        return algorithm == WwClass.Algorithm.WAIT_DIE ? WAIT_DIE : WOUND_WAIT;
+    }
+
+    /**
+     * Tells whether {@code ctx} must back off now for a wound (confirmed, see
+     * {@link AcquireContext#confirmWound()}). Owner thread, no queue bit held.
+     */
+    abstract boolean woundedNow(AcquireContext ctx);
+
+    /**
+     * Before {@code ctx}, which holds locks, queues on {@code m}: {@link WwMutex#DIED} (with
+     * {@code ctx.olderStamp} set) or {@link WwMutex#ACQUIRED} to queue. Queue bit held.
+     */
+    abstract int killBeforeQueue(WwMutex m, AcquireContext ctx);
+
+    /**
+     * After {@code w} (of {@code ctx}) announced itself on {@code m} and read {@code holder} as
+     * the holder's context. Queue bit held.
+     */
+    abstract void afterAnnouncing(WwMutex m, WwMutex.Waiter w, AcquireContext ctx, AcquireContext holder);
+
+    /**
+     * A queued waiter {@code w} of {@code ctx}, which holds locks, looks:
+     * {@link WwMutex#DIED} (with {@code ctx.olderStamp} set) or {@link WwMutex#ACQUIRED} to go
+     * on. Queue bit held.
+     */
+    abstract int killQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w);
+
+    /**
+     * Tells whether {@code ctx}, which holds locks, would simply wait for {@code holder}: no wound
+     * pending, and neither a wound to deliver nor a death to die.
+     */
+    abstract boolean waitsFor(AcquireContext ctx, AcquireContext holder);
+
+    /** A newcomer was queued ahead of context waiter {@code c}, which is younger. Queue bit held. */
+    abstract void overtaken(WwMutex.Waiter c);
+
+    /** {@code holder} has just acquired {@code m} while others wait. Queue bit held. */
+    abstract void checkWaiters(WwMutex m, AcquireContext holder);
+
+    /** The policy's queue invariant on {@code m}, for assertions. Queue bit held. */
+    abstract boolean queueSettled(WwMutex m);
+
+    private static final class WoundWait extends ConflictPolicy {
+        @Override
+        boolean woundedNow(AcquireContext ctx) {
+            return ctx.acquired > 0 && ctx.confirmWound();
+        }
+
+        @Override
+        int killBeforeQueue(WwMutex m, AcquireContext ctx) {
+            return WwMutex.ACQUIRED;
+        }
+
+        @Override
+        void afterAnnouncing(WwMutex m, WwMutex.Waiter w, AcquireContext ctx, AcquireContext holder) {
+            woundIfYounger(m, holder, ctx);
+        }
+
+        @Override
+        int killQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w) {
+            return WwMutex.ACQUIRED;                 // its wound is confirmed by woundedNow
+        }
+
+        @Override
+        boolean waitsFor(AcquireContext ctx, AcquireContext holder) {
+            return !ctx.woundedAcquire() && WwClass.isOlder(holder.stamp(), ctx.stamp());
+        }
+
+        @Override
+        void overtaken(WwMutex.Waiter c) {
+        }
+
+        @Override
+        void checkWaiters(WwMutex m, AcquireContext holder) {
+            for (WwMutex.Waiter c = m.firstWaiter(); c != null; c = m.next(c)) {
+                if (c.ctx != null && woundIfYounger(m, holder, c.ctx)) {
+                    return;
+                }
+            }
+        }
+
+        @Override
+        boolean queueSettled(WwMutex m) {
+            return true;
+        }
+
+        /**
+         * If {@code waiter} holds locks and is older than {@code holder}, wounds the holder and
+         * wakes its thread, so that it backs off at its next contended lock, or now if it is
+         * queued elsewhere.
+         *
+         * @return {@code true} if the holder was wounded
+         */
+        private static boolean woundIfYounger(WwMutex m, AcquireContext holder, AcquireContext waiter) {
+            if (waiter.acquired == 0 || !WwClass.isOlder(waiter.stamp(), holder.stamp())) {
+                return false;
+            }
+            if (holder.wound()) {
+                m.wwClass().counters.add(Counters.WOUNDS, 1);
+            }
+            holder.wakeCarrier();                    // after the wound: see AcquireContext
+            return true;
+        }
+    }
+
+    private static final class WaitDie extends ConflictPolicy {
+        @Override
+        boolean woundedNow(AcquireContext ctx) {
+            return false;
+        }
+
+        @Override
+        int killBeforeQueue(WwMutex m, AcquireContext ctx) {
+            AcquireContext h = m.holderContext();
+            if (h != null && WwClass.isOlder(h.stamp(), ctx.stamp())) {
+                ctx.olderStamp = h.stamp();
+                return WwMutex.DIED;
+            }
+            for (WwMutex.Waiter c = m.firstWaiter(); c != null; c = m.next(c)) {
+                if (c.ctx != null && WwClass.isOlder(c.ctx.stamp(), ctx.stamp())) {
+                    ctx.olderStamp = c.ctx.stamp();
+                    return WwMutex.DIED;
+                }
+            }
+            return WwMutex.ACQUIRED;
+        }
+
+        /**
+         * An older context took the mutex on the fast path between the kill check and [W] and read
+         * no waiters [A]: neither side would look again, and {@code w} would wait holding its
+         * locks behind an older holder, the one wait that wait-die forbids. It looks before it
+         * parks (or, asynchronous, is scheduled to) and dies there. Unlike
+         * {@link WwMutex#askToLook} it unparks nobody: a thread waiter is the caller's own and has
+         * not parked, and unparking itself would leave a stray permit for its next park.
+         */
+        @Override
+        void afterAnnouncing(WwMutex m, WwMutex.Waiter w, AcquireContext ctx, AcquireContext holder) {
+            if (ctx.acquired > 0 && WwClass.isOlder(holder.stamp(), ctx.stamp())) {
+                w.set(WwMutex.Waiter.RECHECK);
+                if (w instanceof AsyncWaiter a) {
+                    a.schedule();
+                }
+            }
+        }
+
+        /** The kernel's check_kill: every context waiter ahead of {@code w} is older. */
+        @Override
+        int killQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w) {
+            AcquireContext h = m.holderContext();
+            if (h != null && WwClass.isOlder(h.stamp(), ctx.stamp())) {
+                ctx.olderStamp = h.stamp();
+                return WwMutex.DIED;
+            }
+            for (WwMutex.Waiter c = m.firstWaiter(); c != w; c = c.next) {
+                if (c.ctx != null) {
+                    ctx.olderStamp = c.ctx.stamp();
+                    return WwMutex.DIED;
+                }
+            }
+            return WwMutex.ACQUIRED;
+        }
+
+        @Override
+        boolean waitsFor(AcquireContext ctx, AcquireContext holder) {
+            return !WwClass.isOlder(holder.stamp(), ctx.stamp());
+        }
+
+        @Override
+        void overtaken(WwMutex.Waiter c) {
+            if (c.ctx.acquired > 0) {
+                WwMutex.askToLook(c);                // it must die now that an older one is ahead
+            }
+        }
+
+        /** The kernel's check_waiters: only the first context waiter can need it. */
+        @Override
+        void checkWaiters(WwMutex m, AcquireContext holder) {
+            for (WwMutex.Waiter c = m.firstWaiter(); c != null; c = m.next(c)) {
+                if (c.ctx != null) {
+                    if (c.ctx.acquired > 0 && WwClass.isOlder(holder.stamp(), c.ctx.stamp())) {
+                        WwMutex.askToLook(c);
+                    }
+                    return;
+                }
+            }
+        }
+
+        /** A context waiter behind the first one that holds locks has been asked to look. */
+        @Override
+        boolean queueSettled(WwMutex m) {
+            boolean first = true;
+            for (WwMutex.Waiter c = m.firstWaiter(); c != null; c = m.next(c)) {
+                if (c.ctx != null) {
+                    if (!first && c.ctx.acquired > 0 && !c.is(WwMutex.Waiter.RECHECK)) {
+                        return false;
+                    }
+                    first = false;
+                }
+            }
+            return true;
+        }
+    }
+}
