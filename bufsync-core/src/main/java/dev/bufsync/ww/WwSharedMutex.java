@@ -535,7 +535,7 @@ public final class WwSharedMutex {
         if (r != WAIT) {
             return r;
         }
-        if (ctx.acquired > 0 && !wwClass.isWaitDie() && ctx.confirmWound()) {
+        if (wwClass.policy().woundedNow(ctx)) {
             return WOUNDED;                               // the kernel's check before queueing
         }
         boolean upgrade;
@@ -622,7 +622,7 @@ public final class WwSharedMutex {
     private int awaitTurn(Node w, int mode) {
         AcquireContext ctx = w.ctx;
         boolean interruptible = (mode & INTERRUPTIBLE) != 0;
-        boolean woundWait = !wwClass.isWaitDie();
+        ConflictPolicy policy = wwClass.policy();
         boolean interrupted = false;
         int result;
         try {
@@ -638,7 +638,7 @@ public final class WwSharedMutex {
                     result = w.upgrade ? UPGRADED : ACQUIRED;
                     break;
                 }
-                boolean wounded = woundWait && ctx.acquired > 0 && ctx.confirmWound();
+                boolean wounded = policy.woundedNow(ctx);
                 lockQueue();
                 try {
                     result = look(w, interruptible, wounded);
