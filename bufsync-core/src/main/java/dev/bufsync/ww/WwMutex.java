@@ -91,7 +91,8 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * before that it frees the mutex again, so that a waiter that is slow to be scheduled does
      * not leave the mutex idle (handing over at once cost 7.5 times the old time per operation
      * with 8 threads on 2 mutexes and 2 cores). So a first waiter is overtaken at most once after
-     * it ran, and for at most about 1 ms after it was woken, however late it is scheduled. Who waits in which order, and every wound and death, is decided by the
+     * it ran, and for at most about 1 ms after it was woken, however late it is scheduled. Who
+     * waits in which order, and every wound and death, is decided by the
      * queue as before; barging changes only whether the mutex idles while a woken waiter is
      * scheduled.
      *
@@ -222,7 +223,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         static final int GRANTED = 1;
         /** Set under the queue bit by a thread that wakes it to look again; cleared by it there. */
         static final int RECHECK = 2;
-        /** Set under the queue bit by a releaser that freed the mutex for this first waiter to take; cleared by it there. */
+        /** Set under the queue bit by a releaser that freed the mutex for this first waiter; cleared by it. */
         static final int FREED = 4;
         /** Set by its own thread under the queue bit, cleared by it outside: it spins instead of parking. */
         static final int SPINNING = 8;

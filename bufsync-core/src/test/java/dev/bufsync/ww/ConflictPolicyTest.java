@@ -2,6 +2,7 @@ package dev.bufsync.ww;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,7 +32,7 @@ class ConflictPolicyTest {
     void aSpinnerWaitsOnlyWhereItsAlgorithmLetsItWait() {
         AcquireContext older = aged(1);
         AcquireContext younger = aged(2);
-        for (ConflictPolicy policy : new ConflictPolicy[] {ConflictPolicy.WOUND_WAIT, ConflictPolicy.WAIT_DIE}) {
+        for (ConflictPolicy policy : List.of(ConflictPolicy.WOUND_WAIT, ConflictPolicy.WAIT_DIE)) {
             boolean woundWait = policy == ConflictPolicy.WOUND_WAIT;
             assertThat(policy.waitsFor(younger, older)).as("younger for older").isEqualTo(woundWait);
             assertThat(policy.waitsFor(older, younger)).as("older for younger").isEqualTo(!woundWait);

@@ -18,9 +18,19 @@ class WwMutexQueueTest {
 
     /** A transferable context, detached so that asynchronous locks may carry it. */
     private AcquireContext detached() {
-        AcquireContext ctx = cls.beginTransferable();
+        return detached(cls);
+    }
+
+    /** A transferable context of {@code c}, detached. */
+    private static AcquireContext detached(WwClass c) {
+        AcquireContext ctx = c.beginTransferable();
         ctx.detach();
         return ctx;
+    }
+
+    /** A wait-die class without back-off injection. */
+    private static WwClass waitDie(String name) {
+        return WwClass.builder(name).algorithm(WwClass.Algorithm.WAIT_DIE).injectBackoff(false).build();
     }
 
     /** Unlocks everything {@code ctx} holds, from this thread, and detaches it again. */
@@ -146,13 +156,10 @@ class WwMutexQueueTest {
      */
     @Test
     void waitDieAWaiterThatHoldsNothingDoesNotDieForAnOlderBarger() {
-        WwClass waitDie = WwClass.builder("queue-wait-die").algorithm(WwClass.Algorithm.WAIT_DIE)
-                .injectBackoff(false).build();
+        WwClass waitDie = waitDie("queue-wait-die");
         WwMutex m = new WwMutex(waitDie);
-        AcquireContext older = waitDie.beginTransferable();
-        older.detach();
-        AcquireContext younger = waitDie.beginTransferable();
-        younger.detach();
+        AcquireContext older = detached(waitDie);
+        AcquireContext younger = detached(waitDie);
         m.lock();
         CompletableFuture<LockResult> f = m.lockAsync(younger, queue);
         m.unlock();                                          // frees it, schedules younger's look
@@ -176,18 +183,14 @@ class WwMutexQueueTest {
      */
     @Test
     void waitDieAnOlderLockHolderQueuedAheadMakesAYoungerLockHolderDie() {
-        WwClass waitDie = WwClass.builder("queue-wait-die-ahead").algorithm(WwClass.Algorithm.WAIT_DIE)
-                .injectBackoff(false).build();
+        WwClass waitDie = waitDie("queue-wait-die-ahead");
         WwMutex m = new WwMutex(waitDie);
-        AcquireContext older = waitDie.beginTransferable();
-        older.detach();
-        AcquireContext younger = waitDie.beginTransferable();
-        younger.detach();
-        AcquireContext youngest = waitDie.beginTransferable();
-        youngest.detach();
+        AcquireContext older = detached(waitDie);
+        AcquireContext younger = detached(waitDie);
+        AcquireContext youngest = detached(waitDie);
         assertThat(m.lockAsync(youngest, queue)).isCompletedWithValue(LockResult.ACQUIRED);
         assertThat(new WwMutex(waitDie).lockAsync(younger, queue)).isCompletedWithValue(LockResult.ACQUIRED);
-        CompletableFuture<LockResult> youngerWaits = m.lockAsync(younger, queue);   // older than the holder: waits
+        CompletableFuture<LockResult> youngerWaits = m.lockAsync(younger, queue);   // older than holder: waits
         assertThat(new WwMutex(waitDie).lockAsync(older, queue)).isCompletedWithValue(LockResult.ACQUIRED);
         CompletableFuture<LockResult> olderWaits = m.lockAsync(older, queue);       // queues ahead of younger
         assertThat(youngerWaits).isNotDone();

@@ -273,6 +273,15 @@ public final class WwMutexStress {
         }
     }
 
+    /** The state of the two tests below: a first waiter spinning before it parks. */
+    public static class SpinningWaiter {
+        final WwMutex.Waiter waiter = new WwMutex.Waiter(null);
+
+        public SpinningWaiter() {
+            waiter.set(WwMutex.Waiter.SPINNING);
+        }
+    }
+
     /**
      * A hand-off meets a spinning first waiter ([G] against [S]): the granter sets GRANTED and
      * skips the unpark if SPINNING was set; the waiter clears SPINNING and parks unless GRANTED
@@ -288,13 +297,7 @@ public final class WwMutexStress {
     @Outcome(id = "true, false", expect = FORBIDDEN,
             desc = "The granter skipped the unpark and the waiter missed the grant: a lost wake-up.")
     @State
-    public static class GrantMeetsSpin {
-        final WwMutex.Waiter waiter = new WwMutex.Waiter(null);
-
-        public GrantMeetsSpin() {
-            waiter.set(WwMutex.Waiter.SPINNING);
-        }
-
+    public static class GrantMeetsSpin extends SpinningWaiter {
         @Actor
         public void granter(ZZ_Result r) {
             r.r1 = (waiter.set(WwMutex.Waiter.GRANTED) & WwMutex.Waiter.SPINNING) != 0;
@@ -319,13 +322,7 @@ public final class WwMutexStress {
     @Outcome(id = "true, false", expect = FORBIDDEN,
             desc = "The releaser skipped the unpark and the waiter missed FREED: a lost wake-up.")
     @State
-    public static class FreeMeetsSpin {
-        final WwMutex.Waiter waiter = new WwMutex.Waiter(null);
-
-        public FreeMeetsSpin() {
-            waiter.set(WwMutex.Waiter.SPINNING);
-        }
-
+    public static class FreeMeetsSpin extends SpinningWaiter {
         @Actor
         public void releaser(ZZ_Result r) {
             r.r1 = (waiter.set(WwMutex.Waiter.FREED) & WwMutex.Waiter.SPINNING) != 0;
