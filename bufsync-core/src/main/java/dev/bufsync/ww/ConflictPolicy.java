@@ -1,11 +1,11 @@
 package dev.bufsync.ww;
 
 /**
- * How a {@link WwMutex} resolves a conflict between two transactions of its class: wound-wait or
- * wait-die. The policy decides who backs off and who is asked to look again; the mutex's
- * mechanism (queue, spin bit, hand-off, spinning, parking) carries the decisions out. The kernel
- * keeps the same split: the wound/wait checks in {@code ww_mutex.h}, the mutex in
- * {@code mutex.c}.
+ * How a {@link WwMutex} or {@link WwSharedMutex} resolves a conflict between two transactions of
+ * its class: wound-wait or wait-die. The policy decides who backs off and who is asked to look
+ * again; the mutex's mechanism (queue, spin bit, hand-off, spinning, parking) carries the
+ * decisions out. The kernel keeps the same split: the wound/wait checks in {@code ww_mutex.h},
+ * the mutex in {@code mutex.c}.
  *
  * <p>Stateless: one object per algorithm ({@link #of}), reached through the mutex's class. A
  * method that reads a mutex's queue runs under that mutex's queue bit; none allocates or runs
@@ -33,9 +33,11 @@ abstract class ConflictPolicy {
      *    waiter that holds locks is asked to look);
      *  - queueSettled: for assertions, the policy's own queue invariant (wait-die: only the first
      *    context waiter holds locks, any later one has been asked to look).
+     * A WwSharedMutex (several holders, an exclusive holder's upgrade) asks at its own points:
+     * diesBeforeQueue, queued (wound-wait wounds every younger holder), diesQueued, overtakenFrom
+     * and admitted, each made on its holders and queue.
      * Every back-off either policy causes names an older context, live at the decision: see
-     * WwMutex's Overview for why no wound and no death is lost between the fast path and the
-     * queue.
+     * WwMutex's and WwSharedMutex's Overviews for why no wound and no death is lost.
      */
 
     /** Wound-wait: the older waiter wounds a younger holder. */
@@ -88,6 +90,26 @@ abstract class ConflictPolicy {
     /** The policy's queue invariant on {@code m}, for assertions. Queue bit held. */
     abstract boolean queueSettled(WwMutex m);
 
+    // ------------------------------------------------------------ a WwSharedMutex's decisions
+
+    /**
+     * Before request {@code w}, whose context holds locks, queues on {@code m}: whether it dies
+     * (with {@code olderStamp} set). Bit held.
+     */
+    abstract boolean diesBeforeQueue(WwSharedMutex m, WwSharedMutex.Node w);
+
+    /** Queued request {@code w}, whose context holds locks, looks: whether it dies. Bit held. */
+    abstract boolean diesQueued(WwSharedMutex m, WwSharedMutex.Node w);
+
+    /** {@code ctx}, which holds locks, has just queued on {@code m}. Bit held. */
+    abstract void queued(WwSharedMutex m, AcquireContext ctx);
+
+    /** A newcomer is being queued ahead of {@code first} and every request after it. Bit held. */
+    abstract void overtakenFrom(WwSharedMutex m, WwSharedMutex.Node first);
+
+    /** {@code holder} has just become a holder of {@code m} while others may wait. Bit held. */
+    abstract void admitted(WwSharedMutex m, AcquireContext holder);
+
     private static final class WoundWait extends ConflictPolicy {
         @Override
         boolean woundedNow(AcquireContext ctx) {
@@ -132,10 +154,49 @@ abstract class ConflictPolicy {
             return true;
         }
 
+        @Override
+        boolean diesBeforeQueue(WwSharedMutex m, WwSharedMutex.Node w) {
+            return false;
+        }
+
+        @Override
+        boolean diesQueued(WwSharedMutex m, WwSharedMutex.Node w) {
+            return false;                            // its wound is confirmed by woundedNow
+        }
+
+        /** Every holder younger than {@code ctx} is wounded: every one of them is waited for. */
+        @Override
+        void queued(WwSharedMutex m, AcquireContext ctx) {
+            AcquireContext writer = m.writer();
+            if (writer != null && writer != ctx && WwClass.isOlder(ctx.stamp(), writer.stamp())) {
+                wound(m.wwClass(), writer);
+            }
+            WwSharedMutex.Node first = m.firstReader();
+            for (WwSharedMutex.Node r = first; r != null; r = WwSharedMutex.next(first, r)) {
+                if (r.ctx != ctx && WwClass.isOlder(ctx.stamp(), r.ctx.stamp())) {
+                    wound(m.wwClass(), r.ctx);
+                }
+            }
+        }
+
+        @Override
+        void overtakenFrom(WwSharedMutex m, WwSharedMutex.Node first) {
+        }
+
+        /** An older waiter that holds locks wounds the new holder. */
+        @Override
+        void admitted(WwSharedMutex m, AcquireContext holder) {
+            WwSharedMutex.Node first = m.firstRequest();
+            for (WwSharedMutex.Node c = first; c != null; c = WwSharedMutex.next(first, c)) {
+                if (c.ctx != holder && c.ctx.acquired > 0 && WwClass.isOlder(c.ctx.stamp(), holder.stamp())) {
+                    wound(m.wwClass(), holder);
+                    return;
+                }
+            }
+        }
+
         /**
-         * If {@code waiter} holds locks and is older than {@code holder}, wounds the holder and
-         * wakes its thread, so that it backs off at its next contended lock, or now if it is
-         * queued elsewhere.
+         * If {@code waiter} holds locks and is older than {@code holder}, wounds the holder.
          *
          * @return {@code true} if the holder was wounded
          */
@@ -143,11 +204,19 @@ abstract class ConflictPolicy {
             if (waiter.acquired == 0 || !WwClass.isOlder(waiter.stamp(), holder.stamp())) {
                 return false;
             }
+            wound(m.wwClass(), holder);
+            return true;
+        }
+
+        /**
+         * Wounds {@code holder} and wakes its thread, so that it backs off at its next contended
+         * lock, or now if it is queued elsewhere.
+         */
+        private static void wound(WwClass cls, AcquireContext holder) {
             if (holder.wound()) {
-                m.wwClass().counters.add(Counters.WOUNDS, 1);
+                cls.counters.add(Counters.WOUNDS, 1);
             }
             holder.wakeCarrier();                    // after the wound: see AcquireContext
-            return true;
         }
     }
 
@@ -229,6 +298,65 @@ abstract class ConflictPolicy {
                         WwMutex.askToLook(c);
                     }
                     return;
+                }
+            }
+        }
+
+        /** Dies for an older holder other than itself, or (unless an upgrade) an older request. */
+        @Override
+        boolean diesBeforeQueue(WwSharedMutex m, WwSharedMutex.Node w) {
+            return diesFor(m, w, null);
+        }
+
+        /** As before queueing, with the requests ahead of {@code w}. */
+        @Override
+        boolean diesQueued(WwSharedMutex m, WwSharedMutex.Node w) {
+            return diesFor(m, w, w);
+        }
+
+        /**
+         * Whether {@code w}'s context dies for an older holder other than itself or, unless
+         * {@code w} is an upgrade, an older queued request before {@code end} (null: all).
+         */
+        private static boolean diesFor(WwSharedMutex m, WwSharedMutex.Node w, WwSharedMutex.Node end) {
+            AcquireContext ctx = w.ctx;
+            if (m.olderHolder(ctx)) {
+                return true;
+            }
+            if (!w.upgrade) {
+                WwSharedMutex.Node first = m.firstRequest();
+                for (WwSharedMutex.Node c = first; c != null && c != end; c = WwSharedMutex.next(first, c)) {
+                    if (WwClass.isOlder(c.ctx.stamp(), ctx.stamp())) {
+                        ctx.olderStamp = c.ctx.stamp();
+                        return true;
+                    }
+                }
+            }
+            return false;
+        }
+
+        @Override
+        void queued(WwSharedMutex m, AcquireContext ctx) {
+        }
+
+        /** Every request behind the newcomer that holds locks is asked to look, so that it dies. */
+        @Override
+        void overtakenFrom(WwSharedMutex m, WwSharedMutex.Node first) {
+            WwSharedMutex.Node head = m.firstRequest();
+            for (WwSharedMutex.Node c = first; c != null; c = WwSharedMutex.next(head, c)) {
+                if (c.ctx.acquired > 0) {
+                    WwSharedMutex.askToLook(c);
+                }
+            }
+        }
+
+        /** Every waiter younger than the new holder that holds locks is asked to look. */
+        @Override
+        void admitted(WwSharedMutex m, AcquireContext holder) {
+            WwSharedMutex.Node first = m.firstRequest();
+            for (WwSharedMutex.Node c = first; c != null; c = WwSharedMutex.next(first, c)) {
+                if (c.ctx != holder && c.ctx.acquired > 0 && WwClass.isOlder(holder.stamp(), c.ctx.stamp())) {
+                    WwSharedMutex.askToLook(c);
                 }
             }
         }

@@ -228,10 +228,6 @@ public final class WwClass {
         return a - b < 0;
     }
 
-    boolean isWaitDie() {
-        return algorithm == Algorithm.WAIT_DIE;
-    }
-
     /** How this class's {@link WwMutex}es resolve a conflict. */
     ConflictPolicy policy() {
         return policy;

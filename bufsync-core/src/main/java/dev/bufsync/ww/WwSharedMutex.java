@@ -87,9 +87,10 @@ public final class WwSharedMutex {
      * the head; an upgrade waits for the other readers. And it waits for the requests ahead of it,
      * which are older, except an upgrade, which waits for no queued request.
      *
-     * Conflict resolution follows from that structure, with the kernel's rules:
+     * Conflict resolution follows from that structure, with the kernel's rules; the decisions are
+     * the class's ConflictPolicy's, made on this lock's holders and queue:
      *  - Wound-wait: a waiter that holds locks (ctx.acquired > 0) wounds every holder younger than
-     *    itself, when it queues and whenever a new holder is admitted while it waits (woundHolders,
+     *    itself, when it queues and whenever a new holder is admitted while it waits (queued,
      *    admitted). The wounded context confirms the wound (AcquireContext.confirmWound) by asking
      *    each lock it holds for an older waiter that holds locks (hasOlderWaiterHoldingLocks): here
      *    every waiter but the context's own upgrade waits for every holder, so any older waiter
@@ -600,17 +601,16 @@ public final class WwSharedMutex {
                 return ACQUIRED;
             }
             if (ctx.acquired > 0) {
-                int kill = wwClass.isWaitDie() ? killBeforeQueue(w) : WAIT;
-                if (kill != WAIT) {
-                    return kill;
+                if (wwClass.policy().diesBeforeQueue(this, w)) {
+                    return DIED;
                 }
                 if (ctx.backsOffPolitely()) {
                     return POLITE;
                 }
             }
             enqueue(w);
-            if (ctx.acquired > 0 && !wwClass.isWaitDie()) {
-                woundHolders(ctx);
+            if (ctx.acquired > 0) {
+                wwClass.policy().queued(this, ctx);    // wound-wait wounds younger holders
             }
             return WAIT;
         } finally {
@@ -666,7 +666,7 @@ public final class WwSharedMutex {
         }
         w.recheck = false;
         int result = wounded ? WOUNDED
-                : w.ctx.acquired > 0 && wwClass.isWaitDie() ? killQueued(w)
+                : w.ctx.acquired > 0 && wwClass.policy().diesQueued(this, w) ? DIED
                 : WAIT;
         if (result == WAIT && interruptible && Thread.interrupted()) {
             result = INTERRUPTED;
@@ -796,100 +796,24 @@ public final class WwSharedMutex {
         } else {
             addReader(n);
         }
-        admitted(n.ctx);
+        wwClass.policy().admitted(this, n.ctx);
     }
 
     /** The sole reader {@code held} becomes the writer. */
     private void upgradeHeld(Node held) {
         removeReader(held);
         writer = held.ctx;
-        admitted(held.ctx);
+        wwClass.policy().admitted(this, held.ctx);
     }
 
-    /**
-     * A context has just become a holder while others may wait: an older waiter that holds locks
-     * wounds it (wound-wait); a younger waiter that holds locks is woken to die (wait-die).
-     */
-    private void admitted(AcquireContext holder) {
-        boolean waitDie = wwClass.isWaitDie();
-        for (Node c = head; c != null; c = next(head, c)) {
-            if (c.ctx == holder || c.ctx.acquired == 0) {
-                continue;
-            }
-            if (waitDie) {
-                if (WwClass.isOlder(holder.stamp(), c.ctx.stamp())) {
-                    askToLook(c);
-                }
-            } else if (WwClass.isOlder(c.ctx.stamp(), holder.stamp())) {
-                wound(holder);
-                return;
-            }
-        }
-    }
-
-    /** Wound-wait: a waiter {@code ctx} that holds locks wounds every younger holder. */
-    private void woundHolders(AcquireContext ctx) {
-        if (writer != null && writer != ctx && WwClass.isOlder(ctx.stamp(), writer.stamp())) {
-            wound(writer);
-        }
-        for (Node r = readers; r != null; r = next(readers, r)) {
-            if (r.ctx != ctx && WwClass.isOlder(ctx.stamp(), r.ctx.stamp())) {
-                wound(r.ctx);
-            }
-        }
-    }
-
-    private void wound(AcquireContext holder) {
-        if (holder.wound()) {
-            wwClass.counters.add(Counters.WOUNDS, 1);
-        }
-        holder.wakeCarrier();
-    }
-
-    private static void askToLook(Node w) {
+    /** Wakes a queued request so that it looks at its fate again. Bit held. */
+    static void askToLook(Node w) {
         w.recheck = true;
         LockSupport.unpark(w.thread);
     }
 
-    /**
-     * Wait-die before queueing: {@code w}'s context, which holds locks, dies if a holder other than
-     * itself is older, or (unless an upgrade) an older request waits.
-     */
-    private int killBeforeQueue(Node w) {
-        AcquireContext ctx = w.ctx;
-        if (olderHolder(ctx)) {
-            return DIED;
-        }
-        if (!w.upgrade) {
-            for (Node c = head; c != null; c = next(head, c)) {
-                if (WwClass.isOlder(c.ctx.stamp(), ctx.stamp())) {
-                    ctx.olderStamp = c.ctx.stamp();
-                    return DIED;
-                }
-            }
-        }
-        return WAIT;
-    }
-
-    /** Wait-die while queued: as before queueing, with the requests ahead of {@code w}. */
-    private int killQueued(Node w) {
-        AcquireContext ctx = w.ctx;
-        if (olderHolder(ctx)) {
-            return DIED;
-        }
-        if (!w.upgrade) {
-            for (Node c = head; c != w; c = c.next) {
-                if (WwClass.isOlder(c.ctx.stamp(), ctx.stamp())) {
-                    ctx.olderStamp = c.ctx.stamp();
-                    return DIED;
-                }
-            }
-        }
-        return WAIT;
-    }
-
-    /** Whether a holder other than {@code ctx} is older; records its stamp. */
-    private boolean olderHolder(AcquireContext ctx) {
+    /** Whether a holder other than {@code ctx} is older; records its stamp. Bit held. */
+    boolean olderHolder(AcquireContext ctx) {
         if (writer != null && writer != ctx && WwClass.isOlder(writer.stamp(), ctx.stamp())) {
             ctx.olderStamp = writer.stamp();
             return true;
@@ -934,12 +858,8 @@ public final class WwSharedMutex {
                 }
             }
         }
-        if (wwClass.isWaitDie()) {
-            for (Node c = pos; c != null; c = next(head, c)) {
-                if (c.ctx.acquired > 0) {
-                    askToLook(c);                     // an older request is ahead of it now
-                }
-            }
+        if (pos != null) {
+            wwClass.policy().overtakenFrom(this, pos);   // wait-die: younger lock-holders die
         }
         if (head == null) {
             head = w;
@@ -1011,8 +931,23 @@ public final class WwSharedMutex {
         return null;
     }
 
+    /** The exclusive holder, or null. Bit held. */
+    AcquireContext writer() {
+        return writer;
+    }
+
+    /** The first shared holder's record, or null; go on with {@link #next}. Bit held. */
+    Node firstReader() {
+        return readers;
+    }
+
+    /** The first queued request, or null; go on with {@link #next}. Bit held. */
+    Node firstRequest() {
+        return head;
+    }
+
     /** The node after {@code n} in the circular list starting at {@code first}, or null at the end. */
-    private static Node next(Node first, Node n) {
+    static Node next(Node first, Node n) {
         Node x = n.next;
         return x == first ? null : x;
     }

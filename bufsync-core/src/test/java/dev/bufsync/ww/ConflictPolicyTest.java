@@ -17,12 +17,6 @@ class ConflictPolicyTest {
         return new AcquireContext(cls, stamp, new WwClass.ThreadState(), false);
     }
 
-    @Test
-    void eachAlgorithmHasItsPolicy() {
-        assertThat(WwClass.woundWait("p-ww").policy()).isSameAs(ConflictPolicy.WOUND_WAIT);
-        assertThat(WwClass.waitDie("p-wd").policy()).isSameAs(ConflictPolicy.WAIT_DIE);
-    }
-
     /**
      * A spinner only spins when it would merely wait: under wound-wait for an older holder (a
      * younger one it must wound at once), under wait-die for a younger holder (for an older one it

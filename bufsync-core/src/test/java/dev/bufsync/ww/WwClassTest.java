@@ -17,9 +17,9 @@ class WwClassTest {
         WwClass injecting = WwClass.builder("inj").algorithm(Algorithm.WAIT_DIE).injectBackoff(true).build();
         assertThat(ww.name()).isEqualTo("ww");
         assertThat(ww.algorithm()).isEqualTo(Algorithm.WOUND_WAIT);
-        assertThat(ww.isWaitDie()).isFalse();
+        assertThat(ww.policy()).isSameAs(ConflictPolicy.WOUND_WAIT);
         assertThat(wd.algorithm()).isEqualTo(Algorithm.WAIT_DIE);
-        assertThat(wd.isWaitDie()).isTrue();
+        assertThat(wd.policy()).isSameAs(ConflictPolicy.WAIT_DIE);
         assertThat(injecting.injectsBackoff()).isTrue();
         assertThat(WwClass.builder("plain").injectBackoff(false).build().injectsBackoff()).isFalse();
         assertThat(WwClass.builder("default").build().algorithm()).isEqualTo(Algorithm.WOUND_WAIT);
