@@ -18,12 +18,12 @@ abstract class ConflictPolicy {
      * The mutex asks the policy at each point where the two algorithms differ:
      *  - woundedNow: before a context that holds locks queues, and at each look while queued,
      *    outside any queue bit (wound-wait confirms a wound there; wait-die is never wounded);
-     *  - killBeforeQueue: under the bit, before a context that holds locks queues (wait-die dies
+     *  - diesBeforeQueue: under the bit, before a context that holds locks queues (wait-die dies
      *    for an older holder or context waiter);
      *  - afterAnnouncing: under the bit, after a context waiter announced itself [W] and read the
      *    holder's context (wound-wait wounds a younger holder; wait-die looks again, to die, if an
      *    older one took the mutex on the fast path meanwhile);
-     *  - killQueued: under the bit, when a queued context that holds locks looks (wait-die dies for
+     *  - diesQueued: under the bit, when a queued context that holds locks looks (wait-die dies for
      *    an older holder or a context waiter ahead of it);
      *  - waitsFor: while spinning before queueing, whether the spinner would only wait anyway;
      *  - overtaken: under the bit, for each younger context waiter a newcomer is queued ahead of
@@ -57,10 +57,10 @@ abstract class ConflictPolicy {
     abstract boolean woundedNow(AcquireContext ctx);
 
     /**
-     * Before {@code ctx}, which holds locks, queues on {@code m}: {@link WwMutex#DIED} (with
-     * {@code ctx.olderStamp} set) or {@link WwMutex#ACQUIRED} to queue. Queue bit held.
+     * Before {@code ctx}, which holds locks, queues on {@code m}: whether it dies (with
+     * {@code ctx.olderStamp} set). Queue bit held.
      */
-    abstract int killBeforeQueue(WwMutex m, AcquireContext ctx);
+    abstract boolean diesBeforeQueue(WwMutex m, AcquireContext ctx);
 
     /**
      * After {@code w} (of {@code ctx}) announced itself on {@code m} and read {@code holder} as
@@ -69,11 +69,10 @@ abstract class ConflictPolicy {
     abstract void afterAnnouncing(WwMutex m, WwMutex.Waiter w, AcquireContext ctx, AcquireContext holder);
 
     /**
-     * A queued waiter {@code w} of {@code ctx}, which holds locks, looks:
-     * {@link WwMutex#DIED} (with {@code ctx.olderStamp} set) or {@link WwMutex#ACQUIRED} to go
-     * on. Queue bit held.
+     * A queued waiter {@code w} of {@code ctx}, which holds locks, looks: whether it dies (with
+     * {@code ctx.olderStamp} set). Queue bit held.
      */
-    abstract int killQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w);
+    abstract boolean diesQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w);
 
     /**
      * Tells whether {@code ctx}, which holds locks, would simply wait for {@code holder}: no wound
@@ -117,8 +116,8 @@ abstract class ConflictPolicy {
         }
 
         @Override
-        int killBeforeQueue(WwMutex m, AcquireContext ctx) {
-            return WwMutex.ACQUIRED;
+        boolean diesBeforeQueue(WwMutex m, AcquireContext ctx) {
+            return false;
         }
 
         @Override
@@ -127,8 +126,8 @@ abstract class ConflictPolicy {
         }
 
         @Override
-        int killQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w) {
-            return WwMutex.ACQUIRED;                 // its wound is confirmed by woundedNow
+        boolean diesQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w) {
+            return false;                            // its wound is confirmed by woundedNow
         }
 
         @Override
@@ -226,20 +225,10 @@ abstract class ConflictPolicy {
             return false;
         }
 
+        /** Dies for an older holder or an older context waiter. */
         @Override
-        int killBeforeQueue(WwMutex m, AcquireContext ctx) {
-            AcquireContext h = m.holderContext();
-            if (h != null && WwClass.isOlder(h.stamp(), ctx.stamp())) {
-                ctx.olderStamp = h.stamp();
-                return WwMutex.DIED;
-            }
-            for (WwMutex.Waiter c = m.firstWaiter(); c != null; c = m.next(c)) {
-                if (c.ctx != null && WwClass.isOlder(c.ctx.stamp(), ctx.stamp())) {
-                    ctx.olderStamp = c.ctx.stamp();
-                    return WwMutex.DIED;
-                }
-            }
-            return WwMutex.ACQUIRED;
+        boolean diesBeforeQueue(WwMutex m, AcquireContext ctx) {
+            return diesFor(m, ctx, null);
         }
 
         /**
@@ -260,21 +249,29 @@ abstract class ConflictPolicy {
             }
         }
 
-        /** The kernel's check_kill: every context waiter ahead of {@code w} is older. */
+        /** The kernel's check_kill: as before queueing, with the waiters ahead of {@code w}. */
         @Override
-        int killQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w) {
+        boolean diesQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w) {
+            return diesFor(m, ctx, w);
+        }
+
+        /**
+         * Whether {@code ctx} dies for an older holder or an older context waiter before
+         * {@code end} (null: all); records the older stamp.
+         */
+        private static boolean diesFor(WwMutex m, AcquireContext ctx, WwMutex.Waiter end) {
             AcquireContext h = m.holderContext();
             if (h != null && WwClass.isOlder(h.stamp(), ctx.stamp())) {
                 ctx.olderStamp = h.stamp();
-                return WwMutex.DIED;
+                return true;
             }
-            for (WwMutex.Waiter c = m.firstWaiter(); c != w; c = c.next) {
-                if (c.ctx != null) {
+            for (WwMutex.Waiter c = m.firstWaiter(); c != null && c != end; c = m.next(c)) {
+                if (c.ctx != null && WwClass.isOlder(c.ctx.stamp(), ctx.stamp())) {
                     ctx.olderStamp = c.ctx.stamp();
-                    return WwMutex.DIED;
+                    return true;
                 }
             }
-            return WwMutex.ACQUIRED;
+            return false;
         }
 
         @Override

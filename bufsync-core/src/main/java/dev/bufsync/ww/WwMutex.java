@@ -223,7 +223,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         static final int GRANTED = 1;
         /** Set under the queue bit by a thread that wakes it to look again; cleared by it there. */
         static final int RECHECK = 2;
-        /** Set under the queue bit by a releaser that freed the mutex for this first waiter; cleared by it. */
+        /** Set under the queue bit by a releaser that freed the mutex for it; it clears it there. */
         static final int FREED = 4;
         /** Set by its own thread under the queue bit, cleared by it outside: it spins instead of parking. */
         static final int SPINNING = 8;
@@ -1063,7 +1063,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 return ACQUIRED;
             }
             if (ctx != null && ctx.acquired > 0) {
-                if (wwClass().policy().killBeforeQueue(this, ctx) == DIED) {
+                if (wwClass().policy().diesBeforeQueue(this, ctx)) {
                     return DIED;
                 }
                 if (ctx.backsOffPolitely()) {
@@ -1149,7 +1149,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         }
         boolean freed = (was & Waiter.FREED) != 0;
         int result = wounded ? WOUNDED
-                : ctx != null && ctx.acquired > 0 ? wwClass().policy().killQueued(this, ctx, w)
+                : ctx != null && ctx.acquired > 0 && wwClass().policy().diesQueued(this, ctx, w) ? DIED
                 : ACQUIRED;
         if (result == ACQUIRED && (mode & TIMED) != 0 && deadline - System.nanoTime() <= 0L) {
             result = TIMED_OUT;
