@@ -206,7 +206,7 @@ public final class AcquireContext implements AutoCloseable {
         ts.live = this;
         for (int i = 0; i < acquired; i++) {
             if (held[i] instanceof WwMutex m) {
-                m.ownedBy(Thread.currentThread());
+                m.carrierChanged();
             }
         }
     }
@@ -711,6 +711,11 @@ public final class AcquireContext implements AutoCloseable {
     /** The owner as a wounder sees it: a Thread to unpark, PENDING, or null. */
     Object ownerForWound() {
         return OWNER.getVolatile(this);
+    }
+
+    /** The last thread attached (for a thread-bound context, its owner); for thread dumps. */
+    Thread lastCarrier() {
+        return lastOwner;
     }
 
     /** Who carries the context, for messages: the thread, or what it waits for. */

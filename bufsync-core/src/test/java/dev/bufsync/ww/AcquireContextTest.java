@@ -319,8 +319,8 @@ class AcquireContextTest {
 
     /**
      * A transferable context moves between threads with detach and attach; its mutexes then
-     * show the new thread as owner (also in the JVM's own view, for thread dumps); two threads at
-     * once, a detached use and a thread-bound move are misuses.
+     * show the new thread as owner (also in the JVM's own view, for thread dumps, to a thread
+     * that waits); two threads at once, a detached use and a thread-bound move are misuses.
      */
     @Test
     void transferableMovesBetweenThreads() throws Exception {
@@ -329,7 +329,12 @@ class AcquireContextTest {
         AcquireContext ctx = cls.beginTransferable();
         assertThat(ctx.isTransferable()).isTrue();
         m.lock(ctx);
-        try (Actor other = new Actor("other")) {
+        try (Actor other = new Actor("other"); Actor waiter = new Actor("waiter")) {
+            Future<?> waits = waiter.start(() -> {
+                m.lock();
+                return null;
+            });
+            Actor.awaitWaiters(m, 1);
             assertMisuse(() -> other.run(ctx::attach), Rule.CONCURRENT_USE, "attached to");
             assertMisuse(() -> other.run(ctx::unlockAll), Rule.CONCURRENT_USE, "one thread at a time");
             ctx.detach();
@@ -346,12 +351,15 @@ class AcquireContextTest {
                     .getThreadInfo(new long[] {other.thread.threadId()}, false, true)[0];
             assertThat(Arrays.stream(info.getLockedSynchronizers()).map(l -> l.getIdentityHashCode()))
                     .contains(System.identityHashCode(m));
+            assertThat(m.shownOwner()).isSameAs(other.thread);
             assertMisuse(ctx::attach, Rule.CONCURRENT_USE, "attached to");
             assertMisuse(() -> other.run(() -> cls.beginTransferable()), Rule.TWO_CONTEXTS, "live");
             other.run(() -> {
                 m.unlock();
                 ctx.detach();
             });
+            waits.get(20, TimeUnit.SECONDS);
+            waiter.run(m::unlock);
         }
         ctx.close();                                       // detached: close attaches it for the call
         assertThat(ctx.isClosed()).isTrue();

@@ -541,7 +541,10 @@ class WwMutexTest {
         assertThat(m.toString()).contains("unlocked");
     }
 
-    /** A held mutex is an ownable synchronizer: ThreadMXBean shows the owner and the waiter's lock. */
+    /**
+     * A mutex that a thread waits for is an ownable synchronizer of its holder: ThreadMXBean
+     * shows the owner and the waiter's lock.
+     */
     @Test
     void ownerIsVisibleToThreadMxBean() throws Exception {
         WwClass cls = wwClass(Algorithm.WOUND_WAIT);
@@ -549,11 +552,11 @@ class WwMutexTest {
         var mx = ManagementFactory.getThreadMXBean();
         try (AcquireContext ctx = cls.begin(); Actor waiter = new Actor("mx-waiter")) {
             m.lock(ctx);
+            Future<?> f = queuePlainWaiter(waiter, m);
             ThreadInfo mine = mx.getThreadInfo(new long[] {Thread.currentThread().threadId()}, false, true)[0];
             assertThat(mine.getLockedSynchronizers())
                     .anyMatch(l -> l.getClassName().equals(WwMutex.class.getName())
                             && l.getIdentityHashCode() == System.identityHashCode(m));
-            Future<?> f = queuePlainWaiter(waiter, m);
             Actor.await("the waiter parks", () -> waiter.thread.getState() == Thread.State.WAITING);
             ThreadInfo theirs = mx.getThreadInfo(waiter.thread.threadId());
             assertThat(theirs.getLockName()).startsWith(WwMutex.class.getName());
@@ -1060,30 +1063,46 @@ class WwMutexTest {
     }
 
     /**
-     * The owner thread that thread dumps show follows the mutex: the unlocking thread stops
-     * owning it, a waiter that took it from the queue owns it, and nobody after the last unlock.
+     * The owner thread that thread dumps show follows the mutex while threads wait for it: the
+     * holder is shown once a waiter has queued, the unlocking thread stops owning it, a waiter
+     * that took it from the queue is shown while another still waits, and nobody is shown once
+     * nobody waits (a mutex that nobody waits for is not listed; invariant 10 of docs/ww.md).
      */
     @Test
     void ownerThreadFollowsTheMutexThroughTheQueue() throws Exception {
         WwClass cls = wwClass(Algorithm.WOUND_WAIT);
         WwMutex m = new WwMutex(cls);
         Thread me = Thread.currentThread();
-        try (Actor waiter = new Actor("owner-waiter")) {
+        try (Actor first = new Actor("owner-first"); Actor second = new Actor("owner-second")) {
             m.lock();
-            assertThat(ownsSynchronizer(me, m)).isTrue();
-            Future<?> f = queuePlainWaiter(waiter, m);
+            assertThat(ownsSynchronizer(me, m)).as("nobody waits: not listed").isFalse();
+            Future<?> f1 = queuePlainWaiter(first, m);
+            assertThat(ownsSynchronizer(me, m)).as("a waiter queued: the holder is shown").isTrue();
+            Future<?> f2 = second.start(() -> {
+                m.lock();
+                return null;
+            });
+            awaitWaiters(m, 2);
             m.unlock();
-            f.get(20, TimeUnit.SECONDS);
+            f1.get(20, TimeUnit.SECONDS);
             assertThat(ownsSynchronizer(me, m)).as("the releaser still owns it").isFalse();
-            assertThat(ownsSynchronizer(waiter.thread, m)).as("the waiter owns it").isTrue();
-            waiter.run(m::unlock);
-            assertThat(ownsSynchronizer(waiter.thread, m)).isFalse();
-            AcquireContext ctx = waiter.call(cls::begin);
-            waiter.call(() -> m.lock(ctx));
-            assertThat(ownsSynchronizer(waiter.thread, m)).isTrue();
-            waiter.run(ctx::unlockAll);
-            assertThat(ownsSynchronizer(waiter.thread, m)).isFalse();
-            waiter.run(ctx::close);
+            assertThat(ownsSynchronizer(first.thread, m)).as("the first waiter owns it").isTrue();
+            first.run(m::unlock);
+            f2.get(20, TimeUnit.SECONDS);
+            assertThat(ownsSynchronizer(first.thread, m)).isFalse();
+            assertThat(m.owner()).isSameAs(second.thread);
+            assertThat(ownsSynchronizer(second.thread, m)).as("nobody waits any more").isFalse();
+            second.run(m::unlock);
+            AcquireContext ctx = first.call(cls::begin);
+            first.call(() -> m.lock(ctx));
+            Future<?> f3 = queuePlainWaiter(second, m);
+            assertThat(ownsSynchronizer(first.thread, m)).as("a context's thread is shown").isTrue();
+            first.run(ctx::unlockAll);
+            f3.get(20, TimeUnit.SECONDS);
+            assertThat(ownsSynchronizer(first.thread, m)).isFalse();
+            assertThat(m.shownOwner()).isNull();
+            second.run(m::unlock);
+            first.run(ctx::close);
         }
     }
 

@@ -4,6 +4,7 @@ import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE;
 import static org.openjdk.jcstress.annotations.Expect.ACCEPTABLE_INTERESTING;
 import static org.openjdk.jcstress.annotations.Expect.FORBIDDEN;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
@@ -332,6 +333,48 @@ public final class WwMutexStress {
         public void spinner(ZZ_Result r) {
             waiter.clear(WwMutex.Waiter.SPINNING);
             r.r2 = waiter.is(WwMutex.Waiter.RECHECK | WwMutex.Waiter.FREED);
+        }
+    }
+
+    /**
+     * The owner that thread dumps show never outlives its hold (invariant 10): one thread locks
+     * and unlocks; another queues briefly (a timed tryLock: it takes the mutex, or times out and
+     * leaves the queue) and then counts the waiters (one more queue-bit section). Each section
+     * recomputes the owner shown while the release may run beside it; once both are done the
+     * mutex is free, so no owner may be shown.
+     */
+    @JCStressTest
+    @Description("The owner shown for thread dumps is cleared once the mutex is free.")
+    @Outcome(id = {"true, true", "true, false"}, expect = ACCEPTABLE,
+            desc = "No owner shown for the free mutex (the waiter took it, or timed out).")
+    @Outcome(id = {"false, true", "false, false"}, expect = FORBIDDEN,
+            desc = "A thread shown owning a free mutex: a dump would report a stale owner.")
+    @State
+    public static class ShownOwnerNeverOutlivesItsHolder {
+        final WwMutex m = new WwMutex(WOUND_WAIT);
+
+        @Actor
+        public void holder() {
+            m.lock();
+            m.unlock();
+        }
+
+        @Actor
+        public void waiter(ZZ_Result r) {
+            try {
+                if (m.tryLock(Duration.ofNanos(2_000))) {
+                    r.r2 = true;
+                    m.unlock();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            m.waiterCount();
+        }
+
+        @Arbiter
+        public void arbiter(ZZ_Result r) {
+            r.r1 = m.shownOwner() == null;
         }
     }
 }
