@@ -45,9 +45,9 @@ import java.util.concurrent.locks.LockSupport;
  * {@link AbstractOwnableSynchronizer} owner, and waiters park with the mutex as blocker, so thread
  * dumps and {@code java.lang.management.ThreadMXBean} show who holds it and who waits for it, and
  * {@code findDeadlockedThreads} finds deadlocks of plain locks (for platform threads). A mutex
- * that nobody waits for is not listed among its holder's locked synchronizers: recording the
- * owner on every lock is a reference store, and G1's write barrier made it about 2 ns of a
- * 12 ns lock and unlock. {@link #owner()}, {@link #holderContext()} and {@link #toString()}
+ * locked while nobody waits is not listed among its holder's locked synchronizers: recording the
+ * owner on every lock is a reference store, and G1's write barrier made it about 3 ns of a
+ * 12 ns lock and unlock inside a transaction. {@link #owner()}, {@link #holderContext()} and {@link #toString()}
  * (class, holder and waiters) are always exact.
  *
  * <p><b>Virtual threads.</b> Waiting parks with {@link LockSupport}; no monitor is ever held.
@@ -180,14 +180,15 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
      * build strings under it.
      *
      * The owner thread that thread dumps show (AbstractOwnableSynchronizer's, a plain field) is
-     * not written on the fast path: every queue-bit section ends by recomputing it (showOwner)
-     * as the holder's thread if the queue is non-empty, else null, and a releaser clears it
-     * before it frees the mutex. So while a thread waits the holder is shown (the waiter's own
-     * section publishes it; a holder that changes while the queue is non-empty does so in a
-     * section, or takes one after its CAS [A]), and a shown thread never outlives its hold: a
-     * section that read holder h and published h after h's clear leaves the queue non-empty, so
-     * either h's release sees WAITERS [R] and takes the bit, or a later section empties the queue
-     * and writes null.
+     * not written on the fast path, only under the queue bit on contended paths (showOwner): a
+     * waiter that queues shows the holder it read after [W]; a holder that takes the mutex while
+     * threads wait shows itself, in its [A] section or when admitted from the queue; a release
+     * that frees the mutex under the bit, and the section that empties the queue, show nobody;
+     * and a releaser clears it before it frees the mutex. So while a thread waits its holder is
+     * shown, and a shown thread never outlives its hold: only a waiter shows a thread other than
+     * its own, from a holder h it read; if that lands after h's clear, the waiter is queued, so
+     * h's release either sees WAITERS [R] and clears it under the bit, or a later section empties
+     * the queue and does. A mutex locked while nobody waits is not shown.
      *
      * Memory: holder and state are volatile (VarHandles HOLDER and STATE for CAS); head, the
      * Waiter links and the owner thread shown are guarded by the queue lock (the owner thread is
@@ -836,12 +837,18 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /**
-     * A transferable context that holds this mutex was attached to another thread: if threads
-     * wait, dumps show that one from now on (the section's end recomputes the owner shown).
+     * A transferable context that holds this mutex was attached to the current thread: if dumps
+     * show an owner (the context's previous carrier), they show this thread from now on.
      */
     void carrierChanged() {
         lockQueue();
-        unlockQueue();
+        try {
+            if (getExclusiveOwnerThread() != null) {
+                showOwner(Thread.currentThread());
+            }
+        } finally {
+            unlockQueue();
+        }
     }
 
     /** Its holder {@code h} (context or thread) lets go: bookkeeping, then the release. */
@@ -1004,6 +1011,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (ctx != null && (state & WAITERS) != 0) {   // [A] pairs with [W] in enqueueOrTake
             lockQueue();
             try {
+                showOwner(me);
                 checkWaiters(ctx);
             } finally {
                 unlockQueue();
@@ -1092,8 +1100,11 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             Object h = holder;
             if (h == null) {
                 grantHead();
-            } else if (ctx != null && h instanceof AcquireContext hc) {
-                wwClass().policy().afterAnnouncing(this, w, ctx, hc);   // wound it, or die for it
+            } else {
+                showOwner(h instanceof AcquireContext hc ? hc.lastCarrier() : (Thread) h);
+                if (ctx != null && h instanceof AcquireContext hc) {
+                    wwClass().policy().afterAnnouncing(this, w, ctx, hc);   // wound it, or die for it
+                }
             }
             if (head == w && !w.is(Waiter.GRANTED) && !(w instanceof AsyncWaiter)) {
                 w.set(Waiter.SPINNING);                  // only the first waiter spins before parking
@@ -1390,6 +1401,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
         if (w.next == w) {
             head = null;
             state = state & ~WAITERS;
+            showOwner(null);                             // nobody waits: invariant 10
         } else {
             w.prev.next = w.next;
             w.next.prev = w.prev;
@@ -1436,6 +1448,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     private void admit(Waiter w) {
         assert queueLocked();
         unlink(w);
+        showOwner(w.thread);
         if (w.ctx != null) {
             checkWaiters(w.ctx);
         }
@@ -1485,6 +1498,9 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
                 if (holder == null) {
                     grantHead();
                 }
+                if (holder == null) {
+                    showOwner(null);              // a waiter that came and went may have shown us
+                }
             } finally {
                 unlockQueue();
             }
@@ -1495,12 +1511,14 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             Waiter g = head;
             if (g == null) {
                 holder = null;                    // the waiters gave up meanwhile
+                showOwner(null);
             } else if (g.is(Waiter.HANDOFF)
                     || g.is(Waiter.FREED) && System.nanoTime() - g.freedAt >= handoffAfterNanos) {
                 holder = owned(g.ctx, g.thread);
                 handOver(g);
             } else {
                 holder = null;                    // a running thread may take it before g does, once
+                showOwner(null);
                 wakeToTake(g);
             }
         } finally {
@@ -1576,7 +1594,6 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     private void unlockQueue() {
         boolean invariantsHold = !CHECK_INVARIANTS
                 || contextWaitersInStampOrder() && wwClass().policy().queueSettled(this);
-        showOwner();
         state = state & ~QLOCKED;                     // volatile store: releases the list
         if (AsyncWaiter.wakes != null) {
             AsyncWaiter.dispatchWakes();              // asynchronous waiters woken under a bit
@@ -1585,16 +1602,12 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
     }
 
     /**
-     * Recomputes the owner thread that thread dumps show ({@link AbstractOwnableSynchronizer}'s):
-     * the holder's thread while threads wait, else none (invariant 10 of docs/ww.md). Written
-     * only when it changes, so that a section that changes nothing stores nothing. Queue lock held.
+     * Sets the owner thread that thread dumps show ({@link AbstractOwnableSynchronizer}'s), if it
+     * differs (invariant 10 of docs/ww.md). Queue lock held.
      */
-    private void showOwner() {
-        Object h = holder;
-        Thread shown = head == null || h == null ? null
-                : h instanceof AcquireContext c ? c.lastCarrier() : (Thread) h;
-        if (getExclusiveOwnerThread() != shown) {
-            setExclusiveOwnerThread(shown);
+    private void showOwner(Thread t) {
+        if (getExclusiveOwnerThread() != t) {
+            setExclusiveOwnerThread(t);
         }
     }
 
