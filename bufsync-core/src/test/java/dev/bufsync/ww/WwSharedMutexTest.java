@@ -62,7 +62,10 @@ class WwSharedMutexTest {
         return e;
     }
 
-    /** Two transactions hold the lock shared at once; a writer gets it after both left. */
+    /**
+     * Two transactions hold the lock shared at once; a writer gets it after both left, and the
+     * class counts its wait as one contended acquisition (the readers' as none).
+     */
     @ParameterizedTest
     @EnumSource(Algorithm.class)
     void readersShareAndExcludeAWriter(Algorithm algorithm) throws Exception {
@@ -78,12 +81,17 @@ class WwSharedMutexTest {
             assertThat(m.isHeldBy(c1)).isTrue();
             assertThat(m.isHeldExclusivelyBy(c1)).isFalse();
             assertThat(w.call(() -> m.tryLock(cw))).isEqualTo(LockResult.BUSY);
+            WwStats before = cls.stats();
+            assertThat(before.contended()).as("the readers did not queue").isZero();
             Future<LockResult> writer = w.start(() -> m.lock(cw));
             awaitWaiters(m, 1);
             r1.run(() -> m.unlock(c1));
             assertThat(writer.isDone()).as("one reader still holds it").isFalse();
             r2.run(() -> m.unlock(c2));
             assertThat(writer.get(PATIENCE_S, TimeUnit.SECONDS)).isEqualTo(LockResult.ACQUIRED);
+            WwStats waited = cls.stats().minus(before);
+            assertThat(waited.contended()).as("the writer queued once").isOne();
+            assertThat(waited.waitNanos()).isPositive();
             assertThat(m.isWriteLocked()).isTrue();
             assertThat(m.isHeldExclusivelyBy(cw)).isTrue();
             assertThat(r1.call(() -> m.tryLockShared(c1))).isEqualTo(LockResult.BUSY);
