@@ -35,6 +35,13 @@ class FenceOutOfMemoryTest {
     static final class Child {
         private static final int WORKERS = 4;
         private static final int OPS_AFTER_FILL = 10;       // per worker, with the heap exhausted
+        /**
+         * Fewer operations do, at least one per worker, once this long has passed on the full
+         * heap: there the default handler's logging reloads the JDK's locale data (held by soft
+         * references) on every attempt, and in one full-suite run ten operations each took more
+         * than the watchdog's two minutes.
+         */
+        private static final long FULL_HEAP_NANOS = TimeUnit.SECONDS.toNanos(60);
         private static final long WATCHDOG_NANOS = TimeUnit.SECONDS.toNanos(120);
 
         static volatile Object data;
@@ -78,11 +85,13 @@ class FenceOutOfMemoryTest {
             LockSupport.parkNanos(1L);
             try {
                 data = ExhaustedHeap.fill();
+                long filled = System.nanoTime();
                 for (int w = 0; w < WORKERS; w++) {
                     atFill[w] = progress.get(w);
                 }
                 for (int w = 0; w < WORKERS; w++) {
-                    while (progress.get(w) < atFill[w] + OPS_AFTER_FILL) {
+                    while (progress.get(w) < atFill[w] + OPS_AFTER_FILL && (progress.get(w) == atFill[w]
+                            || System.nanoTime() - filled < FULL_HEAP_NANOS)) {
                         LockSupport.parkNanos(1_000_000L);
                     }
                 }
