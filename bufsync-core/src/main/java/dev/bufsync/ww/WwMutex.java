@@ -47,8 +47,8 @@ import java.util.concurrent.locks.LockSupport;
  * {@code findDeadlockedThreads} finds deadlocks of plain locks (for platform threads). A mutex
  * locked while nobody waits is not listed among its holder's locked synchronizers: recording the
  * owner on every lock is a reference store, and G1's write barrier made it about 3 ns of a
- * 12 ns lock and unlock inside a transaction. {@link #owner()}, {@link #holderContext()} and {@link #toString()}
- * (class, holder and waiters) are always exact.
+ * 12 ns lock and unlock inside a transaction. {@link #owner()}, {@link #holderContext()} and
+ * {@link #toString()} (class, holder and waiters) are always exact.
  *
  * <p><b>Virtual threads.</b> Waiting parks with {@link LockSupport}; no monitor is ever held.
  *

@@ -125,7 +125,7 @@ public final class WwSharedMutex {
 
     private static final int QLOCKED = 1;
     private static final int SPINS = 256;   // spin iterations of the first waiter before it parks
-    private static final int WAIT = -1, WAIT_FIRST = -2;
+    private static final int WAIT = -1, WAIT_FIRST = -2, WAIT_UPGRADE = -3;
     private static final int ACQUIRED = 0, UPGRADED = 1, ALREADY_HELD = 2, BUSY = 3, INTERRUPTED = 4,
             DIED = 5, WOUNDED = 6, POLITE = 7;
     private static final int SHARED = 0, EXCLUSIVE = 1, POLL = 2, INTERRUPTIBLE = 4;
@@ -543,20 +543,13 @@ public final class WwSharedMutex {
         boolean exclusive = (mode & EXCLUSIVE) != 0;
         Node mine = new Node(ctx, exclusive, false);     // before the bit: the holder record
         int r = tryTake(mine, mode);
-        if (r != WAIT) {
+        if (r != WAIT && r != WAIT_UPGRADE) {
             return r;
         }
         if (wwClass.policy().woundedNow(ctx)) {
             return WOUNDED;                               // the kernel's check before queueing
         }
-        boolean upgrade;
-        lockQueue();
-        try {
-            upgrade = exclusive && findReader(ctx) != null;
-        } finally {
-            unlockQueue();
-        }
-        Node w = upgrade ? new Node(ctx, true, true) : mine;
+        Node w = r == WAIT_UPGRADE ? new Node(ctx, true, true) : mine;
         r = enqueueOrTake(w);
         if (r != WAIT && r != WAIT_FIRST) {
             return r;
@@ -571,7 +564,9 @@ public final class WwSharedMutex {
 
     /**
      * The fast path under the bit: already held, an upgrade or a request that the queue rule
-     * grants at once, or BUSY for a poll; else WAIT.
+     * grants at once, or BUSY for a poll; else WAIT, or WAIT_UPGRADE for an exclusive request of
+     * a context that holds the lock shared beside other readers (only the context's own thread
+     * changes what it holds, so that stays true until it queues).
      */
     private int tryTake(Node mine, int mode) {
         AcquireContext ctx = mine.ctx;
@@ -593,7 +588,7 @@ public final class WwSharedMutex {
                 admit(mine);
                 return ACQUIRED;
             }
-            return (mode & POLL) != 0 ? BUSY : WAIT;
+            return (mode & POLL) != 0 ? BUSY : held != null ? WAIT_UPGRADE : WAIT;
         } finally {
             unlockQueue();
         }
