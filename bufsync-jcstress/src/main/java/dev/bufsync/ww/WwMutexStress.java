@@ -338,10 +338,9 @@ public final class WwMutexStress {
 
     /**
      * The owner that thread dumps show never outlives its hold (invariant 10): one thread locks
-     * and unlocks; another queues briefly (a timed tryLock: it takes the mutex, or times out and
-     * leaves the queue) and then counts the waiters (one more queue-bit section). Each section
-     * recomputes the owner shown while the release may run beside it; once both are done the
-     * mutex is free, so no owner may be shown.
+     * and unlocks; another queues briefly (a timed tryLock: it shows the holder it finds, then
+     * takes the mutex or times out and leaves the queue), while the release may run beside its
+     * queue-bit sections. Once both are done the mutex is free, so no owner may be shown.
      */
     @JCStressTest
     @Description("The owner shown for thread dumps is cleared once the mutex is free.")
@@ -369,7 +368,6 @@ public final class WwMutexStress {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            m.waiterCount();
         }
 
         @Arbiter
