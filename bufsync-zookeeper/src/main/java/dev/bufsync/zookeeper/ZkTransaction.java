@@ -96,7 +96,9 @@ public final class ZkTransaction implements AutoCloseable {
      * Wound-wait: an older waiter marks a younger holder by creating (or lowering) the holder's
      * wound node; a holder checks its wound node, with a watch, whenever it waits while holding
      * locks, and backs off if the wound is from an older stamp (a wound from a younger one is
-     * deleted and ignored). Wait-die: a waiter that holds locks dies when the holder or a waiter
+     * deleted and ignored, and so is one whose wounder has finished). A waiter that finds an older
+     * mark keeps it and watches it, and wounds again when it goes: its wounder may have finished.
+     * Wait-die: a waiter that holds locks dies when the holder or a waiter
      * ahead of it is older.
      *
      * Invariants: (1) at most one owner node per object, so one holder; (2) a back-off only
@@ -448,9 +450,9 @@ public final class ZkTransaction implements AutoCloseable {
                             knownHolderStamp = holder;
                         }
                         if (space.algorithm == WwClass.Algorithm.WOUND_WAIT) {
-                            if (stamp < holder && owner.getCzxid() != woundedOwner) {
-                                wound(holderId);             // once per acquisition (owner node) of the holder
-                                woundedOwner = owner.getCzxid();
+                            if (stamp < holder && owner.getCzxid() != woundedOwner
+                                    && wound(holderId)) {    // else an older mark is there, watched: retried when it goes
+                                woundedOwner = owner.getCzxid();   // once per acquisition (owner node) of the holder
                             }
                         } else if (holding && Math.min(olderAhead, holder) < stamp) {
                             throw backoff(object, BackoffException.Reason.DIED, Math.min(olderAhead, holder));
@@ -547,26 +549,34 @@ public final class ZkTransaction implements AutoCloseable {
         }
     }
 
-    /** Wound-wait: marks the younger holder's wound node with this (older) stamp. */
-    private void wound(String holder) throws InterruptedException {
-        if (holder == null || holder.equals(id)) return;
+    /**
+     * Wound-wait: marks the younger holder's wound node with this (older) stamp. Returns whether
+     * the node carries this transaction's mark. When it carries an older one, it is left as it is
+     * and watched, and false is returned: that mark's wounder may have finished, and then the
+     * holder deletes the mark without backing off, so the caller wounds again when it wakes.
+     */
+    private boolean wound(String holder) throws InterruptedException {
+        if (holder == null || holder.equals(id)) return true;
         String path = space.woundPath(holder);
         byte[] mark = ZkCluster.utf8(stamp + " " + id);
         for (int attempt = 0; attempt < 8; attempt++) {
             try {
                 create(path, CreateMode.EPHEMERAL, mark);
                 cluster.wounds.increment();
-                return;
+                return true;
             } catch (KeeperException.NoNodeException noLayout) {
                 space.ensureLayout();
             } catch (KeeperException.NodeExistsException exists) {
                 Stat stat = new Stat();
                 try {
-                    byte[] current = cluster.call(() -> cluster.client.getData().storingStatIn(stat).forPath(path));
-                    if (woundStamp(current) <= stamp) return;
+                    byte[] current = cluster.call(() -> cluster.client.getData().storingStatIn(stat)
+                            .usingWatcher(wakeup).forPath(path));
+                    long by = woundStamp(current);
+                    if (by == stamp) return true;           // ours (a stamp is one transaction's)
+                    if (by < stamp) return false;           // older: watched, see above
                     cluster.call(() -> cluster.client.setData().withVersion(stat.getVersion()).forPath(path, mark));
                     cluster.wounds.increment();
-                    return;
+                    return true;
                 } catch (KeeperException.NoNodeException | KeeperException.BadVersionException raced) {
                     // changed under us; try again
                 } catch (KeeperException e) {
@@ -576,6 +586,8 @@ public final class ZkTransaction implements AutoCloseable {
                 throw ZkCluster.unexpected(e, path);
             }
         }
+        wakeup.wake();                                      // kept changing: read again at once
+        return false;
     }
 
     /** Wound-wait: backs off if an older transaction wounded this one; watches the wound node. */

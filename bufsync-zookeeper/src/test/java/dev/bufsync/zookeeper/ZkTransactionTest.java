@@ -336,6 +336,62 @@ class ZkTransactionTest {
         other.close();
     }
 
+    /**
+     * Wound-wait: a wound is not lost to a stale mark. The holder H's wound node may still carry the
+     * mark of an older wounder that has finished since (its wound landed after H's unlockAll had
+     * deleted the node). An older waiter W then finds that older mark and must not take it for its
+     * own: H, when it next waits, deletes the dead wounder's mark and would wait for W forever.
+     * Here the stale mark is made by hand; W holds p and waits for o, H holds o and wants p.
+     */
+    @Test
+    void aWoundIsNotLostToTheStaleMarkOfAFinishedWounder() throws Exception {
+        String root = Ensemble.root();
+        Duration timeout = Duration.ofSeconds(10);
+        ZkLockSpace spaceW = space(ensemble.attach(root), Algorithm.WOUND_WAIT).withWaitTimeout(timeout);
+        ZkLockSpace spaceH = space(ensemble.attach(root), Algorithm.WOUND_WAIT).withWaitTimeout(timeout);
+        try (ZkTransaction warmUp = spaceH.begin()) {
+            warmUp.lockAll(List.of("o", "p"));
+        }
+        try (ZkTransaction h = spaceH.begin()) {
+            h.lock("o");
+            spaceH.cluster.client.create().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL)
+                    .forPath(spaceH.woundPath(h.id()), "1 finished-1".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            CountDownLatch holdsP = new CountDownLatch(1);
+            Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+            Thread w = Thread.ofVirtual().start(() -> {
+                try (ZkTransaction t = spaceW.begin()) {
+                    t.lock("p");
+                    holdsP.countDown();
+                    t.lock("o");                                 // older than H: wounds it
+                    t.write("o", new byte[] {1});
+                } catch (Throwable e) {
+                    failures.add(e);
+                }
+            });
+            assertThat(holdsP.await(timeout.toSeconds(), TimeUnit.SECONDS)).isTrue();
+            awaitParked(w);                                      // W has wounded H (or found the mark)
+            assertThatThrownBy(() -> h.lock("p"))
+                    .as("H, waiting for the older W, must see W's wound")
+                    .isInstanceOf(ZkBackoffException.class);
+            h.unlockAll();
+            w.join(timeout);
+            assertThat(w.isAlive()).isFalse();
+            assertThat(failures).isEmpty();
+        }
+        assertThat(readValue(spaceW, "o")).containsExactly(1);
+        assertThat(spaceW.lockedObjects()).isEmpty();
+    }
+
+    /** Waits until the thread is parked on its transaction's Wakeup (it has read and decided). */
+    private static void awaitParked(Thread t) throws InterruptedException {
+        long end = System.nanoTime() + Ensemble.WAIT.toNanos();
+        while (java.util.Arrays.stream(t.getStackTrace()).noneMatch(
+                f -> f.getClassName().equals(Wakeup.class.getName()) && f.getMethodName().equals("park"))) {
+            assertThat(System.nanoTime() - end).as("parked in Wakeup.park").isNegative();
+            Thread.sleep(10);
+        }
+    }
+
     /** Waits (watching the object's children) until it has {@code n} waiter nodes. */
     private static void awaitWaiters(ZkLockSpace space, String object, int n) throws Exception {
         long end = System.nanoTime() + Ensemble.WAIT.toNanos();
