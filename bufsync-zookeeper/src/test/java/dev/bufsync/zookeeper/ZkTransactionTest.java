@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bufsync.ww.WwClass.Algorithm;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Queue;
 import java.util.Random;
@@ -18,6 +20,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.zookeeper.CreateMode;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -354,8 +357,8 @@ class ZkTransactionTest {
         }
         try (ZkTransaction h = spaceH.begin()) {
             h.lock("o");
-            spaceH.cluster.client.create().withMode(org.apache.zookeeper.CreateMode.EPHEMERAL)
-                    .forPath(spaceH.woundPath(h.id()), "1 finished-1".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            spaceH.cluster.client.create().withMode(CreateMode.EPHEMERAL)
+                    .forPath(spaceH.woundPath(h.id()), "1 finished-1".getBytes(StandardCharsets.UTF_8));
             CountDownLatch holdsP = new CountDownLatch(1);
             Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
             Thread w = Thread.ofVirtual().start(() -> {
@@ -385,7 +388,7 @@ class ZkTransactionTest {
     /** Waits until the thread is parked on its transaction's Wakeup (it has read and decided). */
     private static void awaitParked(Thread t) throws InterruptedException {
         long end = System.nanoTime() + Ensemble.WAIT.toNanos();
-        while (java.util.Arrays.stream(t.getStackTrace()).noneMatch(
+        while (Arrays.stream(t.getStackTrace()).noneMatch(
                 f -> f.getClassName().equals(Wakeup.class.getName()) && f.getMethodName().equals("park"))) {
             assertThat(System.nanoTime() - end).as("parked in Wakeup.park").isNegative();
             Thread.sleep(10);
