@@ -385,13 +385,18 @@ class ZkTransactionTest {
         assertThat(spaceW.lockedObjects()).isEmpty();
     }
 
-    /** Waits until the thread is parked on its transaction's Wakeup (it has read and decided). */
-    private static void awaitParked(Thread t) throws InterruptedException {
+    /**
+     * Waits until the thread is parked on its transaction's Wakeup (it has read and decided). No
+     * ZooKeeper event marks that decision (finding an older wound mark writes nothing), so this
+     * polls the thread's stack, yielding between looks, with the ensemble's patience as the limit.
+     */
+    private static void awaitParked(Thread t) {
         long end = System.nanoTime() + Ensemble.WAIT.toNanos();
         while (Arrays.stream(t.getStackTrace()).noneMatch(
                 f -> f.getClassName().equals(Wakeup.class.getName()) && f.getMethodName().equals("park"))) {
             assertThat(System.nanoTime() - end).as("parked in Wakeup.park").isNegative();
-            Thread.sleep(10);
+            Thread.onSpinWait();
+            Thread.yield();
         }
     }
 
