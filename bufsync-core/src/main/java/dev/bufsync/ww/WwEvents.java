@@ -40,7 +40,7 @@ final class WwEvents {
     @Name("dev.bufsync.ww.ContendedLock")
     @Label("WW Lock Contended")
     @Category({CATEGORY, "Wound/Wait"})
-    @Description("A WwMutex lock that had to queue behind a holder")
+    @Description("A WwMutex or WwSharedMutex lock that had to queue behind a holder")
     @Threshold("20 ms")
     static final class ContendedLock extends Event {
         @Label("Class")
@@ -54,6 +54,10 @@ final class WwEvents {
         @Description("The mutex's identity and class")
         String mutex;
 
+        @Label("Mode")
+        @Description("exclusive, shared, or upgrade (a reader of a WwSharedMutex asking to write)")
+        String mode;
+
         @Label("Waiter Stamp")
         @Description("The stamp of the waiting context; 0 for a lock without a context")
         long waiterStamp;
@@ -63,12 +67,13 @@ final class WwEvents {
         int waiterHeld;
 
         @Label("Holder Stamp")
-        @Description("The stamp of the context that held the mutex as the waiter queued; 0 if"
-                + " the holder had no context")
+        @Description("The stamp of the context that held the mutex as the waiter queued (of a"
+                + " WwSharedMutex: its writer, else its oldest other reader); 0 if the holder had no"
+                + " context")
         long holderStamp;
 
         @Label("Holder Thread")
-        @Description("The thread that held the mutex as the waiter queued")
+        @Description("The thread of that holder")
         Thread holderThread;
 
         @Label("Outcome")
@@ -144,14 +149,7 @@ final class WwEvents {
     static ContendedLock beginContended(WwMutex m, AcquireContext waiter) {
         ContendedLock e = new ContendedLock();
         if (e.isEnabled()) {
-            WwClass c = m.wwClass();
-            e.wwClass = c.name();
-            e.algorithm = c.algorithm().name();
-            e.mutex = m.describe();
-            if (waiter != null) {
-                e.waiterStamp = waiter.stamp();
-                e.waiterHeld = waiter.heldCount();
-            }
+            describe(e, m.wwClass(), m.describe(), "exclusive", waiter);
             AcquireContext hc = m.holderContext();
             e.holderStamp = hc != null ? hc.stamp() : 0L;
             e.holderThread = hc != null ? hc.owner() : m.owner();
@@ -161,16 +159,45 @@ final class WwEvents {
     }
 
     /**
+     * As {@link #beginContended(WwMutex, AcquireContext)}, for a request of {@code waiter} on a
+     * shared mutex; the holder named is {@link WwSharedMutex#blockingHolder}'s.
+     *
+     * @param mode "exclusive", "shared" or "upgrade"
+     */
+    static ContendedLock beginContended(WwSharedMutex m, AcquireContext waiter, String mode) {
+        ContendedLock e = new ContendedLock();
+        if (e.isEnabled()) {
+            describe(e, m.wwClass(), m.describe(), mode, waiter);
+            AcquireContext hc = m.blockingHolder(waiter);
+            e.holderStamp = hc != null ? hc.stamp() : 0L;
+            e.holderThread = hc != null ? hc.owner() : null;
+        }
+        e.begin();
+        return e;
+    }
+
+    private static void describe(ContendedLock e, WwClass c, String mutex, String mode, AcquireContext waiter) {
+        e.wwClass = c.name();
+        e.algorithm = c.algorithm().name();
+        e.mutex = mutex;
+        e.mode = mode;
+        if (waiter != null) {
+            e.waiterStamp = waiter.stamp();
+            e.waiterHeld = waiter.heldCount();
+        }
+    }
+
+    /**
      * Ends and, if a recording wants it, commits a contended-lock event. Allocates nothing of its
      * own, so that it cannot fail between acquiring the mutex and reporting it. Call it without
      * the queue bit held.
      *
-     * @param outcome a {@code WwMutex} acquireQueued outcome
+     * @param outcome "acquired", "timed out", "interrupted", "died" or "wounded"
      */
-    static void endContended(ContendedLock e, int outcome) {
+    static void endContended(ContendedLock e, String outcome) {
         e.end();
         if (e.shouldCommit()) {
-            e.outcome = outcomeName(outcome);
+            e.outcome = outcome;
             e.commit();
         }
     }
@@ -203,14 +230,4 @@ final class WwEvents {
         }
     }
 
-    private static String outcomeName(int outcome) {
-        return switch (outcome) {
-            case WwMutex.ACQUIRED -> "acquired";
-            case WwMutex.TIMED_OUT -> "timed out";
-            case WwMutex.INTERRUPTED -> "interrupted";
-            case WwMutex.DIED -> "died";
-            case WwMutex.WOUNDED -> "wounded";
-            default -> "unknown";
-        };
-    }
 }

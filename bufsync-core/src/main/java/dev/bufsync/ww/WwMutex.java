@@ -1068,8 +1068,20 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             throw t;
         }
         counters.add(Counters.WAIT_NANOS, System.nanoTime() - start);
-        WwEvents.endContended(event, result);
+        WwEvents.endContended(event, outcomeName(result));
         return result;
+    }
+
+    /** The contended-lock event's name for an outcome of {@link #awaitTurn}. */
+    private static String outcomeName(int outcome) {
+        return switch (outcome) {
+            case ACQUIRED -> "acquired";
+            case TIMED_OUT -> "timed out";
+            case INTERRUPTED -> "interrupted";
+            case DIED -> "died";
+            case WOUNDED -> "wounded";
+            default -> "unknown";                    // never thrown: the mutex may be held by now
+        };
     }
 
     /**

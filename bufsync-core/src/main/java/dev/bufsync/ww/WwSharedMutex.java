@@ -49,8 +49,10 @@ import java.util.concurrent.locks.LockSupport;
  * <p><b>Caveats.</b> Locking requires a context (there is no plain-lock form). The lock is not a
  * {@link WwMutex}: {@link AcquireContext#heldLocks()} lists only {@code WwMutex}es, and
  * {@link BackoffException#mutex()} is {@code null} for a back-off on a {@code WwSharedMutex} (use
- * {@link BackoffException#sharedMutex()}). There is no before-unlock hook, no JFR contended-lock
- * event and no lockdep annotation for it yet.
+ * {@link BackoffException#sharedMutex()}). There is no before-unlock hook for it yet. The
+ * dependency checker annotates it like a {@code WwMutex}, shared holds included, and a request
+ * that queues is recorded by the same JFR event as a {@code WwMutex}'s,
+ * {@code dev.bufsync.ww.ContendedLock}, with its mode (shared, exclusive or upgrade).
  *
  * <p><b>Implementation notes.</b> Simple rather than fast: every operation, uncontended ones
  * included, takes an internal spin bit, and each shared acquisition allocates a small holder record
@@ -456,6 +458,28 @@ public final class WwSharedMutex {
         }
     }
 
+    /**
+     * For the contended-lock event: the writer, else the oldest reader other than {@code waiter},
+     * else {@code null}. A snapshot read under the bit.
+     */
+    AcquireContext blockingHolder(AcquireContext waiter) {
+        lockQueue();
+        try {
+            if (writer != null) {
+                return writer;
+            }
+            AcquireContext oldest = null;
+            for (Node r = readers; r != null; r = next(readers, r)) {
+                if (r.ctx != waiter && (oldest == null || WwClass.isOlder(r.ctx.stamp(), oldest.stamp()))) {
+                    oldest = r.ctx;
+                }
+            }
+            return oldest;
+        } finally {
+            unlockQueue();
+        }
+    }
+
     // ------------------------------------------------------------ the algorithm
 
     private LockResult lockWithContext(AcquireContext ctx, int mode) throws BackoffException {
@@ -550,6 +574,8 @@ public final class WwSharedMutex {
             return WOUNDED;                               // the kernel's check before queueing
         }
         Node w = r == WAIT_UPGRADE ? new Node(ctx, true, true) : mine;
+        WwEvents.ContendedLock event = WwEvents.beginContended(this, ctx,
+                w.upgrade ? "upgrade" : exclusive ? "exclusive" : "shared");
         r = enqueueOrTake(w);
         if (r != WAIT && r != WAIT_FIRST) {
             return r;
@@ -559,7 +585,19 @@ public final class WwSharedMutex {
         long start = System.nanoTime();
         r = awaitTurn(w, mode, r == WAIT_FIRST ? SPINS : 0);
         counters.add(Counters.WAIT_NANOS, System.nanoTime() - start);
+        WwEvents.endContended(event, outcomeName(r));
         return r;
+    }
+
+    /** The contended-lock event's name for an outcome of {@link #awaitTurn}. */
+    private static String outcomeName(int outcome) {
+        return switch (outcome) {
+            case ACQUIRED, UPGRADED -> "acquired";
+            case INTERRUPTED -> "interrupted";
+            case DIED -> "died";
+            case WOUNDED -> "wounded";
+            default -> "unknown";                    // never thrown: the lock may be held by now
+        };
     }
 
     /**

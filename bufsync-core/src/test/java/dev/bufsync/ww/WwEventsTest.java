@@ -83,6 +83,7 @@ class WwEventsTest {
         RecordedEvent e = events.get(0);
         assertThat(e.getString("algorithm")).isEqualTo("WOUND_WAIT");
         assertThat(e.getString("mutex")).isEqualTo(m.describe());
+        assertThat(e.getString("mode")).isEqualTo("exclusive");
         assertThat(e.getLong("holderStamp")).isEqualTo(stamps[0]);
         assertThat(e.getLong("waiterStamp")).isEqualTo(stamps[1]);
         assertThat(e.getInt("waiterHeld")).isZero();
@@ -91,6 +92,52 @@ class WwEventsTest {
         assertThat(e.getString("outcome")).isEqualTo("acquired");
         assertThat(e.getDuration()).isPositive();
         assertThat(e.getStackTrace()).as("stack trace").isNotNull();
+    }
+
+    /**
+     * A shared mutex's queued requests are recorded too, with their mode: a reader queued behind
+     * an older writer names the writer; the reader's upgrade, waiting for the writer that now
+     * reads beside it, names that reader.
+     */
+    @Test
+    void sharedContendedLockRecordsModeAndHolder() throws Exception {
+        WwClass cls = wwClass("events-shared", WwClass.Algorithm.WOUND_WAIT);
+        WwSharedMutex m = new WwSharedMutex(cls);
+        List<RecordedEvent> events;
+        AcquireContext w;
+        try (JfrCapture jfr = JfrCapture.everything(CONTENDED);
+             Actor writer = new Actor("writer"); Actor reader = new Actor("reader")) {
+            w = writer.call(() -> {
+                AcquireContext c = cls.begin();
+                m.lock(c);
+                return c;
+            });
+            AcquireContext r = reader.call(cls::begin);
+            Future<LockResult> read = reader.start(() -> m.lockShared(r));
+            Actor.await("the reader queued", () -> m.waiterCount() == 1);
+            writer.run(() -> {
+                m.unlock(w);
+                m.lockShared(w);
+            });
+            assertThat(read.get(Actor.PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(LockResult.ACQUIRED);
+            Future<LockResult> upgrade = reader.start(() -> m.lock(r));
+            Actor.await("the upgrade queued", () -> m.waiterCount() == 1);
+            writer.run(() -> {
+                w.unlockAll();
+                w.close();
+            });
+            assertThat(upgrade.get(Actor.PATIENCE.toMillis(), TimeUnit.MILLISECONDS)).isEqualTo(LockResult.UPGRADED);
+            reader.run(() -> {
+                r.unlockAll();
+                r.close();
+            });
+            events = of(jfr, CONTENDED, cls);
+        }
+        assertThat(events).extracting(e -> e.getThread().getJavaName() + " " + e.getString("mode")
+                        + " " + e.getString("outcome") + " holder " + e.getLong("holderStamp") + " on "
+                        + e.getThread("holderThread").getJavaName() + " " + e.getString("mutex"))
+                .containsExactly("reader shared acquired holder " + w.stamp() + " on writer " + m.describe(),
+                        "reader upgrade acquired holder " + w.stamp() + " on writer " + m.describe());
     }
 
     /**
