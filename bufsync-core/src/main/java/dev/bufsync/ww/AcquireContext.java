@@ -22,8 +22,9 @@ import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A transaction over mutexes of one {@link WwClass}: it holds a stamp taken when it began, kept
- * across every back-off, so that it eventually becomes the oldest transaction of its class, and
+ * A transaction over mutexes of one {@link WwClass}: it holds a stamp taken when it began (see
+ * {@link WwClass}, "Ages"), kept across every back-off, so that it eventually becomes the oldest
+ * transaction of its class, and
  * the oldest is never asked to back off (it may back off politely, a bounded number of times per
  * transaction, if its class says so: {@link WwClass.Builder#politeBackoffs(int)}). That bounds
  * starvation.
@@ -137,8 +138,10 @@ public final class AcquireContext implements AutoCloseable {
     }
 
     /**
-     * The stamp (ticket) taken when this context began; a smaller stamp, compared wrap-safely with
-     * {@link WwClass#isOlder(long, long)}, is an older transaction.
+     * The stamp (ticket) taken when this context began, unique in its class; a smaller stamp,
+     * compared wrap-safely with {@link WwClass#isOlder(long, long)}, is an older transaction. On
+     * one thread stamps follow begin order; across threads, the order in which the threads took
+     * their blocks of stamps ({@link WwClass}, "Ages").
      *
      * @return the stamp
      */
@@ -540,7 +543,7 @@ public final class AcquireContext implements AutoCloseable {
         }
         held = EMPTY;
         if (acquisitions != 0) {
-            wwClass.counters.add(Counters.ACQUISITIONS, acquisitions);
+            wwClass.counters.add(threadState.stripe, Counters.ACQUISITIONS, acquisitions);
         }
         if (hookFailure != null) {
             throw WwMutex.rethrow(hookFailure);

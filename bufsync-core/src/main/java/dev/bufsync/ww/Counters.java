@@ -1,5 +1,6 @@
 package dev.bufsync.ww;
 
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
@@ -12,36 +13,49 @@ final class Counters {
     /*
      * Overview.
      *
-     * One AtomicLongArray, allocated with the class: STRIPES stripes of STRIDE longs, the six
-     * counters at the start of each stripe, so that a stripe fills its own 128 bytes and threads
-     * of different stripes do not share a cache line. A thread's stripe is a hash of its id, fixed
-     * for its life. Adds are getAndAdd (volatile); sum reads each cell with volatile reads, so a
-     * sum sees every add that happened-before it, and is a snapshot only when nothing runs.
+     * One AtomicLongArray, allocated with the class: STRIPES stripes of STRIDE longs after one
+     * unused stride, the counters at the start of each stripe, so that a stripe fills its own 128
+     * bytes, threads of different stripes do not share a cache line, and no stripe shares one with
+     * the array's header, which every access reads for its bounds check. A thread's own updates go
+     * to the stripe its ThreadState was given by nextStripe (round robin), others to a hash of the
+     * updating thread's id. Adds are getAndAdd (volatile); sum reads each cell with volatile reads,
+     * so a sum sees every add that happened-before it, and is a snapshot only when nothing runs.
      */
 
     static final int ACQUISITIONS = 0, CONTENDED = 1, BACKOFFS = 2, INJECTED = 3, WOUNDS = 4,
-            WAIT_NANOS = 5;
+            WAIT_NANOS = 5, CONTEXTS = 6;
     private static final int STRIDE = 16;         // longs per stripe: 128 bytes
     private static final int STRIPES = Math.min(64,
-            Integer.highestOneBit(Math.max(1, Runtime.getRuntime().availableProcessors()) * 2 - 1));
+            Integer.highestOneBit(Math.max(2, Runtime.getRuntime().availableProcessors()) * 4 - 1));
 
-    private final AtomicLongArray cells = new AtomicLongArray(STRIPES * STRIDE);
+    private final AtomicLongArray cells = new AtomicLongArray((STRIPES + 1) * STRIDE);
+    private final AtomicInteger stripes = new AtomicInteger();   // handed out by nextStripe
 
     Counters() {
-        cells.getAndAdd(0, 0L);                   // link the array's access sites while memory is
-        cells.get(0);                             // at hand: linking allocates
+        cells.getAndAdd(STRIDE, 0L);              // link the array's access sites while memory is
+        cells.get(STRIDE);                        // at hand: linking allocates
     }
 
-    /** Adds {@code n} to {@code counter} in the current thread's stripe. */
+    /** A stripe for a new thread's own updates: round robin. */
+    int nextStripe() {
+        return stripes.getAndIncrement() & (STRIPES - 1);
+    }
+
+    /** Adds {@code n} to {@code counter} in the stripe of the current thread's id. */
     void add(int counter, long n) {
         long h = Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L;
-        cells.getAndAdd((int) (h >>> 58) % STRIPES * STRIDE + counter, n);
+        add((int) (h >>> 58) & (STRIPES - 1), counter, n);
+    }
+
+    /** Adds {@code n} to {@code counter} in {@code stripe}, one of {@link #nextStripe}'s. */
+    void add(int stripe, int counter, long n) {
+        cells.getAndAdd((stripe + 1) * STRIDE + counter, n);
     }
 
     /** The sum of {@code counter} over every stripe. */
     long sum(int counter) {
         long s = 0;
-        for (int i = counter; i < cells.length(); i += STRIDE) {
+        for (int i = STRIDE + counter; i < cells.length(); i += STRIDE) {
             s += cells.get(i);
         }
         return s;

@@ -6,8 +6,9 @@ import java.util.Objects;
 
 /**
  * A lock class: a family of {@link WwMutex}es that transactions may lock in any order without
- * deadlock, because every transaction takes a ticket (stamp) from the class and conflicts are
- * resolved in favour of the older ticket with one {@link Algorithm}, fixed per class.
+ * deadlock, because every transaction takes a unique ticket (stamp) from the class when it begins
+ * and conflicts are resolved in favour of the older ticket with one {@link Algorithm}, fixed per
+ * class.
  *
  * <p>Usage: create one class per kind of object that transactions lock together, make the mutexes
  * of those objects with {@code new WwMutex(wwClass)}, and run each transaction in a context from
@@ -29,6 +30,14 @@ import java.util.Objects;
  * younger transactions early and can do better when many compete (Hellström 2018: with 4 threads
  * wound-wait rolled back ~100 times against ~150,000, with 16 threads it was slower).
  *
+ * <p><b>Ages.</b> On one thread, stamps increase in the order its contexts begin. A thread takes
+ * its stamps from the class in blocks (of 1, 2, 4, … up to 64 as it keeps beginning
+ * transactions), so that threads running disjoint transactions do not all write one counter at
+ * every begin; across threads, a context may therefore be older than one begun on another thread
+ * shortly before it. Stamps are unique and never change, so deadlock freedom is unaffected, and
+ * starvation stays bounded: at most 63 stamps per thread older than a context's can still be
+ * handed out after it begins, and the oldest live context never backs off.
+ *
  * <p><b>Implementation notes.</b> Stamps come from a 64-bit counter and are compared by signed
  * difference, so they may wrap. The class keeps a thread-local record per thread that uses it,
  * which is how mixing context and no-context locking on one thread is caught.
@@ -38,12 +47,28 @@ public final class WwClass {
      * Overview.
      *
      * The class is the unit of deadlock avoidance: two contexts can only conflict on mutexes of the
-     * same class, so stamps are only compared within one class. The stamp counter is the only hot
-     * shared word; contexts read it once when they begin. The number of contexts begun is the
-     * number of stamps handed out, so begin() updates no counter of its own. The other counters are
-     * striped cells (Counters) updated on slow paths only (contexts accumulate their uncontended
-     * acquisitions locally and flush on close); an update never allocates, so it may run under a
-     * mutex's queue bit.
+     * same class, so stamps are only compared within one class.
+     *
+     * Stamps. The counter nextStamp is the class's one shared word that transactions write, and
+     * when every begin wrote it, two threads running disjoint transactions of one class moved its
+     * cache line between their cores at every begin (SharedClassBenchmark: 4-5 times the
+     * single-thread cost). So a thread takes its stamps in blocks, kept in its ThreadState: the
+     * first block holds one stamp, each refill (one getAndAdd) twice as many as the last, up to
+     * MAX_STAMP_BLOCK. Stamps stay unique (blocks are disjoint ranges of the counter) and fixed for
+     * a context's life, so ages are a total order and the deadlock argument is unchanged. They
+     * follow begin order on each thread, and across threads the order in which blocks were taken:
+     * a context may be older than one begun on another thread shortly before it. Starvation stays
+     * bounded: when a context begins, every stamp older than its own has been issued, or lies in
+     * the unused rest of a block taken earlier, at most MAX_STAMP_BLOCK - 1 per thread; once those
+     * contexts have closed it is the oldest, which never backs off. A thread that begins a
+     * transaction now and then takes small blocks, and so stamps close to begin order.
+     *
+     * Counters. Striped cells (Counters) that never allocate, so an update may run under a mutex's
+     * queue bit. A thread's own updates (contexts begun, the acquisitions a context accumulated,
+     * flushed on close) go to the stripe its ThreadState was given, round robin, so that threads
+     * do not share a stripe until there are more threads than stripes; updates made on another
+     * context's behalf (a wound) go to the stripe of the updating thread's id. Slow paths only
+     * otherwise.
      */
 
     /** How a class resolves a conflict between an older and a younger transaction. */
@@ -60,8 +85,18 @@ public final class WwClass {
         WAIT_DIE
     }
 
-    /** Per-thread bookkeeping used by the mixing checks; confined to its thread. */
-    static final class ThreadState {
+    /**
+     * Padding before a {@link ThreadState}'s fields. A thread writes its state at every begin and
+     * close; without padding two threads' states, which the collector may copy next to each
+     * other, would share a cache line and every transaction of one would evict the other's.
+     */
+    abstract static class ThreadStatePadBefore {
+        long p00, p01, p02, p03, p04, p05, p06, p07, p08, p09, p10, p11, p12, p13, p14, p15;
+    }
+
+    /** The fields of a {@link ThreadState}: confined to its thread. */
+    abstract static class ThreadStateFields extends ThreadStatePadBefore {
+        final int stripe;      // the thread's stripe of the class's counters
         AcquireContext live;   // the thread's live context of this class, or null
         int noContextHeld;     // mutexes of this class the thread holds without a context
         Object[] spareHeld;    // the held array of the thread's last closed context, all null, for
@@ -69,18 +104,38 @@ public final class WwClass {
         final WwMutex.Waiter spareWaiter = new WwMutex.Waiter(Thread.currentThread());
                                // queues the thread when no Waiter can be allocated (out of memory);
                                // a thread waits for one mutex at a time, so one is enough
+        long nextStamp;        // the thread's block of stamps: [nextStamp, stampsEnd), empty when
+        long stampsEnd;        // equal (as at first)
+        int stampBlock = 1;    // the size of the next block: doubles at each refill, to MAX_STAMP_BLOCK
+
+        ThreadStateFields(int stripe) {
+            this.stripe = stripe;
+        }
     }
+
+    /**
+     * Per-thread bookkeeping: the mixing checks, the spares, the thread's block of stamps and its
+     * stripe of the counters. Padded on both sides (superclass and subclass fields keep their
+     * order), as the JDK's {@code @Contended} would, which is not open to libraries.
+     */
+    static final class ThreadState extends ThreadStateFields {
+        long q00, q01, q02, q03, q04, q05, q06, q07, q08, q09, q10, q11, q12, q13, q14, q15;
+
+        ThreadState(WwClass cls) {
+            super(cls.counters.nextStripe());
+        }
+    }
+
+    private static final int MAX_STAMP_BLOCK = 64;
 
     private final String name;
     private final Algorithm algorithm;
     private final ConflictPolicy policy;  // the algorithm's decisions, for the mutexes
     private final boolean injectBackoff;
     private final int politeBackoffs;
-    private final long firstStamp;
-    private volatile long nextStamp;      // getAndAdd only (STAMP)
-    private final ThreadLocal<ThreadState> threadStates = ThreadLocal.withInitial(ThreadState::new);
-
+    private volatile long nextStamp;      // getAndAdd only (STAMP), a block of stamps at a time
     final Counters counters = new Counters();
+    private final ThreadLocal<ThreadState> threadStates = ThreadLocal.withInitial(() -> new ThreadState(this));
 
     private WwClass(Builder b) {
         this.name = b.name;
@@ -88,7 +143,6 @@ public final class WwClass {
         this.policy = ConflictPolicy.of(b.algorithm);
         this.injectBackoff = b.injectBackoff;
         this.politeBackoffs = b.politeBackoffs;
-        this.firstStamp = b.firstStamp;
         this.nextStamp = b.firstStamp;
     }
 
@@ -124,8 +178,9 @@ public final class WwClass {
     }
 
     /**
-     * Begins a transaction on the current thread: takes a new stamp from this class. The stamp is
-     * kept until the context is closed, across every back-off and retry.
+     * Begins a transaction on the current thread: takes a new stamp from this class (from the
+     * thread's block, see Ages above). The stamp is kept until the context is closed, across every
+     * back-off and retry.
      *
      * @return a new context owned by the current thread
      * @throws WwMisuseException ({@link WwMisuseException.Rule#TWO_CONTEXTS}) if the current thread
@@ -139,7 +194,8 @@ public final class WwClass {
                     + " while " + ts.live + " is live; close it first (contexts of different"
                     + " classes may nest)");
         }
-        AcquireContext ctx = new AcquireContext(this, (long) STAMP.getAndAdd(this, 1L), ts, false);
+        AcquireContext ctx = new AcquireContext(this, takeStamp(ts), ts, false);
+        counters.add(ts.stripe, Counters.CONTEXTS, 1);
         ts.live = ctx;
         return ctx;
     }
@@ -163,9 +219,27 @@ public final class WwClass {
                     Thread.currentThread() + " began a second context of class " + name
                     + " while " + ts.live + " is live; close or detach it first");
         }
-        AcquireContext ctx = new AcquireContext(this, (long) STAMP.getAndAdd(this, 1L), ts, true);
+        AcquireContext ctx = new AcquireContext(this, takeStamp(ts), ts, true);
+        counters.add(ts.stripe, Counters.CONTEXTS, 1);
         ts.live = ctx;
         return ctx;
+    }
+
+    /**
+     * The thread's next stamp, from its block; a used-up block is refilled from the class's
+     * counter with one atomic add, each refill twice the size of the last, up to
+     * MAX_STAMP_BLOCK (see Overview).
+     */
+    private long takeStamp(ThreadState ts) {
+        long s = ts.nextStamp;
+        if (s == ts.stampsEnd) {
+            int n = ts.stampBlock;
+            s = (long) STAMP.getAndAdd(this, (long) n);
+            ts.stampsEnd = s + n;
+            ts.stampBlock = Math.min(2 * n, MAX_STAMP_BLOCK);
+        }
+        ts.nextStamp = s + 1;
+        return s;
     }
 
     /**
@@ -212,7 +286,7 @@ public final class WwClass {
      */
     public WwStats stats() {
         Counters c = counters;
-        return new WwStats(nextStamp - firstStamp, c.sum(Counters.ACQUISITIONS),
+        return new WwStats(c.sum(Counters.CONTEXTS), c.sum(Counters.ACQUISITIONS),
                 c.sum(Counters.CONTENDED), c.sum(Counters.BACKOFFS), c.sum(Counters.INJECTED),
                 c.sum(Counters.WOUNDS), c.sum(Counters.WAIT_NANOS));
     }

@@ -47,8 +47,11 @@
  *       calls {@code lockAsync} with it) happen-before actions of the thread that next
  *       {@linkplain dev.bufsync.ww.AcquireContext#attach() attaches} it (or of the stages that
  *       depend on that lock's future).
- *   <li>Stamps are taken atomically: contexts of one class that begin one after another (in
- *       happens-before order) get increasing stamps.
+ *   <li>Stamps are unique within a class and never change. Contexts that one thread begins one
+ *       after another get increasing stamps. A thread takes its stamps from the class in blocks
+ *       (of up to 64), so across threads a context begun after another (in happens-before
+ *       order) is younger unless the other thread's block was taken later; see
+ *       {@link dev.bufsync.ww.WwClass}, "Ages".
  * </ul>
  */
 package dev.bufsync.ww;

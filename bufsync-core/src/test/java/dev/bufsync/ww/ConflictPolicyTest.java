@@ -14,7 +14,7 @@ class ConflictPolicyTest {
 
     /** A context of stamp {@code stamp}, made directly: the decisions read only its age and flags. */
     private AcquireContext aged(long stamp) {
-        return new AcquireContext(cls, stamp, new WwClass.ThreadState(), false);
+        return new AcquireContext(cls, stamp, new WwClass.ThreadState(cls), false);
     }
 
     /**

@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.bufsync.ww.WwClass.Algorithm;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.stream.LongStream;
 import org.junit.jupiter.api.Test;
 
 /** Unit tests of {@link WwClass}: its options, its stamps and its counters. */
@@ -41,7 +45,7 @@ class WwClassTest {
                 .isInstanceOf(NullPointerException.class).hasMessage("algorithm");
     }
 
-    /** Stamps are handed out one by one from the first stamp; stats count the contexts begun. */
+    /** One thread's stamps are consecutive from the first stamp; stats count the contexts begun. */
     @Test
     void stampsAreConsecutiveAndCounted() {
         WwClass cls = WwClass.builder("stamps").firstStamp(40).injectBackoff(false).build();
@@ -57,6 +61,53 @@ class WwClassTest {
             assertThat(b.stamp()).isEqualTo(41);
         }
         assertThat(cls.stats().contexts()).isEqualTo(2);
+    }
+
+    /**
+     * A thread takes its stamps in blocks that double at each refill, up to 64: two threads
+     * beginning contexts in turn each get runs of consecutive stamps of 1, 2, 4, … 64, 64 stamps,
+     * interleaved, every stamp unique; every context is counted.
+     */
+    @Test
+    void threadsTakeStampsInBlocksThatDoubleUpTo64() throws Exception {
+        WwClass cls = WwClass.builder("blocks").firstStamp(0).injectBackoff(false).build();
+        int rounds = 300;
+        long[][] stamps = new long[2][rounds];
+        try (Actor a = new Actor("a"); Actor b = new Actor("b")) {
+            Actor[] actors = {a, b};
+            for (int i = 0; i < rounds; i++) {
+                for (int t = 0; t < 2; t++) {
+                    stamps[t][i] = actors[t].call(() -> {
+                        try (AcquireContext ctx = cls.begin()) {
+                            return ctx.stamp();
+                        }
+                    });
+                }
+            }
+        }
+        assertThat(runs(stamps[0])).startsWith(1, 2, 4, 8, 16, 32, 64, 64).containsOnly(1, 2, 4, 8, 16, 32, 64)
+                .isEqualTo(runs(stamps[1]));
+        assertThat(stamps[0][0]).isZero();
+        assertThat(stamps[1][0]).isOne();
+        assertThat(stamps[0][1]).as("a's second block, taken after b's first").isEqualTo(2);
+        assertThat(LongStream.concat(Arrays.stream(stamps[0]), Arrays.stream(stamps[1])).distinct().count()).isEqualTo(2L * rounds);
+        assertThat(cls.stats().contexts()).isEqualTo(2L * rounds);
+    }
+
+    /** The lengths of the runs of consecutive values in {@code stamps}, which increase. */
+    private static List<Integer> runs(long[] stamps) {
+        List<Integer> runs = new ArrayList<>();
+        int run = 1;
+        for (int i = 1; i < stamps.length; i++) {
+            assertThat(stamps[i]).isGreaterThan(stamps[i - 1]);
+            if (stamps[i] == stamps[i - 1] + 1) {
+                run++;
+            } else {
+                runs.add(run);
+                run = 1;
+            }
+        }
+        return runs;                                  // the last, possibly partial, run left out
     }
 
     /** isOlder is a strict order by signed difference: not reflexive, and it wraps. */

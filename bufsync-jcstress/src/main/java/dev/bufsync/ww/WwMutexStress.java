@@ -220,7 +220,7 @@ public final class WwMutexStress {
             // The harness builds states on one thread, many at a time, so the context is made
             // directly (same package) rather than begun and closed; the wound pairing under test
             // does not depend on the owner thread.
-            victim = new AcquireContext(WOUND_WAIT, 2, new WwClass.ThreadState(), false);
+            victim = new AcquireContext(WOUND_WAIT, 2, new WwClass.ThreadState(WOUND_WAIT), false);
         }
 
         @Actor
