@@ -24,10 +24,9 @@ import java.util.concurrent.locks.LockSupport;
 /**
  * A transaction over mutexes of one {@link WwClass}: it holds a stamp taken when it began (see
  * {@link WwClass}, "Ages"), kept across every back-off, so that it eventually becomes the oldest
- * transaction of its class, and
- * the oldest is never asked to back off (it may back off politely, a bounded number of times per
- * transaction, if its class says so: {@link WwClass.Builder#politeBackoffs(int)}). That bounds
- * starvation.
+ * transaction of its class, and the oldest is never asked to back off (it may back off politely,
+ * a bounded number of times per transaction, if its class says so:
+ * {@link WwClass.Builder#politeBackoffs(int)}). That bounds starvation.
  *
  * <p>Usage (the kernel's "method 3"; {@code dev.bufsync.exec.Exec} runs this loop for you):
  *

@@ -1080,7 +1080,7 @@ public final class WwMutex extends AbstractOwnableSynchronizer {
             case INTERRUPTED -> "interrupted";
             case DIED -> "died";
             case WOUNDED -> "wounded";
-            default -> "unknown";                    // never thrown: the mutex may be held by now
+            default -> "unknown";                    // no exception: the outcome has taken effect
         };
     }
 

@@ -596,7 +596,7 @@ public final class WwSharedMutex {
             case INTERRUPTED -> "interrupted";
             case DIED -> "died";
             case WOUNDED -> "wounded";
-            default -> "unknown";                    // never thrown: the lock may be held by now
+            default -> "unknown";                    // no exception: the outcome has taken effect
         };
     }
 
