@@ -497,16 +497,19 @@ final class FaultSuite {
      * An exec body that catches RuntimeException around its locks, under real contention: an older
      * transaction holds the middle object (wait-die: the younger one must back off). The exec must
      * not return holding part of the set: untilAllLocked throws IllegalStateException naming the
-     * rule, and close leaves nothing of it locked.
+     * rule, and close leaves nothing of it locked. Each round has a class of its own: a thread
+     * takes its stamps in blocks, so in a class this thread had used before, a transaction it
+     * begins after the holder's could still be the older one.
      */
     private static Scenario.Outcome execSwallowedBackoff(TortureRun run) throws Exception {
         int rounds = 20;
-        WwClass cls = WwClass.builder("exec-swallow").algorithm(WwClass.Algorithm.WAIT_DIE).injectBackoff(false).build();
-        Reservation first = new Reservation(cls, "first");
-        Reservation middle = new Reservation(cls, "middle");
-        Reservation last = new Reservation(cls, "last");
         long swallowed = 0;
         for (int r = 0; r < rounds; r++) {
+            WwClass cls = WwClass.builder("exec-swallow-" + r).algorithm(WwClass.Algorithm.WAIT_DIE)
+                    .injectBackoff(false).build();
+            Reservation first = new Reservation(cls, "first");
+            Reservation middle = new Reservation(cls, "middle");
+            Reservation last = new Reservation(cls, "last");
             CountDownLatch olderHolds = new CountDownLatch(1);
             CountDownLatch release = new CountDownLatch(1);
             Thread older = run.newThread("older-" + r, () -> {
