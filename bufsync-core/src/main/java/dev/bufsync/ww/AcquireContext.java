@@ -542,7 +542,7 @@ public final class AcquireContext implements AutoCloseable {
         }
         held = EMPTY;
         if (acquisitions != 0) {
-            wwClass.counters.add(threadState.stripe, Counters.ACQUISITIONS, acquisitions);
+            wwClass.counters.addInStripe(threadState.stripe, Counters.ACQUISITIONS, acquisitions);
         }
         if (hookFailure != null) {
             throw WwMutex.rethrow(hookFailure);

@@ -44,11 +44,11 @@ final class Counters {
     /** Adds {@code n} to {@code counter} in the stripe of the current thread's id. */
     void add(int counter, long n) {
         long h = Thread.currentThread().threadId() * 0x9E3779B97F4A7C15L;
-        add((int) (h >>> 58) & (STRIPES - 1), counter, n);
+        addInStripe((int) (h >>> 58) & (STRIPES - 1), counter, n);
     }
 
     /** Adds {@code n} to {@code counter} in {@code stripe}, one of {@link #nextStripe}'s. */
-    void add(int stripe, int counter, long n) {
+    void addInStripe(int stripe, int counter, long n) {
         cells.getAndAdd((stripe + 1) * STRIDE + counter, n);
     }
 

@@ -194,10 +194,7 @@ public final class WwClass {
                     + " while " + ts.live + " is live; close it first (contexts of different"
                     + " classes may nest)");
         }
-        AcquireContext ctx = new AcquireContext(this, takeStamp(ts), ts, false);
-        counters.add(ts.stripe, Counters.CONTEXTS, 1);
-        ts.live = ctx;
-        return ctx;
+        return start(ts, false);
     }
 
     /**
@@ -219,8 +216,16 @@ public final class WwClass {
                     Thread.currentThread() + " began a second context of class " + name
                     + " while " + ts.live + " is live; close or detach it first");
         }
-        AcquireContext ctx = new AcquireContext(this, takeStamp(ts), ts, true);
-        counters.add(ts.stripe, Counters.CONTEXTS, 1);
+        return start(ts, true);
+    }
+
+    /**
+     * Makes the thread's new live context with its next stamp and counts it. If the allocation
+     * fails, nothing changed but a stamp left unused (a gap in the order, never a duplicate).
+     */
+    private AcquireContext start(ThreadState ts, boolean transferable) {
+        AcquireContext ctx = new AcquireContext(this, takeStamp(ts), ts, transferable);
+        counters.addInStripe(ts.stripe, Counters.CONTEXTS, 1);
         ts.live = ctx;
         return ctx;
     }

@@ -149,7 +149,7 @@ final class WwEvents {
     static ContendedLock beginContended(WwMutex m, AcquireContext waiter) {
         ContendedLock e = new ContendedLock();
         if (e.isEnabled()) {
-            describe(e, m.wwClass(), m.describe(), "exclusive", waiter);
+            fillNames(e, m.wwClass(), m.describe(), "exclusive", waiter);
             AcquireContext hc = m.holderContext();
             e.holderStamp = hc != null ? hc.stamp() : 0L;
             e.holderThread = hc != null ? hc.owner() : m.owner();
@@ -167,7 +167,7 @@ final class WwEvents {
     static ContendedLock beginContended(WwSharedMutex m, AcquireContext waiter, String mode) {
         ContendedLock e = new ContendedLock();
         if (e.isEnabled()) {
-            describe(e, m.wwClass(), m.describe(), mode, waiter);
+            fillNames(e, m.wwClass(), m.describe(), mode, waiter);
             AcquireContext hc = m.blockingHolder(waiter);
             e.holderStamp = hc != null ? hc.stamp() : 0L;
             e.holderThread = hc != null ? hc.owner() : null;
@@ -176,7 +176,8 @@ final class WwEvents {
         return e;
     }
 
-    private static void describe(ContendedLock e, WwClass c, String mutex, String mode, AcquireContext waiter) {
+    /** Fills in the event's names and the waiter's side (allocates: call without the bit). */
+    private static void fillNames(ContendedLock e, WwClass c, String mutex, String mode, AcquireContext waiter) {
         e.wwClass = c.name();
         e.algorithm = c.algorithm().name();
         e.mutex = mutex;
