@@ -17,7 +17,11 @@ import org.junit.jupiter.api.Test;
  * Out of memory, in the manner of OpenJDK's {@code OOMEInAQS}: a forked JVM with a small heap
  * fills it while threads (platform and virtual) create fences, register callbacks that allocate
  * (and so throw {@link OutOfMemoryError}, as does the default handler's logging), wait with a
- * timeout, and signal; then frees the heap and checks that callbacks did run out of memory, that
+ * timeout, and signal. Only platform threads' callbacks let the error escape to the handler: its
+ * logging blocks on the JDK logger's monitors, and a virtual thread blocked on a monitor is
+ * resumed by the JDK's "VirtualThread-unblocker" thread, which a full heap can kill (seen in CI:
+ * the virtual workers then never ran again); a virtual thread's callback counts its error and
+ * returns. Then the child frees the heap and checks that callbacks did run out of memory, that
  * every registered callback ran exactly once, no signal threw, no fence was left half-signalled,
  * and the same context still issues fences that work.
  */
@@ -62,6 +66,15 @@ class FenceOutOfMemoryTest {
                 throw e;
             }
             data = null;
+        };
+
+        /** As {@link #ALLOCATING}, but the error stays in the callback (for virtual threads). */
+        static final FenceCallback ALLOCATING_QUIETLY = f -> {
+            try {
+                ALLOCATING.onSignal(f);
+            } catch (OutOfMemoryError counted) {
+                // counted by ALLOCATING; kept from the handler's logging (see the class comment)
+            }
         };
 
         public static void main(String[] args) throws Exception {
@@ -139,7 +152,7 @@ class FenceOutOfMemoryTest {
                     continue;
                 }
                 try {
-                    if (s.fence().addCallback(ALLOCATING)) {
+                    if (s.fence().addCallback(virtual ? ALLOCATING_QUIETLY : ALLOCATING)) {
                         registered.incrementAndGet();
                     }
                     s.fence().await(wait);
