@@ -11,7 +11,7 @@ import java.util.concurrent.Executor;
  * look on its executor instead; the look decides, as a woken thread would, and completes the
  * future when the lock is held or the transaction must back off.
  */
-final class AsyncWaiter extends WwMutex.Waiter implements Runnable {
+final class AsyncWaiter extends QueuedMutex.Waiter implements Runnable {
     /*
      * Overview.
      *

@@ -60,19 +60,19 @@ abstract class ConflictPolicy {
      * Before {@code ctx}, which holds locks, queues on {@code m}: whether it dies (with
      * {@code ctx.olderStamp} set). Queue bit held.
      */
-    abstract boolean diesBeforeQueue(WwMutex m, AcquireContext ctx);
+    abstract boolean diesBeforeQueue(QueuedMutex m, AcquireContext ctx);
 
     /**
      * After {@code w} (of {@code ctx}) announced itself on {@code m} and read {@code holder} as
      * the holder's context. Queue bit held.
      */
-    abstract void afterAnnouncing(WwMutex m, WwMutex.Waiter w, AcquireContext ctx, AcquireContext holder);
+    abstract void afterAnnouncing(QueuedMutex m, QueuedMutex.Waiter w, AcquireContext ctx, AcquireContext holder);
 
     /**
      * A queued waiter {@code w} of {@code ctx}, which holds locks, looks: whether it dies (with
      * {@code ctx.olderStamp} set). Queue bit held.
      */
-    abstract boolean diesQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w);
+    abstract boolean diesQueued(QueuedMutex m, AcquireContext ctx, QueuedMutex.Waiter w);
 
     /**
      * Tells whether {@code ctx}, which holds locks, would simply wait for {@code holder}: no wound
@@ -81,13 +81,13 @@ abstract class ConflictPolicy {
     abstract boolean waitsFor(AcquireContext ctx, AcquireContext holder);
 
     /** A newcomer was queued ahead of context waiter {@code c}, which is younger. Queue bit held. */
-    abstract void overtaken(WwMutex.Waiter c);
+    abstract void overtaken(QueuedMutex.Waiter c);
 
     /** {@code holder} has just acquired {@code m} while others wait. Queue bit held. */
-    abstract void checkWaiters(WwMutex m, AcquireContext holder);
+    abstract void checkWaiters(QueuedMutex m, AcquireContext holder);
 
     /** The policy's queue invariant on {@code m}, for assertions. Queue bit held. */
-    abstract boolean queueSettled(WwMutex m);
+    abstract boolean queueSettled(QueuedMutex m);
 
     // ------------------------------------------------------------ a WwSharedMutex's decisions
 
@@ -116,17 +116,17 @@ abstract class ConflictPolicy {
         }
 
         @Override
-        boolean diesBeforeQueue(WwMutex m, AcquireContext ctx) {
+        boolean diesBeforeQueue(QueuedMutex m, AcquireContext ctx) {
             return false;
         }
 
         @Override
-        void afterAnnouncing(WwMutex m, WwMutex.Waiter w, AcquireContext ctx, AcquireContext holder) {
+        void afterAnnouncing(QueuedMutex m, QueuedMutex.Waiter w, AcquireContext ctx, AcquireContext holder) {
             woundIfYounger(m, holder, ctx);
         }
 
         @Override
-        boolean diesQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w) {
+        boolean diesQueued(QueuedMutex m, AcquireContext ctx, QueuedMutex.Waiter w) {
             return false;                            // its wound is confirmed by woundedNow
         }
 
@@ -136,12 +136,12 @@ abstract class ConflictPolicy {
         }
 
         @Override
-        void overtaken(WwMutex.Waiter c) {
+        void overtaken(QueuedMutex.Waiter c) {
         }
 
         @Override
-        void checkWaiters(WwMutex m, AcquireContext holder) {
-            for (WwMutex.Waiter c = m.firstWaiter(); c != null; c = m.next(c)) {
+        void checkWaiters(QueuedMutex m, AcquireContext holder) {
+            for (QueuedMutex.Waiter c = m.firstWaiter(); c != null; c = m.next(c)) {
                 if (c.ctx != null && woundIfYounger(m, holder, c.ctx)) {
                     return;
                 }
@@ -149,7 +149,7 @@ abstract class ConflictPolicy {
         }
 
         @Override
-        boolean queueSettled(WwMutex m) {
+        boolean queueSettled(QueuedMutex m) {
             return true;
         }
 
@@ -199,7 +199,7 @@ abstract class ConflictPolicy {
          *
          * @return {@code true} if the holder was wounded
          */
-        private static boolean woundIfYounger(WwMutex m, AcquireContext holder, AcquireContext waiter) {
+        private static boolean woundIfYounger(QueuedMutex m, AcquireContext holder, AcquireContext waiter) {
             if (waiter.acquired == 0 || !WwClass.isOlder(waiter.stamp(), holder.stamp())) {
                 return false;
             }
@@ -227,7 +227,7 @@ abstract class ConflictPolicy {
 
         /** Dies for an older holder or an older context waiter. */
         @Override
-        boolean diesBeforeQueue(WwMutex m, AcquireContext ctx) {
+        boolean diesBeforeQueue(QueuedMutex m, AcquireContext ctx) {
             return diesFor(m, ctx, null);
         }
 
@@ -240,9 +240,9 @@ abstract class ConflictPolicy {
          * not parked, and unparking itself would leave a stray permit for its next park.
          */
         @Override
-        void afterAnnouncing(WwMutex m, WwMutex.Waiter w, AcquireContext ctx, AcquireContext holder) {
+        void afterAnnouncing(QueuedMutex m, QueuedMutex.Waiter w, AcquireContext ctx, AcquireContext holder) {
             if (ctx.acquired > 0 && WwClass.isOlder(holder.stamp(), ctx.stamp())) {
-                w.set(WwMutex.Waiter.RECHECK);
+                w.set(QueuedMutex.Waiter.RECHECK);
                 if (w instanceof AsyncWaiter a) {
                     a.schedule();
                 }
@@ -251,7 +251,7 @@ abstract class ConflictPolicy {
 
         /** The kernel's check_kill: as before queueing, with the waiters ahead of {@code w}. */
         @Override
-        boolean diesQueued(WwMutex m, AcquireContext ctx, WwMutex.Waiter w) {
+        boolean diesQueued(QueuedMutex m, AcquireContext ctx, QueuedMutex.Waiter w) {
             return diesFor(m, ctx, w);
         }
 
@@ -259,13 +259,12 @@ abstract class ConflictPolicy {
          * Whether {@code ctx} dies for an older holder or an older context waiter before
          * {@code end} (null: all); records the older stamp.
          */
-        private static boolean diesFor(WwMutex m, AcquireContext ctx, WwMutex.Waiter end) {
-            AcquireContext h = m.holderContext();
-            if (h != null && WwClass.isOlder(h.stamp(), ctx.stamp())) {
+        private static boolean diesFor(QueuedMutex m, AcquireContext ctx, QueuedMutex.Waiter end) {
+            if (m.holder instanceof AcquireContext h && WwClass.isOlder(h.stamp(), ctx.stamp())) {
                 ctx.olderStamp = h.stamp();
                 return true;
             }
-            for (WwMutex.Waiter c = m.firstWaiter(); c != null && c != end; c = m.next(c)) {
+            for (QueuedMutex.Waiter c = m.firstWaiter(); c != null && c != end; c = m.next(c)) {
                 if (c.ctx != null && WwClass.isOlder(c.ctx.stamp(), ctx.stamp())) {
                     ctx.olderStamp = c.ctx.stamp();
                     return true;
@@ -280,7 +279,7 @@ abstract class ConflictPolicy {
         }
 
         @Override
-        void overtaken(WwMutex.Waiter c) {
+        void overtaken(QueuedMutex.Waiter c) {
             if (c.ctx.acquired > 0) {
                 WwMutex.askToLook(c);                // it must die now that an older one is ahead
             }
@@ -288,8 +287,8 @@ abstract class ConflictPolicy {
 
         /** The kernel's check_waiters: only the first context waiter can need it. */
         @Override
-        void checkWaiters(WwMutex m, AcquireContext holder) {
-            for (WwMutex.Waiter c = m.firstWaiter(); c != null; c = m.next(c)) {
+        void checkWaiters(QueuedMutex m, AcquireContext holder) {
+            for (QueuedMutex.Waiter c = m.firstWaiter(); c != null; c = m.next(c)) {
                 if (c.ctx != null) {
                     if (c.ctx.acquired > 0 && WwClass.isOlder(holder.stamp(), c.ctx.stamp())) {
                         WwMutex.askToLook(c);
@@ -360,11 +359,11 @@ abstract class ConflictPolicy {
 
         /** A context waiter behind the first one that holds locks has been asked to look. */
         @Override
-        boolean queueSettled(WwMutex m) {
+        boolean queueSettled(QueuedMutex m) {
             boolean first = true;
-            for (WwMutex.Waiter c = m.firstWaiter(); c != null; c = m.next(c)) {
+            for (QueuedMutex.Waiter c = m.firstWaiter(); c != null; c = m.next(c)) {
                 if (c.ctx != null) {
-                    if (!first && c.ctx.acquired > 0 && !c.is(WwMutex.Waiter.RECHECK)) {
+                    if (!first && c.ctx.acquired > 0 && !c.is(QueuedMutex.Waiter.RECHECK)) {
                         return false;
                     }
                     first = false;

@@ -101,7 +101,7 @@ public final class WwClass {
         int noContextHeld;     // mutexes of this class the thread holds without a context
         Object[] spareHeld;    // the held array of the thread's last closed context, all null, for
                                // its next one: back-to-back transactions neither allocate nor regrow it
-        final WwMutex.Waiter spareWaiter = new WwMutex.Waiter(Thread.currentThread());
+        final QueuedMutex.Waiter spareWaiter = new QueuedMutex.Waiter(Thread.currentThread());
                                // queues the thread when no Waiter can be allocated (out of memory);
                                // a thread waits for one mutex at a time, so one is enough
         long nextStamp;        // the thread's block of stamps: [nextStamp, stampsEnd), empty when

@@ -146,20 +146,21 @@ final class WwEvents {
      *
      * @return the begun event, for {@link #endContended}
      */
-    static ContendedLock beginContended(WwMutex m, AcquireContext waiter) {
+    static ContendedLock beginContended(QueuedMutex m, AcquireContext waiter) {
         ContendedLock e = new ContendedLock();
         if (e.isEnabled()) {
             fillNames(e, m.wwClass(), m.describe(), "exclusive", waiter);
-            AcquireContext hc = m.holderContext();
+            Object h = m.holder;
+            AcquireContext hc = h instanceof AcquireContext c ? c : null;
             e.holderStamp = hc != null ? hc.stamp() : 0L;
-            e.holderThread = hc != null ? hc.owner() : m.owner();
+            e.holderThread = hc != null ? hc.owner() : (Thread) h;
         }
         e.begin();
         return e;
     }
 
     /**
-     * As {@link #beginContended(WwMutex, AcquireContext)}, for a request of {@code waiter} on a
+     * As {@link #beginContended(QueuedMutex, AcquireContext)}, for a request of {@code waiter} on a
      * shared mutex; the holder named is {@link WwSharedMutex#blockingHolder}'s.
      *
      * @param mode "exclusive", "shared" or "upgrade"

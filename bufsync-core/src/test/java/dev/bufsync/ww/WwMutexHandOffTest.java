@@ -24,13 +24,13 @@ class WwMutexHandOffTest {
 
     @BeforeEach
     void saveBound() {
-        savedBound = WwMutex.handoffAfterNanos;
+        savedBound = QueuedMutex.handoffAfterNanos;
         waiter.detach();
     }
 
     @AfterEach
     void restoreBound() {
-        WwMutex.handoffAfterNanos = savedBound;
+        QueuedMutex.handoffAfterNanos = savedBound;
     }
 
     /** Queues the asynchronous waiter behind this thread's plain hold of {@code m}. */
@@ -59,7 +59,7 @@ class WwMutexHandOffTest {
      */
     @Test
     void aWaiterThatDoesNotRunGetsTheMutexOnceTheBoundHasPassed() {
-        WwMutex.handoffAfterNanos = TimeUnit.MILLISECONDS.toNanos(100);
+        QueuedMutex.handoffAfterNanos = TimeUnit.MILLISECONDS.toNanos(100);
         CompletableFuture<LockResult> f = queueWaiter();
         long start = System.nanoTime();
         long giveUp = start + TimeUnit.SECONDS.toNanos(20);        // a safety net, never reached
@@ -75,7 +75,7 @@ class WwMutexHandOffTest {
         assertThat(m.holderContext()).as("handed to the waiter before it ran").isSameAs(waiter);
         assertThat(f).isNotDone();
         assertThat(overtaken).isPositive();
-        assertThat(elapsed).as("overtaken for the bound").isGreaterThanOrEqualTo(WwMutex.handoffAfterNanos);
+        assertThat(elapsed).as("overtaken for the bound").isGreaterThanOrEqualTo(QueuedMutex.handoffAfterNanos);
         assertThat(elapsed).as("handed over once the bound passed").isLessThan(TimeUnit.SECONDS.toNanos(20));
         finish(f);
     }
@@ -83,7 +83,7 @@ class WwMutexHandOffTest {
     /** Without a time bound, a woken waiter that does not run is overtaken as often as a thread relocks. */
     @Test
     void aWaiterThatDoesNotRunIsOvertakenWithoutATimeBound() {
-        WwMutex.handoffAfterNanos = Long.MAX_VALUE;
+        QueuedMutex.handoffAfterNanos = Long.MAX_VALUE;
         CompletableFuture<LockResult> f = queueWaiter();
         for (int i = 0; i < 1000; i++) {
             m.unlock();
@@ -101,7 +101,7 @@ class WwMutexHandOffTest {
      */
     @Test
     void aWaiterThatRanAndFoundTheMutexTakenGetsItAtTheNextRelease() {
-        WwMutex.handoffAfterNanos = Long.MAX_VALUE;
+        QueuedMutex.handoffAfterNanos = Long.MAX_VALUE;
         CompletableFuture<LockResult> f = queueWaiter();
         m.unlock();
         assertThat(m.tryLock()).isTrue();

@@ -606,12 +606,12 @@ class WwMutexTest {
      */
     @Test
     void firstWaiterIsOvertakenAtMostOncePerWaitWithAZeroBound() throws Exception {
-        long bound = WwMutex.handoffAfterNanos;
-        WwMutex.handoffAfterNanos = 0L;
+        long bound = QueuedMutex.handoffAfterNanos;
+        QueuedMutex.handoffAfterNanos = 0L;
         try {
             assertThat(overtakingsOfAQueuedWaiter(1000)).isLessThanOrEqualTo(1);
         } finally {
-            WwMutex.handoffAfterNanos = bound;
+            QueuedMutex.handoffAfterNanos = bound;
         }
     }
 
@@ -622,12 +622,12 @@ class WwMutexTest {
      */
     @Test
     void firstWaiterGetsTheMutexOnceItRanWithoutATimeBound() throws Exception {
-        long bound = WwMutex.handoffAfterNanos;
-        WwMutex.handoffAfterNanos = Long.MAX_VALUE;
+        long bound = QueuedMutex.handoffAfterNanos;
+        QueuedMutex.handoffAfterNanos = Long.MAX_VALUE;
         try {
             assertThat(overtakingsOfAQueuedWaiter(Integer.MAX_VALUE)).isLessThan(Integer.MAX_VALUE);
         } finally {
-            WwMutex.handoffAfterNanos = bound;
+            QueuedMutex.handoffAfterNanos = bound;
         }
     }
 

@@ -47,8 +47,8 @@ class WwOutOfMemoryTest {
 
         static {
             try {
-                STATE = MethodHandles.privateLookupIn(WwMutex.class, MethodHandles.lookup())
-                        .findVarHandle(WwMutex.class, "state", int.class);
+                STATE = MethodHandles.privateLookupIn(QueuedMutex.class, MethodHandles.lookup())
+                        .findVarHandle(QueuedMutex.class, "state", int.class);
             } catch (ReflectiveOperationException e) {
                 throw new ExceptionInInitializerError(e);
             }

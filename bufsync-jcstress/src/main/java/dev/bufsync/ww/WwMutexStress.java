@@ -276,10 +276,10 @@ public final class WwMutexStress {
 
     /** The state of the two tests below: a first waiter spinning before it parks. */
     public static class SpinningWaiter {
-        final WwMutex.Waiter waiter = new WwMutex.Waiter(null);
+        final QueuedMutex.Waiter waiter = new QueuedMutex.Waiter(null);
 
         public SpinningWaiter() {
-            waiter.set(WwMutex.Waiter.SPINNING);
+            waiter.set(QueuedMutex.Waiter.SPINNING);
         }
     }
 
@@ -301,12 +301,12 @@ public final class WwMutexStress {
     public static class GrantMeetsSpin extends SpinningWaiter {
         @Actor
         public void granter(ZZ_Result r) {
-            r.r1 = (waiter.set(WwMutex.Waiter.GRANTED) & WwMutex.Waiter.SPINNING) != 0;
+            r.r1 = (waiter.set(QueuedMutex.Waiter.GRANTED) & QueuedMutex.Waiter.SPINNING) != 0;
         }
 
         @Actor
         public void spinner(ZZ_Result r) {
-            r.r2 = (waiter.clear(WwMutex.Waiter.SPINNING) & WwMutex.Waiter.GRANTED) != 0;
+            r.r2 = (waiter.clear(QueuedMutex.Waiter.SPINNING) & QueuedMutex.Waiter.GRANTED) != 0;
         }
     }
 
@@ -326,13 +326,13 @@ public final class WwMutexStress {
     public static class FreeMeetsSpin extends SpinningWaiter {
         @Actor
         public void releaser(ZZ_Result r) {
-            r.r1 = (waiter.set(WwMutex.Waiter.FREED) & WwMutex.Waiter.SPINNING) != 0;
+            r.r1 = (waiter.set(QueuedMutex.Waiter.FREED) & QueuedMutex.Waiter.SPINNING) != 0;
         }
 
         @Actor
         public void spinner(ZZ_Result r) {
-            waiter.clear(WwMutex.Waiter.SPINNING);
-            r.r2 = waiter.is(WwMutex.Waiter.RECHECK | WwMutex.Waiter.FREED);
+            waiter.clear(QueuedMutex.Waiter.SPINNING);
+            r.r2 = waiter.is(QueuedMutex.Waiter.RECHECK | QueuedMutex.Waiter.FREED);
         }
     }
 
