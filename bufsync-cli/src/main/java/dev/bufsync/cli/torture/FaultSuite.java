@@ -123,6 +123,9 @@ final class FaultSuite {
                 }
             }
             require(ran.await(PATIENCE.toSeconds(), TimeUnit.SECONDS), "every quick job behind the hung one runs");
+            // A job's body returns before the engine records its work as finished; close cancels
+            // what is still running then, so the ending waits for every record.
+            awaitCompleted(engine, BACKLOG, "every quick job's work is recorded as finished");
             switch (ending) {
                 case RELEASE -> device.signal();
                 case CLOSE -> engine.close();
@@ -192,6 +195,14 @@ final class FaultSuite {
             awaitReported(reported, 3L * n, "every listener throwable is reported");
             return Scenario.Outcome.passed(n, 0);
         }
+    }
+
+    private static void awaitCompleted(Engine engine, long expected, String promise) {
+        long deadline = System.nanoTime() + PATIENCE.toNanos();
+        while (engine.stats().completed() < expected && System.nanoTime() - deadline < 0) {
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
+        }
+        require(engine.stats().completed() == expected, promise + ": " + engine.stats());
     }
 
     private static void awaitReported(AtomicLong reported, long expected, String promise) {
