@@ -48,6 +48,14 @@ public final class Catalog {
                     .mode(FULL, 4, 500, 5, 500, NONE,
                             "d", List.of("1", "2", "3", "4", "5", "10", "20"))
                     .build()),
+            new BenchDef("shared-class", "dev.bufsync.ww.SharedClassBenchmark", false,
+                    "d (mutexes per transaction, each thread its own)", p -> p.get("d"), "ordered",
+                    false, new BenchDef.Builder()
+                    .mode(SMOKE, 0, 0, 1, 30, List.of("ordered", "woundWait"), "d", List.of("1"))
+                    .mode(QUICK, 2, 200, 2, 250, NONE, "d", List.of("1", "4"))
+                    .mode(FULL, 3, 500, 5, 500, NONE, "d", List.of("1", "4", "16"))
+                    .forks(FULL, CONTENDED_FORKS)
+                    .build()),
             new BenchDef("exec-lock-all", "dev.bufsync.exec.ExecBenchmark", false,
                     "d (reservations per submission)", p -> p.get("d"), "ordered", false,
                     new BenchDef.Builder()
