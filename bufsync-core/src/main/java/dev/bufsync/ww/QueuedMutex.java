@@ -112,9 +112,9 @@ abstract sealed class QueuedMutex extends AbstractOwnableSynchronizer permits Ww
      * under the bit still releases it in a finally, and taking the bit never throws (the pause
      * swallows a virtual thread's failed yield; the VarHandle call sites, whose linking
      * allocates, are funnelled into casHolder/casState and linked when the class initializes).
-     * Nothing that can throw runs after a mutex is acquired and before the caller knows it: the
-     * context's held list grows, and the thread's bookkeeping is fetched, before the acquiring
-     * CAS. Out of memory for a Waiter, a locker queues its thread's spare waiter (one per thread
+     * Nothing that can throw runs after a mutex is acquired and before the caller knows it: WwMutex
+     * grows the context's held list, and fetches the thread's bookkeeping, before it calls the
+     * acquiring CAS here. Out of memory for a Waiter, a locker queues its thread's spare waiter (one per thread
      * and class, allocated with the thread's bookkeeping; a thread waits for one mutex at a time),
      * where AQS falls back to polling in acquireOnOOME: so it keeps its place in the queue, can
      * wound, and nothing polls. A throwable while queued leaves
@@ -130,8 +130,8 @@ abstract sealed class QueuedMutex extends AbstractOwnableSynchronizer permits Ww
      * skipping of unparks never applies to them. A wound of a context that is locking
      * asynchronously schedules its waiter (AcquireContext.asyncWaiter) instead of unparking.
      *
-     * toString and waiterCount take the queue bit only to copy or count, so diagnostics never
-     * build strings under it.
+     * WwMutex's toString and waiterCount take the queue bit only to copy or count, so
+     * diagnostics never build strings under it.
      *
      * The owner thread that thread dumps show (AbstractOwnableSynchronizer's, a plain field) is
      * not written on the fast path, only under the queue bit on contended paths (showOwner): a

@@ -1,8 +1,7 @@
 package dev.bufsync.ww;
 
-import java.lang.invoke.MethodHandles;
-import java.lang.invoke.VarHandle;
 import java.util.Objects;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A lock class: a family of {@link WwMutex}es that transactions may lock in any order without
@@ -49,7 +48,7 @@ public final class WwClass {
      * The class is the unit of deadlock avoidance: two contexts can only conflict on mutexes of the
      * same class, so stamps are only compared within one class.
      *
-     * Stamps. The counter nextStamp is the class's one shared word that transactions write, and
+     * Stamps. The counter (stampSource) is the class's one shared word that transactions write, and
      * when every begin wrote it, two threads running disjoint transactions of one class moved its
      * cache line between their cores at every begin (SharedClassBenchmark: 4-5 times the
      * single-thread cost). So a thread takes its stamps in blocks, kept in its ThreadState: the
@@ -127,13 +126,20 @@ public final class WwClass {
     }
 
     private static final int MAX_STAMP_BLOCK = 64;
+    /** The index of the stamp counter in stampSource: 7 longs of padding, at least, on each side. */
+    private static final int STAMP_SLOT = 8;
 
     private final String name;
     private final Algorithm algorithm;
     private final ConflictPolicy policy;  // the algorithm's decisions, for the mutexes
     private final boolean injectBackoff;
     private final int politeBackoffs;
-    private volatile long nextStamp;      // getAndAdd only (STAMP), a block of stamps at a time
+    /**
+     * The next unissued stamp, at STAMP_SLOT (getAndAdd only, a block of stamps at a time). Alone
+     * on its cache line, whatever the array's alignment, so that taking a block does not take
+     * away the line of the fields above, which every begin and lock reads on every core.
+     */
+    private final AtomicLongArray stampSource = new AtomicLongArray(2 * STAMP_SLOT);
     final Counters counters = new Counters();
     private final ThreadLocal<ThreadState> threadStates = ThreadLocal.withInitial(() -> new ThreadState(this));
 
@@ -143,7 +149,7 @@ public final class WwClass {
         this.policy = ConflictPolicy.of(b.algorithm);
         this.injectBackoff = b.injectBackoff;
         this.politeBackoffs = b.politeBackoffs;
-        this.nextStamp = b.firstStamp;
+        stampSource.set(STAMP_SLOT, b.firstStamp);
     }
 
     /**
@@ -239,7 +245,7 @@ public final class WwClass {
         long s = ts.nextStamp;
         if (s == ts.stampsEnd) {
             int n = ts.stampBlock;
-            s = (long) STAMP.getAndAdd(this, (long) n);
+            s = stampSource.getAndAdd(STAMP_SLOT, n);
             ts.stampsEnd = s + n;
             ts.stampBlock = Math.min(2 * n, MAX_STAMP_BLOCK);
         }
@@ -398,17 +404,6 @@ public final class WwClass {
          */
         public WwClass build() {
             return new WwClass(this);
-        }
-    }
-
-    // VarHandle mechanics
-    private static final VarHandle STAMP;
-
-    static {
-        try {
-            STAMP = MethodHandles.lookup().findVarHandle(WwClass.class, "nextStamp", long.class);
-        } catch (ReflectiveOperationException e) {
-            throw new ExceptionInInitializerError(e);
         }
     }
 }
