@@ -37,6 +37,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 import java.util.logging.Handler;
 import java.util.logging.LogRecord;
 import java.util.logging.Logger;
@@ -125,7 +126,7 @@ final class FaultSuite {
             require(ran.await(PATIENCE.toSeconds(), TimeUnit.SECONDS), "every quick job behind the hung one runs");
             // A job's body returns before the engine records its work as finished; close cancels
             // what is still running then, so the ending waits for every record.
-            awaitCompleted(engine, BACKLOG, "every quick job's work is recorded as finished");
+            awaitCount(() -> engine.stats().completed(), BACKLOG, "every quick job's work is recorded as finished");
             switch (ending) {
                 case RELEASE -> device.signal();
                 case CLOSE -> engine.close();
@@ -192,25 +193,19 @@ final class FaultSuite {
             require(ran.get() == n, "every job runs once, " + ran.get() + " of " + n + " ran");
             require(jobs.stream().allMatch(j -> j.finished().error() == null), "a listener's throwable fails no job");
             require(engine.stats().inFlight() == 0, "no job stays running: " + engine.stats());
-            awaitReported(reported, 3L * n, "every listener throwable is reported");
+            awaitCount(reported::get, 3L * n, "every listener throwable is reported");
             return Scenario.Outcome.passed(n, 0);
         }
     }
 
-    private static void awaitCompleted(Engine engine, long expected, String promise) {
+    /** Waits, up to PATIENCE, until {@code count} reaches {@code expected}; the promise fails if it does not. */
+    private static void awaitCount(LongSupplier count, long expected, String promise) {
         long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (engine.stats().completed() < expected && System.nanoTime() - deadline < 0) {
+        while (count.getAsLong() < expected && System.nanoTime() - deadline < 0) {
             LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
         }
-        require(engine.stats().completed() == expected, promise + ": " + engine.stats());
-    }
-
-    private static void awaitReported(AtomicLong reported, long expected, String promise) {
-        long deadline = System.nanoTime() + PATIENCE.toNanos();
-        while (reported.get() < expected && System.nanoTime() - deadline < 0) {
-            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(1));
-        }
-        require(reported.get() == expected, promise + ": " + reported.get() + " of " + expected);
+        long reached = count.getAsLong();
+        require(reached == expected, promise + ": " + reached + " of " + expected);
     }
 
     /**
@@ -293,7 +288,7 @@ final class FaultSuite {
         }).build()) {
             List<SubmittedJob> jobs = submitEmptyJobsAndAwait(engine, n, run,
                     "every job finishes although listener, reporter and log handler throw");
-            awaitReported(reports, n, "the reporter is told about every listener throwable");
+            awaitCount(reports::get, n, "the reporter is told about every listener throwable");
             require(!engine.hasPendingJobs(), "no job pending afterwards");
             return Scenario.Outcome.passed(n, 0);
         } finally {
